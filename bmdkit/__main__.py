@@ -1,0 +1,3 @@
+from bmdkit.cli.app import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Outputs built from exams: contract JSON, long tables and EDC formats."""

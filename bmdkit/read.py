@@ -1,0 +1,176 @@
+"""Read one input file into an :class:`~bmdkit.model.Exam`, whatever it is.
+
+This is the single entry point the CLI, the batch and library users call.
+It hashes the file, decides its kind from content, runs the right reader and
+turns every failure into a failed exam that names the path and the reason,
+so that no input is ever lost and no traceback reaches the user.
+
+Readers are plain functions, found by name so that a reader that is not
+built or not installed fails that file with ``no_reader`` instead of
+breaking every other kind:
+
+- DICOM: ``bmdkit.dicom.read_dicom(path, source, options) -> DicomReading``
+  (``exam``: what DICOM itself holds, or ``None``; ``no_results_reason``;
+  ``payload``: report pages inside the file, for the report reader);
+- PDF and images: ``bmdkit.report.read_report(path, source, options,
+  payload=None) -> Exam``;
+- a DICOM exam and the report read from its own pages are combined by
+  ``bmdkit.merge.merge_readings(dicom_exam, report_exam) -> Exam``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import logging
+from pathlib import Path
+from typing import Any, Callable
+
+from bmdkit.detect import Format, sniff
+from bmdkit.errors import (
+    BmdkitError,
+    EmptyInput,
+    NoReader,
+    NoResults,
+    ResourceLimit,
+    UnreadableInput,
+    UnsupportedInput,
+)
+from bmdkit.flags import FlagCode
+from bmdkit.model import Exam, Flag, InputKind, Source
+from bmdkit.options import DEFAULT_OPTIONS, ReadOptions
+
+log = logging.getLogger(__name__)
+
+#: sha256 given for a file whose bytes could not be read at all.
+UNREAD_SHA256 = "0" * 64
+
+_READERS: dict[str, str] = {
+    "dicom": "bmdkit.dicom:read_dicom",
+    "report": "bmdkit.report:read_report",
+    "merge": "bmdkit.merge:merge_readings",
+}
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    """SHA-256 of a file's bytes, streamed."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _reader(name: str, path: str) -> Callable[..., Any]:
+    target = _READERS[name]
+    module_name, func_name = target.split(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and module_name.startswith(exc.name):
+            raise NoReader(f"no {name} reader is available in this bmdkit", path) from None
+        raise
+    func = getattr(module, func_name, None)
+    if func is None:
+        raise NoReader(f"no {name} reader is available in this bmdkit", path)
+    return func
+
+
+def failed_exam(source: Source, code: FlagCode, reason: str) -> Exam:
+    """An exam that records why a file gave nothing."""
+    return Exam(source=source, flags=(Flag(code, reason),))
+
+
+def make_source(path: str | Path, options: ReadOptions = DEFAULT_OPTIONS) -> Source:
+    """Hash and sniff a file; raises :class:`BmdkitError` subclasses on failure."""
+    p = Path(path)
+    shown = str(path)
+    try:
+        if not p.exists():
+            raise UnreadableInput("no such file", shown)
+        if p.is_dir():
+            raise UnsupportedInput("is a directory, not a file", shown)
+        if not p.is_file():
+            raise UnsupportedInput("not a regular file (device, socket or pipe)", shown)
+        size = p.stat().st_size
+        digest = sha256_file(p)
+    except PermissionError:
+        raise UnreadableInput("permission denied", shown) from None
+    except OSError as exc:
+        raise UnreadableInput(f"cannot be read ({exc.strerror or type(exc).__name__})", shown) from None
+    kind = sniff(p).kind
+    return Source(path=shown, sha256=digest, kind=kind, size=size)
+
+
+def read_file(path: str | Path, options: ReadOptions = DEFAULT_OPTIONS) -> Exam:
+    """Read ``path`` into an exam; never raises for a bad input file.
+
+    A file that cannot be read gives an exam with status ``failed`` and a
+    flag naming the reason; every other outcome carries the reader's values
+    and flags.
+    """
+    shown = str(path)
+    try:
+        source = make_source(path, options)
+    except BmdkitError as exc:
+        return failed_exam(Source(shown, UNREAD_SHA256, InputKind.UNKNOWN), exc.flag_code, exc.reason)
+    try:
+        return _dispatch(Path(path), source, options)
+    except BmdkitError as exc:
+        return failed_exam(source, exc.flag_code, exc.reason)
+    except MemoryError:
+        return failed_exam(source, FlagCode.RESOURCE_LIMIT, "ran out of memory while reading")
+    except RecursionError:
+        return failed_exam(source, FlagCode.UNREADABLE, "structure nested too deeply to read")
+    except Exception as exc:  # noqa: BLE001 - the promise is: no input is lost
+        log.debug("internal error on %s", source.sha256, exc_info=True)
+        return failed_exam(
+            source, FlagCode.INTERNAL_ERROR, f"unexpected {type(exc).__name__} while reading"
+        )
+
+
+def _dispatch(path: Path, source: Source, options: ReadOptions) -> Exam:
+    shown = source.path
+    if source.size == 0:
+        raise EmptyInput("the file is empty (0 bytes)", shown)
+    if source.size is not None and source.size > options.max_file_bytes:
+        raise ResourceLimit(
+            f"file of {source.size} bytes exceeds the {options.max_file_bytes}-byte cap", shown
+        )
+    fmt = sniff(path)
+    if fmt is Format.ZIP:
+        raise UnsupportedInput("a zip archive: give it to 'bmdkit batch', which unpacks archives", shown)
+    if source.kind is InputKind.UNKNOWN:
+        raise UnsupportedInput("content is not DICOM, PDF, PNG, JPEG, TIFF or BMP", shown)
+    if source.kind is InputKind.DICOM:
+        return _read_dicom(path, source, options)
+    return _reader("report", shown)(path, source, options)
+
+
+def _read_dicom(path: Path, source: Source, options: ReadOptions) -> Exam:
+    reading = _reader("dicom", source.path)(path, source, options)
+    exam: Exam | None = reading.exam
+    if reading.payload is not None:
+        try:
+            report = _reader("report", source.path)(path, source, options, payload=reading.payload)
+        except NoReader:
+            report = None
+        if report is not None:
+            if exam is None or not exam.regions:
+                return report if exam is None else exam.replace(
+                    regions=report.regions, flags=exam.flags + report.flags,
+                    vendor=exam.vendor if exam.vendor.value != "unknown" else report.vendor,
+                    exam_date=exam.exam_date or report.exam_date,
+                    scanner_model=exam.scanner_model or report.scanner_model,
+                    reader=f"{exam.reader}+{report.reader}",
+                )
+            try:
+                merge = _reader("merge", source.path)
+            except NoReader:
+                return exam
+            return merge(exam, report)
+        if exam is None or not exam.regions:
+            raise NoReader("the file is a report page and no report reader is available", source.path)
+    if exam is None:
+        raise NoResults(reading.no_results_reason or "no results found in the DICOM file", source.path)
+    return exam
