@@ -14,7 +14,7 @@ from rich.table import Table
 from bmdkit.export.jsonout import dumps
 from bmdkit.export.table import COLUMNS, exam_rows
 from bmdkit.model import MEASURES, Exam, Status
-from bmdkit.read import read_file
+from bmdkit.pipeline import process_file
 
 EXIT_CODES = {Status.EXTRACTED: 0, Status.FLAGGED: 1, Status.FAILED: 2}
 
@@ -62,7 +62,7 @@ def check(
 
     Exit code: 0 extracted, 1 flagged (needs review), 2 failed, 64 bad usage.
     """
-    exam = read_file(file)
+    exam = process_file(file)
     if format is OutputFormat.json:
         typer.echo(dumps(exam, indent=2))
     elif format is OutputFormat.csv:
