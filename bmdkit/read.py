@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import logging
+import os
 from pathlib import Path
 from typing import Any, Callable
 
@@ -61,6 +62,12 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
+def display_path(path: str | Path) -> str:
+    """The path as printable text: bytes that are not UTF-8 (odd file names) become ``\\xNN``."""
+    raw = os.fsencode(path)
+    return raw.decode("utf-8", errors="backslashreplace")
+
+
 def _reader(name: str, path: str) -> Callable[..., Any]:
     target = _READERS[name]
     module_name, func_name = target.split(":")
@@ -84,7 +91,7 @@ def failed_exam(source: Source, code: FlagCode, reason: str) -> Exam:
 def make_source(path: str | Path, options: ReadOptions = DEFAULT_OPTIONS) -> Source:
     """Hash and sniff a file; raises :class:`BmdkitError` subclasses on failure."""
     p = Path(path)
-    shown = str(path)
+    shown = display_path(path)
     try:
         if not p.exists():
             raise UnreadableInput("no such file", shown)
@@ -109,7 +116,7 @@ def read_file(path: str | Path, options: ReadOptions = DEFAULT_OPTIONS) -> Exam:
     flag naming the reason; every other outcome carries the reader's values
     and flags.
     """
-    shown = str(path)
+    shown = display_path(path)
     try:
         source = make_source(path, options)
     except BmdkitError as exc:

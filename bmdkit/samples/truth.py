@@ -40,8 +40,9 @@ VENDOR_MODELS: dict[str, tuple[tuple[str, str], ...]] = {
 
 SURNAMES = ("王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡")
 SURNAMES_PY = ("Wang", "Li", "Zhang", "Liu", "Chen", "Yang", "Huang", "Zhao", "Wu", "Zhou", "Xu", "Sun", "Ma", "Zhu", "Hu")
-GIVEN = (("秀英", "Xiuying"), ("桂兰", "Guilan"), ("建国", "Jianguo"), ("淑珍", "Shuzhen"), ("玉梅", "Yumei"),
-         ("志强", "Zhiqiang"), ("丽华", "Lihua"), ("国平", "Guoping"), ("凤英", "Fengying"), ("德明", "Deming"))
+GIVEN_F = (("秀英", "Xiuying"), ("桂兰", "Guilan"), ("淑珍", "Shuzhen"), ("玉梅", "Yumei"), ("丽华", "Lihua"),
+           ("凤英", "Fengying"))
+GIVEN_M = (("建国", "Jianguo"), ("志强", "Zhiqiang"), ("国平", "Guoping"), ("德明", "Deming"))
 
 SCAN_KINDS = ("spine", "hip_left", "hip_right", "hip_dual")
 
@@ -149,8 +150,8 @@ class TruthGenerator:
     def patient(self) -> TruthPatient:
         r = self.rng
         i = r.randrange(len(SURNAMES))
-        given, given_py = r.choice(GIVEN)
         sex = r.choice("FFFM")
+        given, given_py = r.choice(GIVEN_F if sex == "F" else GIVEN_M)
         age = r.randint(52, 79)
         born = dt.date(2026 - age, r.randint(1, 12), r.randint(1, 28))
         return TruthPatient(
