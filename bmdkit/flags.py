@@ -47,6 +47,7 @@ class FlagCode(str, Enum):
     BMD_BMC_AREA_MISMATCH = "bmd_bmc_area_mismatch"
     TOTAL_MISMATCH = "total_mismatch"
     T_SCORE_INCONSISTENT = "t_score_inconsistent"
+    SIDES_INCONSISTENT = "sides_inconsistent"
     OUT_OF_RANGE = "out_of_range"
     REFERENCE_UNKNOWN = "reference_unknown"
     # --- vertebrae (ISCD) ----------------------------------------------------
@@ -104,6 +105,7 @@ _CATALOGUE: dict[FlagCode, tuple[Severity, str]] = {
     FlagCode.BMD_BMC_AREA_MISMATCH: (_R, "BMD does not equal BMC / area within rounding."),
     FlagCode.TOTAL_MISMATCH: (_R, "The spine total does not equal the sum of its vertebrae's BMC over their area."),
     FlagCode.T_SCORE_INCONSISTENT: (_R, "The T-score does not fit the BMD (sign or size) or the other regions."),
+    FlagCode.SIDES_INCONSISTENT: (_R, "The dual-femur mean does not lie between (or equal the average of) the left and right values."),
     FlagCode.OUT_OF_RANGE: (_R, "A value lies outside the plausible range for its region."),
     FlagCode.REFERENCE_UNKNOWN: (_I, "The reference population behind a T- or Z-score is not known."),
     FlagCode.VERTEBRA_EXCLUDED: (_I, "The scanner or report marked this vertebra as excluded."),

@@ -1,0 +1,61 @@
+"""Plausibility: every read value against the ranges in ``plausible_ranges.csv``.
+
+Values outside a range are flagged (``out_of_range``, review), never dropped
+or changed. Vertebral BMD and area are left to :mod:`.evaluability`, which
+flags them as ``vertebra_out_of_range`` and takes the vertebra out of the
+total; everything else is flagged here. A BMD, BMC or area of zero or less
+is impossible whatever the table says and is flagged too.
+"""
+
+from __future__ import annotations
+
+from bmdkit.checks.settings import CheckSettings, Range
+from bmdkit.flags import FlagCode
+from bmdkit.model import Exam, Flag, Method, RegionResult
+
+_POSITIVE = ("bmd", "bmc", "area")
+
+
+def range_for(r: RegionResult, measure: str, settings: CheckSettings) -> Range | None:
+    """The most specific range for a region's measure: its own, ``vertebra``, then ``any``."""
+    keys = [r.region.value]
+    if r.region.is_vertebra:
+        keys.append("vertebra")
+    keys.append("any")
+    for k in keys:
+        rng = settings.ranges.get((k, measure))
+        if rng is not None:
+            return rng
+    return None
+
+
+def violations(r: RegionResult, settings: CheckSettings, measures: tuple[str, ...]) -> list[str]:
+    """Human-readable descriptions of the measures of ``r`` outside their range."""
+    out: list[str] = []
+    for m in measures:
+        v = r.value(m)
+        if v is None:
+            continue
+        if m in _POSITIVE and v <= 0:
+            out.append(f"{m} {v:g} is not positive")
+            continue
+        rng = range_for(r, m, settings)
+        if rng is not None and not (rng.low <= v <= rng.high):
+            out.append(f"{m} {v:g} outside plausible {rng.low:g}..{rng.high:g}")
+    return out
+
+
+def _where(r: RegionResult) -> str:
+    return r.region.value + (f" ({r.side.value})" if r.side else "")
+
+
+def check_plausibility(exam: Exam, settings: CheckSettings) -> list[Flag]:
+    """``out_of_range`` flags for read values (vertebral BMD/area excepted, see module doc)."""
+    flags: list[Flag] = []
+    for r in exam.regions:
+        if r.method is Method.COMPUTED:
+            continue
+        measures = ("bmc", "t_score", "z_score") if r.region.is_vertebra else ("bmd", "bmc", "area", "t_score", "z_score")
+        for text in violations(r, settings, measures):
+            flags.append(Flag(FlagCode.OUT_OF_RANGE, f"{_where(r)}: {text}", region=r.region.value))
+    return flags

@@ -1,0 +1,223 @@
+"""Inputs of the trial-level functions: batch results, the subject mapping, fracture history, precision.
+
+Formats (CSV with a header row, UTF-8; column names are case-insensitive):
+
+- **results**: a batch output folder holding ``results.jsonl``, or a JSONL
+  file; one contract JSON object per line (``exam_from_dict``).
+- **subjects**: either ``sha256`` (or ``path``), ``subject_id``, ``visit`` —
+  one row per input file, as in the ``subjects.csv`` placement report that
+  ``bmdkit batch`` writes beside ``results.jsonl`` (used by default; rows
+  without a subject are skipped) — or ``patient_id``, ``subject_id`` with optional
+  ``visit``, ``center`` and ``institution`` — one row per hospital patient
+  ID (the exam's ``patient.id``; ``hospital_patient_id`` is accepted too, as
+  in :mod:`bmdkit.batch.subjects`). A patient ID mapped to two subjects is
+  resolved by the exam's ``institution`` matching ``center`` or
+  ``institution`` (case and spaces ignored), else left unmapped.
+  Without a ``visit`` column, each distinct exam date is a visit named by
+  its date and the earliest is the baseline.
+- **fractures**: ``subject_id`` (or ``record_id``),
+  ``hip_or_vertebral_fracture``, ``other_fragility_fracture``; values yes/no
+  (also y/n, 1/0, true/false, 是/否, 有/无). Blank or anything else is
+  *unknown*, and a subject without a row has unknown history.
+- **precision** (site precision for the LSC): ``region`` (``L1-L4``,
+  ``femoral_neck``, ``total_hip``) and ``precision_pct`` (RMS %CV) or
+  ``precision_g_cm2`` (RMS-SD).
+
+Hospital patient IDs are used only to join; they are never returned,
+printed or logged.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bmdkit.errors import BmdkitError
+from bmdkit.export.jsonout import exam_from_dict
+from bmdkit.model import Exam
+
+#: Largest results line accepted (one exam's JSON is a few kB).
+MAX_LINE_BYTES = 8 * 1024 * 1024
+
+_YES = {"yes", "y", "1", "true", "t", "是", "有"}
+_NO = {"no", "n", "0", "false", "f", "否", "无", "無"}
+_BASELINE = {"baseline", "screening", "bl", "v0", "m0", "0", "month_0", "month0", "基线", "筛选"}
+
+
+@dataclass
+class LoadReport:
+    """What could not be used while loading, without identifiers."""
+
+    bad_lines: list[int] = field(default_factory=list)
+    unmapped: int = 0
+    ambiguous: int = 0
+
+
+def _read_csv(path: str | Path) -> list[dict[str, str]]:
+    with Path(path).open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv.DictReader(fh)
+        return [{(k or "").strip().lower(): (v or "").strip() for k, v in row.items() if k} for row in reader]
+
+
+def _norm(text: str | None) -> str:
+    return "".join((text or "").split()).casefold()
+
+
+def results_file(path: str | Path) -> Path:
+    p = Path(path)
+    return p / "results.jsonl" if p.is_dir() else p
+
+
+def subjects_file(results: str | Path, subjects_csv: str | Path | None) -> Path:
+    """The subject mapping: ``subjects_csv``, else the ``subjects.csv`` placement report
+    ``bmdkit batch`` writes beside ``results.jsonl`` (columns sha256, subject_id, visit)."""
+    if subjects_csv is not None:
+        return Path(subjects_csv)
+    beside = results_file(results).parent / "subjects.csv"
+    if beside.is_file():
+        return beside
+    raise BmdkitError("no subject mapping: pass --subjects, or run 'bmdkit batch' with a mapping", str(beside))
+
+
+def load_exams(path: str | Path, report: LoadReport | None = None) -> list[Exam]:
+    """Exams from a batch folder or a JSONL file; unparsable lines are counted in ``report``."""
+    f = results_file(path)
+    if not f.is_file():
+        raise BmdkitError("no results.jsonl found", str(f))
+    exams: list[Exam] = []
+    with f.open("rb") as fh:
+        for lineno, raw in enumerate(fh, start=1):
+            if not raw.strip():
+                continue
+            try:
+                if len(raw) > MAX_LINE_BYTES:
+                    raise ValueError("line too long")
+                exams.append(exam_from_dict(json.loads(raw)))
+            except (ValueError, KeyError, TypeError):
+                if report is not None:
+                    report.bad_lines.append(lineno)
+    return exams
+
+
+def parse_yes_no(value: str | None) -> bool | None:
+    v = (value or "").strip().lower()
+    return True if v in _YES else False if v in _NO else None
+
+
+@dataclass(frozen=True)
+class FractureHistory:
+    """Fragility fracture history of one subject; ``None`` = unknown."""
+
+    hip_or_vertebral: bool | None = None
+    other: bool | None = None
+
+
+def load_fractures(path: str | Path) -> dict[str, FractureHistory]:
+    out: dict[str, FractureHistory] = {}
+    for row in _read_csv(path):
+        sid = row.get("subject_id") or row.get("record_id") or row.get("subject")
+        if not sid:
+            continue
+        out[sid] = FractureHistory(parse_yes_no(row.get("hip_or_vertebral_fracture")),
+                                   parse_yes_no(row.get("other_fragility_fracture")))
+    return out
+
+
+def visit_months(label: str) -> int | None:
+    """Nominal months of a visit label: baseline 0, ``6m``/``month_6``/``M6``/``6`` -> 6; else ``None``."""
+    v = label.strip().lower()
+    if v in _BASELINE:
+        return 0
+    m = re.fullmatch(r"(?:m|month|months|mo|visit_m)?[ _-]?(\d{1,2})[ _-]?(?:m|mo|month|months|个月|月)?", v)
+    return int(m.group(1)) if m else None
+
+
+Visits = dict[str, list[Exam]]
+
+
+def group_by_subject(exams: Iterable[Exam], subjects_csv: str | Path,
+                     report: LoadReport | None = None) -> dict[str, Visits]:
+    """``{subject_id: {visit: [exams]}}`` from the mapping (see module docstring)."""
+    rows = _read_csv(subjects_csv)
+    cols = set(rows[0]) if rows else set()
+    out: dict[str, Visits] = defaultdict(lambda: defaultdict(list))
+    by_file: dict[str, tuple[str, str]] = {}
+    by_patient: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
+    for r in rows:
+        sid = r.get("subject_id", "")
+        if not sid:
+            continue
+        if "sha256" in cols or "path" in cols:
+            key = r.get("sha256") or r.get("path") or ""
+            by_file[key.lower() if len(key) == 64 else key] = (sid, r.get("visit", ""))
+        pid = r.get("patient_id") or r.get("hospital_patient_id")
+        if pid:
+            centers = "|".join(_norm(c) for c in (r.get("center"), r.get("institution")) if c)
+            by_patient[pid].append((sid, r.get("visit", ""), centers))
+    for e in exams:
+        hit = by_file.get(e.source.sha256) or by_file.get(e.source.path)
+        if hit is None and e.patient is not None and e.patient.patient_id in by_patient:
+            cands = by_patient[e.patient.patient_id]
+            if len({c[0] for c in cands}) > 1:
+                inst = _norm(e.institution)
+                cands = [c for c in cands if inst and inst in c[2].split("|")]
+            if len({c[0] for c in cands}) == 1:
+                visits = {c[1] for c in cands}
+                hit = (cands[0][0], visits.pop() if len(visits) == 1 else "")  # several visits: by date
+            elif report is not None:
+                report.ambiguous += 1
+                continue
+        if hit is None:
+            if report is not None:
+                report.unmapped += 1
+            continue
+        sid, visit = hit
+        if not visit:
+            visit = e.exam_date.isoformat() if e.exam_date else "undated"
+        out[sid][visit].append(e)
+    return {k: dict(v) for k, v in out.items()}
+
+
+def ordered_visits(visits: Visits) -> list[str]:
+    """Visit labels in time order: nominal months where known (baseline first), then earliest exam date."""
+    def key(label: str) -> tuple[float, dt.date, str]:
+        months = visit_months(label)
+        first = min([e.exam_date for e in visits[label] if e.exam_date] or [dt.date.max])
+        return (float(months) if months is not None else float("inf"), first, label)
+    return sorted(visits, key=key)
+
+
+def baseline_exams(visits: Visits) -> tuple[str, list[Exam]]:
+    """The baseline visit's label and exams (the first in :func:`ordered_visits`)."""
+    order = ordered_visits(visits)
+    return (order[0], visits[order[0]]) if order else ("", [])
+
+
+@dataclass(frozen=True)
+class Precision:
+    """Per-site precision and where it came from."""
+
+    values: dict[str, tuple[str, float]]  # region -> ("pct" | "g/cm2", precision)
+    source: str
+
+
+def load_precision(path: str | Path | None = None) -> Precision:
+    """Site precision from ``path``; without one, the ISCD minima of ``precision_minima.csv``."""
+    if path is None:
+        from bmdkit import reference
+        vals = {r["region"]: ("pct", float(r["precision_pct"])) for r in reference.table("precision_minima")}
+        return Precision(vals, "ISCD minimum precision (reference_data/precision_minima.csv)")
+    vals = {}
+    for r in _read_csv(path):
+        region = r.get("region", "")
+        if r.get("precision_g_cm2"):
+            vals[region] = ("g/cm2", float(r["precision_g_cm2"]))
+        elif r.get("precision_pct"):
+            vals[region] = ("pct", float(r["precision_pct"]))
+    return Precision(vals, f"site precision ({Path(path).name})")
