@@ -1,0 +1,190 @@
+"""Write a deterministic set of sample inputs, each with its ground truth beside it.
+
+``python -m bmdkit.samples OUTDIR --seed N --count N`` writes ``count``
+exams, each as one input form chosen in turn (vendor DICOM shapes; report
+pages as PNG, scanned JPEG, phone photo, text PDF, image-only PDF, DICOM
+Secondary Capture and encapsulated PDF), plus the edge cases and bad
+inputs every set must hold. Beside each file ``NAME.truth.json`` says what
+it shows and what bmdkit must read from it: the values as printed or
+stored, the expected status, and for failures the expected flag.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from bmdkit.samples import bad
+from bmdkit.samples.truth import TruthExam, TruthGenerator
+
+TRUTH_SUFFIX = ".truth.json"
+
+DICOM_FORMS = ("hologic_script", "hologic_xml", "sr_nested", "sr_flat", "sr_zh", "hologic_script_alt",
+               "hologic_xml_attr")
+REPORT_FORMS = ("png", "scan_jpeg", "photo_jpeg", "pdf_text", "pdf_image", "dicom_sc", "dicom_pdf")
+LAYOUT_VENDOR = {"hologic": "hologic", "ge_lunar": "ge_lunar", "norland": "norland", "chinese": None}
+
+
+@dataclass(frozen=True)
+class Written:
+    path: Path
+    truth: dict[str, Any]
+
+
+def _regions_printed(truth: TruthExam, cells: list[Any]) -> list[dict[str, Any]]:
+    """Truth values for exactly the (region, side, measure) cells the page prints."""
+    printed: dict[tuple[str, str | None], set[str]] = {}
+    for c in cells:
+        cell = c[0] if isinstance(c, tuple) else getattr(c, "cell", c)
+        if cell.region is None or not cell.in_truth:
+            continue
+        printed.setdefault((cell.region, cell.side), set()).add(cell.measure)
+    out = []
+    for r in truth.regions:
+        measures = printed.get((r.region, r.side))
+        if not measures or not r.in_contract:
+            continue
+        d: dict[str, Any] = {"region": r.region, "side": r.side, "label": r.label}
+        for m in ("bmd", "bmc", "area", "t_score", "z_score"):
+            d[m] = getattr(r, m) if m in measures else None
+        d["evaluable"] = r.evaluable
+        d["vertebrae"] = r.vertebrae
+        out.append(d)
+    return out
+
+
+def _report_truth(path: Path, truth: TruthExam, form: str, layout: str, lang: str,
+                  cells: list[Any]) -> dict[str, Any]:
+    return {
+        "file": path.name, "kind": f"report_{form}", "layout": layout, "lang": lang,
+        "sample_id": truth.sample_id, "expect_status": "extracted_or_flagged", "expect_flag": None,
+        "expect_method": "ocr", "vendor": truth.vendor, "scan_type": truth.scan_type,
+        "exam_date": truth.exam_date, "scanner_model": truth.scanner_model,
+        "excluded": list(truth.excluded), "regions": _regions_printed(truth, cells),
+        "patient_name": truth.patient.name_zh, "patient_id": truth.patient.patient_id,
+    }
+
+
+def write_report(truth: TruthExam, outdir: Path, form: str, layout: str, lang: str,
+                 rng: np.random.Generator) -> Written:
+    """One report page of ``truth`` in ``form`` (see :data:`REPORT_FORMS`)."""
+    from bmdkit.samples import degrade, pdfs, report_gen
+
+    stem = f"{truth.sample_id}_{layout}_{lang}_{form}"
+    if form == "pdf_text":
+        path = outdir / f"{stem}.pdf"
+        page = pdfs.render_pdf(truth, layout, lang, path)
+        return Written(path, _report_truth(path, truth, form, layout, lang, page.cells()))
+    if form in ("dicom_sc", "dicom_pdf"):
+        from bmdkit.samples import dicom_gen
+
+        kind = "report_page_sc" if form == "dicom_sc" else "report_pdf"
+        path, d = dicom_gen.write_dicom_samples(truth, outdir, [kind])[0]
+        d["kind"] = f"report_{form}"
+        d["expect_status"] = "extracted_or_flagged"
+        return Written(path, d)
+    dpi = {"png": 150, "scan_jpeg": 200, "photo_jpeg": 200, "pdf_image": 150}[form]
+    rendered = report_gen.rasterize(report_gen.build_page(truth, layout, lang), dpi=dpi)
+    img = rendered.image
+    if form == "scan_jpeg":
+        img = degrade.scan(img, rng, source_dpi=dpi)
+    elif form == "photo_jpeg":
+        img = degrade.photo(img, rng)
+    if form == "png":
+        path = outdir / f"{stem}.png"
+        img.convert("L").save(path, optimize=True)
+    elif form == "pdf_image":
+        path = outdir / f"{stem}.pdf"
+        pdfs.write_image_pdf([img], path, dpi=dpi)
+    else:
+        path = outdir / f"{stem}.jpg"
+        img.convert("RGB").save(path, "JPEG", quality=int(rng.integers(70, 90)))
+    return Written(path, _report_truth(path, truth, form, layout, lang, rendered.cells))
+
+
+def write_dicom(truth: TruthExam, outdir: Path, kind: str) -> Written:
+    from bmdkit.samples import dicom_gen
+
+    path, d = dicom_gen.write_dicom_samples(truth, outdir, [kind])[0]
+    return Written(path, d)
+
+
+def _edge_cases(gen: TruthGenerator) -> list[tuple[str, Callable[[], TruthExam], str]]:
+    """(name, truth maker, how to write it) for the cases every set must show."""
+    return [
+        ("excluded_L1", lambda: gen.exam(vendor="hologic", scan_type="spine", exclude=["L1"]), "dicom:hologic_script"),
+        ("excluded_L4_report", lambda: gen.exam(vendor="ge_lunar", scan_type="spine", exclude=["L4"]),
+         "report:ge_lunar:en:png"),
+        ("t_minus_2_5", lambda: gen.exam(vendor="hologic", scan_type="hip_left", force_t=-2.5), "report:hologic:en:pdf_text"),
+        ("t_minus_2_0", lambda: gen.exam(vendor="ge_lunar", scan_type="spine", force_t=-2.0), "dicom:sr_nested"),
+        ("dual_hip_mean", lambda: gen.exam(vendor="ge_lunar", scan_type="hip_dual"), "report:ge_lunar:en:png"),
+        ("many_negative_chinese", lambda: gen.exam(scan_type="spine", t_shift=-3.0), "report:chinese:zh:scan_jpeg"),
+        ("hip_only_photo", lambda: gen.exam(vendor="hologic", scan_type="hip_right"), "report:hologic:en:photo_jpeg"),
+    ]
+
+
+def _write_spec(truth: TruthExam, outdir: Path, spec: str, rng: np.random.Generator) -> Written:
+    parts = spec.split(":")
+    if parts[0] == "dicom":
+        return write_dicom(truth, outdir, parts[1])
+    _, layout, lang, form = parts
+    return write_report(truth, outdir, form, layout, lang, rng)
+
+
+def build_samples(outdir: str | Path, seed: int = 7, count: int = 14, include_fixed: bool = True) -> list[Written]:
+    """Write ``count`` exams (plus edge cases and bad inputs) into ``outdir``; deterministic for ``seed``."""
+    out = Path(outdir)
+    (out / "dicom").mkdir(parents=True, exist_ok=True)
+    (out / "reports").mkdir(parents=True, exist_ok=True)
+    (out / "bad").mkdir(parents=True, exist_ok=True)
+    gen = TruthGenerator(seed)
+    rng = np.random.default_rng(seed)
+    pick = random.Random(seed)
+    written: list[Written] = []
+    for i in range(count):
+        if i % 2 == 0:
+            kind = DICOM_FORMS[(i // 2) % len(DICOM_FORMS)]
+            truth = gen.exam(exclude=["L1"] if pick.random() < 0.15 else None)
+            written.append(write_dicom(truth, out / "dicom", kind))
+        else:
+            form = REPORT_FORMS[(i // 2) % len(REPORT_FORMS)]
+            layout = ("hologic", "ge_lunar", "chinese", "norland")[(i // 2) % 4]
+            lang = "zh" if layout == "chinese" else "en"
+            truth = gen.exam(vendor=LAYOUT_VENDOR[layout])
+            if form in ("dicom_sc", "dicom_pdf") and layout in ("chinese", "norland"):
+                layout = "hologic" if truth.vendor == "hologic" else "ge_lunar"
+                truth = gen.exam(vendor=LAYOUT_VENDOR[layout])
+            written.append(write_report(truth, out / "reports", form, layout, lang, rng))
+    if include_fixed:
+        for name, make, spec in _edge_cases(gen):
+            truth = make()
+            w = _write_spec(truth, out / ("dicom" if spec.startswith("dicom") else "reports"), spec, rng)
+            w.truth["edge_case"] = name
+            written.append(w)
+        written.extend(_bad_inputs(gen, out / "bad", pick))
+    for w in written:
+        w.truth.setdefault("file", w.path.name)
+        (w.path.parent / (w.path.name + TRUTH_SUFFIX)).write_text(
+            json.dumps(w.truth, ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8")
+    return written
+
+
+def _bad_inputs(gen: TruthGenerator, outdir: Path, rng: random.Random) -> list[Written]:
+    from bmdkit.samples import dicom_gen
+
+    res: list[Written] = []
+    for name, fn in (("empty.dcm", bad.write_empty), ("no_report.pdf", bad.write_pdf_without_report)):
+        p = outdir / name
+        res.append(Written(p, {**fn(p), "kind": "bad"}))
+    p = outdir / "random.bin"
+    res.append(Written(p, {**bad.write_random(p, rng), "kind": "bad"}))
+    truth = gen.exam(vendor="ge_lunar", scan_type="spine")
+    for kind in ("truncated", "ct", "lunar_cr", "hostile_xml"):
+        path, d = dicom_gen.write_dicom_samples(truth, outdir, [kind])[0]
+        res.append(Written(path, d))
+    return res
