@@ -1,0 +1,283 @@
+"use strict";
+/* bmdkit review page. Data: one JSON block (#bmd-data), parsed once.
+   Entries are rendered lazily, CHUNK at a time, as the reviewer scrolls or moves with the keys.
+   Decisions live in memory (and localStorage, so a reload keeps them) until downloaded as CSV. */
+(function () {
+  const DATA = JSON.parse(document.getElementById("bmd-data").textContent);
+  const CHUNK = 40;
+  const LOW_CONF = 0.8;  // display hint only: confidences below are shown in red
+  const M = DATA.meta, EX = DATA.exams, CROPS = DATA.crops;
+  const STORE = "bmdkit-review:" + M.generated + ":" + M.n;
+  const $ = (id) => document.getElementById(id);
+  const esc = (s) => String(s == null ? "" : s).replace(/[&<>"']/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]));
+  const fmt = (v) => v == null ? "–" : String(v);
+  let decisions = {};  // key "exam/region/measure" -> {action, new_value, reason, decided_at}
+  try { decisions = JSON.parse(localStorage.getItem(STORE) || "{}") || {}; } catch (e) { decisions = {}; }
+  let shown = [], rendered = 0, focusKey = null;
+
+  function save() {
+    try { localStorage.setItem(STORE, JSON.stringify(decisions)); } catch (e) { /* storage full or disabled: keep in memory */ }
+    $("ndec").textContent = Object.keys(decisions).length + " decision" + (Object.keys(decisions).length === 1 ? "" : "s");
+  }
+
+  /* ---- header, summary, plots ---- */
+  function header() {
+    const t = DATA.summary.totals;
+    $("meta").textContent = M.n + " exams · " + t.extracted + " extracted · " + t.flagged + " flagged · " + t.failed +
+      " failed · made " + M.generated + " by " + M.software;
+    let h = '<table><caption>Exams by center and input</caption><tr><th>center</th><th>input</th><th>extracted</th><th>flagged</th><th>failed</th></tr>';
+    for (const r of DATA.summary.rows) {
+      h += "<tr><td>" + esc(r.center) + "</td><td>" + esc(r.kind) + '</td><td class="n">' + r.extracted +
+        '</td><td class="n">' + r.flagged + '</td><td class="n">' + r.failed + "</td></tr>";
+    }
+    h += "</table>";
+    h += '<table><caption>Flags by frequency (click to filter)</caption><tr><th>flag</th><th>exams</th><th>level</th><th>meaning</th></tr>';
+    for (const f of DATA.summary.flags) {
+      h += '<tr><td class="code" data-code="' + esc(f.code) + '">' + esc(f.code) + '</td><td class="n">' + f.n +
+        "</td><td>" + esc(f.severity) + "</td><td>" + esc(f.meaning) + "</td></tr>";
+    }
+    h += "</table>";
+    $("summary").innerHTML = h;
+    $("summary").addEventListener("click", (ev) => {
+      const c = ev.target.closest(".code");
+      if (c) { $("f-code").value = c.dataset.code; apply(); $("toolbar").scrollIntoView(); }
+    });
+    const centers = [...new Set(EX.map((e) => e.center))].sort();
+    for (const c of centers) $("f-center").insertAdjacentHTML("beforeend", '<option value="' + esc(c) + '">' + esc(c) + "</option>");
+    for (const f of DATA.summary.flags) $("f-code").insertAdjacentHTML("beforeend", '<option value="' + esc(f.code) + '">' + esc(f.code) + " (" + f.n + ")</option>");
+    const plots = DATA.plots || [];
+    if (!plots.length) $("plots-box").style.display = "none";
+    $("plots").innerHTML = plots.map((p) => '<figure><img alt="' + esc(p.title) + '" src="' + p.uri + '"><figcaption>' + esc(p.title) + "</figcaption></figure>").join("");
+  }
+
+  /* ---- filters and lazy list ---- */
+  function apply() {
+    const todo = $("f-todo").checked;
+    const flagged = $("f-flagged").checked, center = $("f-center").value, code = $("f-code").value,
+      status = $("f-status").value, text = $("f-text").value.trim().toLowerCase();
+    shown = EX.filter((e) => (!todo || undecided(e)) && (!flagged || e.status === "flagged") && (!center || e.center === center) &&
+      (!status || e.status === status) && (!code || e.flags.some((f) => f[0] === code)) &&
+      (!text || String(e.subj).toLowerCase().includes(text) || e.sha.startsWith(text)));
+    $("count").textContent = "showing " + shown.length + " of " + EX.length + " exams";
+    $("list").innerHTML = shown.length ? "" : '<p class="empty">No exam matches these filters.</p>';
+    rendered = 0; focusKey = null;
+    more();
+  }
+
+  function undecided(e) {
+    return e.regions.some((r, ri) => r.need && r.vals.some((v) => !v.done && !decisions[e.id + "/" + ri + "/" + v.m]));
+  }
+
+  function more() {
+    const end = Math.min(shown.length, rendered + CHUNK);
+    const parts = [];
+    for (let i = rendered; i < end; i++) parts.push(entry(shown[i]));
+    $("list").insertAdjacentHTML("beforeend", parts.join(""));
+    rendered = end;
+  }
+
+  const COLS = [["area", "Area cm²"], ["bmc", "BMC g"], ["bmd", "BMD g/cm²"], ["t_score", "T-score"], ["z_score", "Z-score"]];
+
+  function cell(e, r, ri, v) {
+    if (!v) return '<td class="cell empty">–</td>';
+    const key = e.id + "/" + ri + "/" + v.m;
+    const d = decisions[key];
+    const need = r.need && !v.done;
+    const cls = "cell" + (need ? " need" : "") + (v.done ? " decided" : "") + (d ? " done-" + d.action : "");
+    const low = v.c != null && v.c < LOW_CONF;
+    // the value as printed ("1.080") when the printed text is that same number, else as stored
+    const printed = v.raw && v.v != null && Number(v.raw.trim().replace(/^[−–]/, "-")) === v.v ? v.raw.trim() : fmt(v.v);
+    let h = '<td class="' + cls + '" data-key="' + key + '"><div class="vline"><span class="v">' + esc(printed) + (v.rev ? " ✎" : "") + "</span>" +
+      (v.c == null ? "" : ' <span class="conf' + (low ? " low" : "") + '" title="confidence">' + v.c.toFixed(2) + "</span>") + "</div>";
+    const title = v.raw ? ' title="read “' + esc(v.raw) + '”"' : "";
+    if (v.win) {
+      const w = v.win;
+      h += '<div class="win"' + title + ' style="width:' + w[2] + "px;height:" + w[3] + 'px"><img class="crop" alt="page around ' + esc(v.m) +
+        '" src="' + CROPS[e.id + "/" + ri] + '" style="left:' + (-w[0]) + "px;top:" + (-w[1]) + 'px"><i style="left:' + (w[4] - w[0]) +
+        "px;top:" + (w[5] - w[1]) + "px;width:" + w[6] + "px;height:" + w[7] + 'px"></i></div>';
+    } else if (v.crop) h += '<img class="crop" alt="page around ' + esc(v.m) + '"' + title + ' src="' + CROPS[key] + '">';
+    else if (v.el) h += '<div class="src" title="DICOM element">' + esc(v.el) + "</div>";
+    else if (v.nocrop) h += '<div class="nocrop">no crop: ' + esc(v.nocrop) + "</div>";
+    if (need) h += '<div class="dec">' + decCell(key, d) + "</div>";
+    else if (v.done) h += '<div class="state" title="' + esc(v.done) + '">' + (v.rev ? "✎ corrected" : "✔ accepted") + " earlier</div>";
+    return h + "</td>";
+  }
+
+  function entry(e) {
+    let h = '<article class="exam ' + e.status + '" id="x' + e.id + '"><h2><span class="st">' + e.status + "</span>" +
+      "<span>" + esc(e.subj) + (e.visit != null ? " · " + esc(e.visit) : "") + "</span>" +
+      '<span class="dim">' + esc(e.center) + " · " + esc(e.date || "no date") + " · " + esc(e.vendor) +
+      (e.model ? " " + esc(e.model) : "") + " · " + esc(e.kind) + ' · <span title="SHA-256 of the file">' + esc(e.sha.slice(0, 12)) + "</span></span></h2>";
+    if (e.regions.length) {
+      h += '<table class="vals"><tr><th>region</th>' + COLS.map((c) => "<th>" + c[1] + "</th>").join("") + "</tr>";
+      e.regions.forEach((r, ri) => {
+        const name = r.region + (r.side ? " " + r.side : "") + (r.label && r.label !== r.region ? " (" + r.label + ")" : "");
+        const byM = {};
+        r.vals.forEach((v) => { byM[v.m] = v; });
+        h += '<tr class="' + (r.need ? "need" : "") + '"><td class="r">' + (r.need ? '<span class="mark" title="needs a decision">⚑</span> ' : "") +
+          esc(name) + (r.eval === false ? ' <span class="excl">excluded</span>' : "") + '<div class="src">' + esc(r.method) + "</div></td>" +
+          COLS.map((c) => cell(e, r, ri, byM[c[0]])).join("") + "</tr>";
+        if (r.strip && r.need) {
+          h += '<tr class="strip"><td class="src">row on the page</td><td colspan="' + COLS.length + '"><img class="strip" alt="table row on the page" src="' +
+            CROPS[e.id + "/" + ri] + '"></td></tr>';
+        }
+      });
+      h += "</table>";
+    }
+    if (e.flags.length) {
+      h += '<ul class="flags">' + e.flags.map((f) => {
+        const mean = (M.meanings[f[0]] || ["", ""])[1];
+        return '<li class="' + esc(f[1]) + '"><b>' + esc(f[0]) + "</b>" + (f[3] ? " [" + esc(f[3]) + "]" : "") + ": " + esc(f[2]) +
+          (mean && mean !== f[2] ? ' <span class="meaning">(' + esc(mean) + ")</span>" : "") + "</li>";
+      }).join("") + "</ul>";
+    }
+    return h + "</article>";
+  }
+
+  function decCell(key, d) {
+    if (d) {
+      return '<span class="state">' + (d.action === "accept" ? "✔ accepted" : "✎ " + esc(d.new_value) + " (" + esc(d.reason) + ")") +
+        '</span> <button type="button" data-act="undo" title="u">undo</button>';
+    }
+    return '<button type="button" data-act="accept" title="accept (a)">✔ accept</button> <button type="button" data-act="correct" title="correct (c)">✎ correct</button>' +
+      '<div class="corr" hidden><input class="nv" inputmode="decimal" placeholder="new value" aria-label="new value"><br>' +
+      '<input class="rs" placeholder="reason" aria-label="reason"><br><button type="button" data-act="save">save</button></div>';
+  }
+
+  function lookup(key) {
+    const [xi, ri, m] = key.split("/");
+    const e = EX.find((x) => String(x.id) === xi);
+    const r = e.regions[+ri];
+    return {e, r, v: r.vals.find((x) => x.m === m)};
+  }
+
+  function rerow(key) {
+    const td = document.querySelector('td[data-key="' + key + '"]');
+    if (!td) return;
+    const d = decisions[key];
+    td.classList.remove("done-accept", "done-correct");
+    if (d) td.classList.add("done-" + d.action);
+    td.querySelector(".dec").innerHTML = decCell(key, d);
+    save();
+  }
+
+  function decide(key, action, newValue, reason) {
+    msg("");
+    if (action === "correct") {
+      const t = String(newValue).trim().replace(",", ".");
+      if (!/^[-+]?(\d+\.?\d*|\.\d+)$/.test(t)) { msg("The new value must be a number."); return false; }
+      if (!reason.trim()) { msg("A correction needs a reason."); return false; }
+      newValue = t;
+    }
+    decisions[key] = {action, new_value: action === "correct" ? newValue : "", reason: (reason || "").trim(), decided_at: new Date().toISOString()};
+    rerow(key);
+    return true;
+  }
+
+  function openCorrect(td) {
+    const c = td.querySelector(".corr");
+    if (!c) return;
+    c.hidden = false;
+    c.querySelector(".nv").focus();
+  }
+
+  function msg(t) { $("msg").textContent = t; }
+
+  /* ---- clicks and keys ---- */
+  $("list").addEventListener("click", (ev) => {
+    const b = ev.target.closest("button[data-act]");
+    if (!b) return;
+    const td = b.closest("td"), key = td.dataset.key;
+    setFocus(key, false);
+    const act = b.dataset.act;
+    if (act === "accept") decide(key, "accept", "", "");
+    else if (act === "correct") openCorrect(td);
+    else if (act === "save") decide(key, "correct", td.querySelector(".nv").value, td.querySelector(".rs").value);
+    else if (act === "undo") { delete decisions[key]; rerow(key); }
+  });
+  $("list").addEventListener("keydown", (ev) => {
+    if (ev.target.matches("input") && ev.key === "Enter") {
+      const td = ev.target.closest("td");
+      decide(td.dataset.key, "correct", td.querySelector(".nv").value, td.querySelector(".rs").value);
+      ev.preventDefault();
+      ev.stopPropagation();
+    }
+  });
+
+  function decisionRows() { return [...document.querySelectorAll("#list td.cell.need")]; }
+
+  function setFocus(key, scroll) {
+    document.querySelectorAll("#list .focus").forEach((t) => t.classList.remove("focus"));
+    focusKey = key;
+    const tr = key && document.querySelector('td[data-key="' + key + '"]');
+    if (tr) { tr.classList.add("focus"); if (scroll) tr.scrollIntoView({block: "center"}); }
+  }
+
+  function step(dir) {
+    let rows = decisionRows();
+    let i = rows.findIndex((t) => t.dataset.key === focusKey);
+    if (dir > 0 && i >= rows.length - 1 && rendered < shown.length) { more(); rows = decisionRows(); }
+    i = i < 0 ? (dir > 0 ? 0 : rows.length - 1) : Math.max(0, Math.min(rows.length - 1, i + dir));
+    if (rows[i]) setFocus(rows[i].dataset.key, true);
+  }
+
+  document.addEventListener("keydown", (ev) => {
+    if (ev.target.matches("input, select, textarea")) {
+      if (ev.key === "Escape") ev.target.blur();
+      return;
+    }
+    if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    const k = ev.key;
+    if (k === "j" || k === "ArrowDown") { step(1); ev.preventDefault(); }
+    else if (k === "k" || k === "ArrowUp") { step(-1); ev.preventDefault(); }
+    else if (focusKey && k === "a") { decide(focusKey, "accept", "", ""); step(1); ev.preventDefault(); }
+    else if (focusKey && k === "c") { const td = document.querySelector('td[data-key="' + focusKey + '"]'); if (td) openCorrect(td); ev.preventDefault(); }
+    else if (focusKey && k === "u") { delete decisions[focusKey]; rerow(focusKey); ev.preventDefault(); }
+  });
+
+  /* ---- CSV download ---- */
+  function csvCell(s) {
+    s = String(s == null ? "" : s);
+    if (/^[=+\-@\t\r]/.test(s) && !/^[-+]?\d/.test(s)) s = "'" + s;  // no formulas when opened in a spreadsheet
+    return /[",\n\r]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
+  }
+
+  function csvText() {
+    const reviewer = $("reviewer").value.trim();
+    const cols = M.columns.concat(["method"]);  // method: an optional extra, names the row when two readers gave one
+    const lines = [cols.join(",")];
+    for (const key of Object.keys(decisions)) {
+      const d = decisions[key], {e, r, v} = lookup(key);
+      const row = {sha256: e.sha, region: r.region, side: r.side || "", measure: v.m, action: d.action,
+        old_value: v.v == null ? "" : v.v, new_value: d.action === "correct" ? d.new_value : (v.v == null ? "" : v.v),
+        reason: d.reason, reviewer: reviewer, decided_at: d.decided_at, method: r.method};
+      lines.push(cols.map((c) => csvCell(row[c])).join(","));
+    }
+    return lines.join("\n") + "\n";
+  }
+
+  $("download").addEventListener("click", () => {
+    msg("");
+    if (!Object.keys(decisions).length) { msg("No decisions yet."); return; }
+    if (!$("reviewer").value.trim()) { msg("Enter your name as reviewer first."); $("reviewer").focus(); return; }
+    const blob = new Blob([csvText()], {type: "text/csv;charset=utf-8"});
+    const a = document.createElement("a");
+    a.href = URL.createObjectURL(blob);
+    a.download = "decisions-" + new Date().toISOString().slice(0, 19).replace(/[:T]/g, "") + ".csv";
+    document.body.appendChild(a);
+    a.click();
+    setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
+  });
+  $("reviewer").value = localStorage.getItem("bmdkit-review:reviewer") || "";
+  $("reviewer").addEventListener("change", () => { try { localStorage.setItem("bmdkit-review:reviewer", $("reviewer").value); } catch (e) { /* ignore */ } });
+
+  for (const id of ["f-todo", "f-flagged", "f-center", "f-code", "f-status"]) $(id).addEventListener("change", apply);
+  $("f-text").addEventListener("input", apply);
+  new IntersectionObserver((ents) => { if (ents.some((x) => x.isIntersecting) && rendered < shown.length) more(); },
+    {rootMargin: "800px"}).observe($("sentinel"));
+
+  header();
+  save();
+  apply();
+  document.body.dataset.ready = "1";
+})();
