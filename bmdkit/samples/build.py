@@ -85,6 +85,7 @@ def write_report(truth: TruthExam, outdir: Path, form: str, layout: str, lang: s
 
         kind = "report_page_sc" if form == "dicom_sc" else "report_pdf"
         path, d = dicom_gen.write_dicom_samples(truth, outdir, [kind])[0]
+        rle_compress(path)
         d["kind"] = f"report_{form}"
         d["expect_status"] = "extracted_or_flagged"
         return Written(path, d)
@@ -107,10 +108,27 @@ def write_report(truth: TruthExam, outdir: Path, form: str, layout: str, lang: s
     return Written(path, _report_truth(path, truth, form, layout, lang, rendered.cells))
 
 
+def rle_compress(path: Path, min_bytes: int = 1 << 20) -> None:
+    """Re-encode a large uncompressed DICOM image as RLE Lossless (as some PACS store it).
+
+    Keeps the sample set small; pixel values are unchanged, so readers see the
+    same page. Files whose pixel data is under ``min_bytes`` are left as they are.
+    """
+    import pydicom
+    from pydicom.uid import RLELossless
+
+    ds = pydicom.dcmread(path)
+    if "PixelData" not in ds or ds.file_meta.TransferSyntaxUID.is_compressed or len(ds.PixelData) < min_bytes:
+        return
+    ds.compress(RLELossless)
+    ds.save_as(path, enforce_file_format=True)
+
+
 def write_dicom(truth: TruthExam, outdir: Path, kind: str) -> Written:
     from bmdkit.samples import dicom_gen
 
     path, d = dicom_gen.write_dicom_samples(truth, outdir, [kind])[0]
+    rle_compress(path)
     return Written(path, d)
 
 

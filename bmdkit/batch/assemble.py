@@ -1,0 +1,122 @@
+"""From a batch's results to de-identified subject visits, plus what could not be placed.
+
+Reads ``results.jsonl``, groups the files of one study, maps each group to
+a trial subject and a visit, and hands the exports
+:class:`~bmdkit.export.privacy.SubjectExam` objects only. Every file that
+is not exported is listed in the report with the reason (failed, unmapped,
+outside every visit window, two subjects in one study), by path and
+SHA-256, never by patient name or hospital ID.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bmdkit import __version__
+from bmdkit.batch.grouping import group_exams
+from bmdkit.batch.ledger import RESULTS_JSONL
+from bmdkit.batch.subjects import MappingRow, SubjectMap, VisitWindow, assign_visit
+from bmdkit.errors import ConfigError
+from bmdkit.export.jsonout import exam_from_dict
+from bmdkit.export.privacy import SubjectExam, deidentify, register_exam_identifiers
+from bmdkit.flags import FlagCode
+from bmdkit.model import Exam, Status
+
+REPORT_COLUMNS = ("path", "sha256", "status", "exam_date", "subject_id", "visit", "problem")
+
+
+@dataclass
+class Assembly:
+    subjects: list[SubjectExam] = field(default_factory=list)
+    report: list[dict[str, str]] = field(default_factory=list)
+
+
+def load_exams(out_dir: str | Path) -> Iterator[Exam]:
+    """Exams of a batch output folder, as stored in results.jsonl."""
+    path = Path(out_dir) / RESULTS_JSONL
+    if not path.is_file():
+        raise ConfigError("no results.jsonl here: run 'bmdkit batch' first", str(out_dir))
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                exam = exam_from_dict(json.loads(line))
+                register_exam_identifiers(exam)
+                yield exam
+
+
+def assemble(exams: list[Exam], mapping: SubjectMap, windows: list[VisitWindow]) -> Assembly:
+    out = Assembly()
+    placed: dict[str, list[tuple[list[Exam], MappingRow]]] = {}
+
+    def report(group: list[Exam], problem: str, code: FlagCode | None, subject: str = "", visit: str = "") -> None:
+        for e in group:
+            out.report.append({
+                "path": e.source.path, "sha256": e.source.sha256, "status": e.status.value,
+                "exam_date": e.exam_date.isoformat() if e.exam_date else "",
+                "subject_id": subject, "visit": visit,
+                "problem": f"{code.value}: {problem}" if code else problem,
+            })
+
+    for group in group_exams(exams):
+        usable = [e for e in group if e.status is not Status.FAILED]
+        failed = [e for e in group if e.status is Status.FAILED]
+        if failed:
+            report(failed, "file failed; see failures.csv", None)
+        if not usable:
+            continue
+        rows, reasons = {}, []
+        for e in usable:
+            row, why = mapping.lookup(e)
+            if row is None:
+                reasons.append(why)
+            else:
+                rows[row.subject_id] = row
+        if len(rows) > 1:
+            report(usable, "files of one study map to different subjects", FlagCode.UNMAPPED_PATIENT)
+            continue
+        if not rows:
+            report(usable, reasons[0] if reasons else "not in the mapping", FlagCode.UNMAPPED_PATIENT)
+            continue
+        row = next(iter(rows.values()))
+        placed.setdefault(row.subject_id, []).append((usable, row))
+
+    for subject_id in sorted(placed):
+        entries = placed[subject_id]
+        dates = [e.exam_date for g, _ in entries for e in g if e.exam_date]
+        baseline = entries[0][1].baseline_date or (min(dates) if dates else None)
+        visits: dict[str, tuple[VisitWindow, list[Exam], MappingRow]] = {}
+        for group, row in entries:
+            gdates = [e.exam_date for e in group if e.exam_date]
+            window, why = assign_visit(min(gdates) if gdates else None, baseline, windows)
+            if window is None:
+                code = FlagCode.NO_EXAM_DATE if not gdates else FlagCode.OUTSIDE_VISIT_WINDOW
+                report(group, why, code, subject_id)
+                continue
+            prev = visits.get(window.visit)
+            visits[window.visit] = (window, (prev[1] if prev else []) + group, row)
+        for name in sorted(visits, key=lambda v: visits[v][0].target_day):
+            window, group, row = visits[name]
+            report(group, "", None, subject_id, window.visit)
+            out.subjects.append(deidentify(
+                group, subject_id=subject_id, center=row.center, visit=window.visit,
+                event=window.event, display_paths={e.source.sha256: e.source.path for e in group},
+                software=f"bmdkit {__version__}",
+            ))
+    return out
+
+
+def write_report(rows: list[dict[str, str]], path: str | Path) -> None:
+    """The placement report as CSV, written atomically."""
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(REPORT_COLUMNS), lineterminator="\n")
+        w.writeheader()
+        w.writerows(sorted(rows, key=lambda r: (r["path"], r["sha256"])))
+    os.replace(tmp, target)

@@ -1,0 +1,266 @@
+"""Run a batch on all cores of this machine with a process pool.
+
+Each file goes through :func:`bmdkit.pipeline.process_file` in a worker
+process. A worker that runs past ``options.timeout_s`` is killed (with the
+pool; the other files in flight are resubmitted) and its file fails with
+``resource_limit``. A worker that crashes breaks the pool: the files that
+were in flight are retried one at a time, so only the file that crashes on
+its own fails (``internal_error``) and the batch goes on.
+
+The time limit runs from the moment a worker starts the file (workers
+note it on a queue), so a slow worker start-up on a loaded machine does not
+count against the file. A file that spawned a subprocess (e.g. an OCR engine) when its
+worker was killed may leave that subprocess to finish on its own.
+
+Results are committed to the ledger as they arrive and the output files are
+regenerated every ``checkpoint_s`` seconds and at the end.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import resource
+import signal
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bmdkit.batch.ledger import Ledger
+from bmdkit.batch.plan import Task, discard, failed_line, finish_line, plan
+from bmdkit.batch.progress import BatchProgress
+from bmdkit.batch.walk import DEFAULT_LIMITS, WalkLimits, count_inputs
+from bmdkit.export.jsonout import exam_to_dict
+from bmdkit.export.privacy import install_log_filter
+from bmdkit.flags import FlagCode
+from bmdkit.options import DEFAULT_OPTIONS, ReadOptions
+from bmdkit.pipeline import process_file
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    """What a run did: names seen, files processed now, failures in the whole output."""
+
+    names: int
+    files: int
+    processed: int
+    failed: int
+    seconds: float
+
+
+def work(path: str, options: ReadOptions) -> dict[str, Any]:
+    """Worker side: read and check one file, return its contract dict (with patient)."""
+    return exam_to_dict(process_file(path, options))
+
+
+_STARTED: Any = None  # the worker's queue for "task started" notes
+
+
+def _init_worker(memory_bytes: int, started: Any) -> None:
+    global _STARTED
+    _STARTED = started
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if memory_bytes > 0:
+        try:
+            resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+        except (ValueError, OSError):
+            pass
+    install_log_filter()
+
+
+def _call(fn: Callable[[str, ReadOptions], dict[str, Any]], key: str, path: str,
+          options: ReadOptions) -> dict[str, Any]:
+    """Worker side: note that ``key`` started (for the time limit), then run ``fn``."""
+    if _STARTED is not None:
+        _STARTED.put((key, os.getpid()))
+    return fn(path, options)
+
+
+def default_workers() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - non-Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def run_batch(
+    inputs: Sequence[str | Path],
+    out: str | Path,
+    *,
+    workers: int | None = None,
+    options: ReadOptions = DEFAULT_OPTIONS,
+    progress: bool = True,
+    checkpoint_s: float = 30.0,
+    wait_for_lock: bool = False,
+    limits: WalkLimits = DEFAULT_LIMITS,
+    worker_fn: Callable[[str, ReadOptions], dict[str, Any]] = work,
+) -> BatchSummary:
+    """Process ``inputs`` into the output folder ``out``; resumes what is there.
+
+    ``worker_fn`` must be a picklable top-level function; it exists so tests
+    can run a deliberately hanging or crashing worker through the real pool.
+    """
+    start = time.monotonic()
+    install_log_filter()
+    workers = workers or default_workers()
+    with Ledger(out, wait=wait_for_lock) as led, BatchProgress(count_inputs(inputs), progress) as bar:
+        pool = _Pool(workers, options, worker_fn)
+        processed = 0
+        last_checkpoint = time.monotonic()
+        try:
+            tasks = plan(inputs, led, bar.advance, limits)
+            for task, line in pool.run(tasks):
+                led.record(task.key, line)
+                discard(task)
+                processed += 1
+                bar.advance(line.get("status") == "failed")
+                if time.monotonic() - last_checkpoint > checkpoint_s:
+                    led.write_outputs()
+                    last_checkpoint = time.monotonic()
+        finally:
+            pool.shutdown()
+            led.write_outputs()
+        c = led.counts()
+    return BatchSummary(c.names, c.files, processed, c.failed, time.monotonic() - start)
+
+
+class _Pool:
+    """A ProcessPoolExecutor that can lose a worker to a hang or a crash and carry on."""
+
+    def __init__(self, workers: int, options: ReadOptions, fn: Callable[[str, ReadOptions], dict[str, Any]],
+                 startup_grace_s: float = 120.0):
+        self.workers = workers
+        self.startup_grace_s = startup_grace_s
+        self.options = options
+        self.fn = fn
+        self.ctx = multiprocessing.get_context("forkserver")
+        # workers fork from a server that has already imported the pipeline, so a
+        # restarted pool is ready at once and start-up does not eat the time limit
+        self.ctx.set_forkserver_preload(["bmdkit.pipeline", "bmdkit.export.jsonout"])
+        self.ex = self._new()
+
+    def _new(self) -> ProcessPoolExecutor:
+        self.started = self.ctx.SimpleQueue()  # new with each pool: a killed worker may hold the old one's lock
+        return ProcessPoolExecutor(
+            self.workers, mp_context=self.ctx, initializer=_init_worker,
+            initargs=(self.options.memory_bytes, self.started),
+        )
+
+    def _drain_started(self, starts: dict[str, tuple[float, int]]) -> None:
+        while not self.started.empty():
+            key, pid = self.started.get()
+            starts.setdefault(key, (time.monotonic(), pid))
+
+    def _dead(self, pid: int) -> bool:
+        """True when the worker ``pid`` of the current pool has exited."""
+        proc = getattr(self.ex, "_processes", {}).get(pid)
+        return proc is not None and not proc.is_alive()
+
+    def _restart(self) -> None:
+        procs = list(getattr(self.ex, "_processes", {}).values())
+        for p in procs:
+            if p.is_alive():
+                p.kill()
+        self.ex.shutdown(wait=True, cancel_futures=True)
+        self.ex = self._new()
+
+    def shutdown(self) -> None:
+        procs = list(getattr(self.ex, "_processes", {}).values())
+        self.ex.shutdown(wait=False, cancel_futures=True)
+        for p in procs:
+            if p.is_alive():
+                p.kill()
+            p.join(timeout=5)
+
+    def run(self, tasks: Iterable[Task]) -> Iterable[tuple[Task, dict[str, Any]]]:
+        """Yield ``(task, contract dict)`` for every task, in completion order."""
+        source = iter(tasks)
+        retry: deque[Task] = deque()  # resubmit after a restart (not at fault)
+        suspects: deque[Task] = deque()  # in flight when the pool broke: run alone
+        flight: dict[Future[dict[str, Any]], tuple[Task, float, bool]] = {}
+        starts: dict[str, tuple[float, int]] = {}  # when, and in which worker, each task began
+        exhausted = False
+        timeout = self.options.timeout_s
+        while True:
+            limit = 1 if (suspects or any(s for _, _, s in flight.values())) else self.workers
+            while len(flight) < limit:
+                alone = bool(suspects)
+                if suspects:
+                    task = suspects.popleft()
+                elif retry:
+                    task = retry.popleft()
+                elif not exhausted:
+                    nxt = next(source, None)
+                    if nxt is None:
+                        exhausted = True
+                        break
+                    task = nxt
+                else:
+                    break
+                fut = self.ex.submit(_call, self.fn, task.key, str(task.path), self.options)
+                flight[fut] = (task, time.monotonic(), alone)
+                starts.pop(task.key, None)
+            if not flight:
+                return
+            done, _ = wait(list(flight), timeout=min(0.5, timeout), return_when=FIRST_COMPLETED)
+            broken = False
+            for fut in done:
+                task, _, alone = flight.pop(fut)
+                try:
+                    yield task, finish_line(fut.result(), task)
+                except BrokenProcessPool:
+                    broken = True
+                    if alone:
+                        yield task, failed_line(task.display, FlagCode.INTERNAL_ERROR,
+                                                "the worker process crashed on this file", task.key)
+                    else:
+                        suspects.append(task)
+                except Exception as exc:  # noqa: BLE001 - a result that cannot come back fails its file
+                    log.debug("worker error %s", type(exc).__name__)
+                    yield task, failed_line(task.display, FlagCode.INTERNAL_ERROR,
+                                            f"unexpected {type(exc).__name__} in the worker", task.key)
+            if broken:
+                for fut, (task, _, alone) in list(flight.items()):
+                    suspects.append(task)
+                flight.clear()
+                self._restart()
+                continue
+            self._drain_started(starts)
+            # a worker that died under a task: that task crashed it (seen before the pool says so)
+            dead = [f for f, (task, _, _) in flight.items()
+                    if task.key in starts and self._dead(starts[task.key][1])]
+            # the last task a dead worker started is the culprit; an earlier one's result was in transit
+            culprits: dict[int, Future[dict[str, Any]]] = {}
+            for f in sorted(dead, key=lambda f: starts[flight[f][0].key][0]):
+                culprits[starts[flight[f][0].key][1]] = f
+            if culprits:
+                for fut in culprits.values():
+                    task, _, _ = flight.pop(fut)
+                    yield task, failed_line(task.display, FlagCode.INTERNAL_ERROR,
+                                            "the worker process crashed on this file", task.key)
+                for fut, (task, _, alone) in list(flight.items()):
+                    (suspects if alone else retry).append(task)
+                flight.clear()
+                self._restart()
+                continue
+            now = time.monotonic()
+            late = [f for f, (task, t0, _) in flight.items()
+                    if (task.key in starts and now - starts[task.key][0] > timeout)
+                    or now - t0 > timeout + self.startup_grace_s]
+            if late:
+                for fut in late:
+                    task, _, _ = flight.pop(fut)
+                    yield task, failed_line(task.display, FlagCode.RESOURCE_LIMIT,
+                                            f"reading took longer than the {timeout:g} s time limit", task.key)
+                for fut, (task, _, alone) in list(flight.items()):
+                    (suspects if alone else retry).append(task)
+                flight.clear()
+                self._restart()

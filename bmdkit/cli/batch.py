@@ -1,0 +1,76 @@
+"""``bmdkit batch INPUT... --out DIR``: every file of folders and zip archives, in parallel, resumable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from bmdkit.batch.ledger import BatchLocked
+from bmdkit.errors import ConfigError
+from bmdkit.export.privacy import install_log_filter
+from bmdkit.options import DEFAULT_OPTIONS
+
+EXIT_LOCKED = 75  # EX_TEMPFAIL: another batch holds the output folder
+EXIT_CONFIG = 64
+
+
+def batch(
+    inputs: list[Path] = typer.Argument(..., help="Files, folders or zip archives."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output folder (state, results.jsonl, results.csv, failures.csv)."),
+    workers: int | None = typer.Option(None, "--workers", "-j", min=1, help="Worker processes (default: all cores)."),
+    mapping: Path | None = typer.Option(None, "--mapping", help="CSV center,hospital_patient_id,subject_id: writes subjects.csv."),
+    windows: Path | None = typer.Option(None, "--windows", help="Visit windows CSV (default: reference_data/visit_windows.csv)."),
+    timeout: float = typer.Option(DEFAULT_OPTIONS.timeout_s, "--timeout", help="Seconds per file before it fails as resource_limit."),
+    dask: bool = typer.Option(False, "--dask", help="Run on a local Dask cluster."),
+    scheduler: str | None = typer.Option(None, "--scheduler", help="Run on the Dask cluster at this address."),
+    wait: bool = typer.Option(False, "--wait", help="Wait for another batch on the same output instead of refusing."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show the progress bar."),
+) -> int:
+    """Process every input file into DIR; re-running resumes and skips files already done.
+
+    Exit code: 0 done (failed files are listed in failures.csv), 64 bad
+    configuration, 75 another batch is writing to DIR.
+    """
+    from dataclasses import replace
+
+    install_log_filter()
+    console = Console(stderr=True, highlight=False)
+    options = replace(DEFAULT_OPTIONS, timeout_s=timeout)
+    try:
+        if dask or scheduler:
+            from bmdkit.batch.dask_runner import run_batch_dask
+
+            summary = run_batch_dask(inputs, out, scheduler=scheduler, workers=workers, options=options,
+                                     progress=progress, wait_for_lock=wait)
+        else:
+            from bmdkit.batch.runner import run_batch
+
+            summary = run_batch(inputs, out, workers=workers, options=options, progress=progress,
+                                wait_for_lock=wait)
+        if mapping is not None:
+            _subjects_report(out, mapping, windows)
+    except BatchLocked as exc:
+        console.print(f"[red]{exc}[/red]")
+        return EXIT_LOCKED
+    except ConfigError as exc:
+        console.print(f"[red]{exc}[/red]")
+        return EXIT_CONFIG
+    console.print(
+        f"{summary.names} input names, {summary.files} distinct files, {summary.processed} processed now, "
+        f"{summary.failed} failed, {summary.seconds:.1f} s → {out}"
+    )
+    return 0
+
+
+def _subjects_report(out: Path, mapping: Path, windows: Path | None) -> None:
+    from bmdkit.batch.assemble import assemble, load_exams, write_report
+    from bmdkit.batch.subjects import SubjectMap, load_windows
+
+    result = assemble(list(load_exams(out)), SubjectMap.load(mapping), load_windows(windows))
+    write_report(result.report, out / "subjects.csv")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("batch")(batch)
