@@ -162,6 +162,10 @@ def _read_dicom(path: Path, source: Source, options: ReadOptions) -> Exam:
             report = _reader("report", source.path)(path, source, options, payload=reading.payload)
         except NoReader:
             report = None
+        except BmdkitError:
+            if exam is None or not exam.regions:
+                raise
+            report = None  # exact DICOM values stand even when the page itself cannot be read
         if report is not None:
             if exam is None or not exam.regions:
                 return report if exam is None else exam.replace(

@@ -120,7 +120,7 @@ def rle_compress(path: Path, min_bytes: int = 1 << 20) -> None:
     ds = pydicom.dcmread(path)
     if "PixelData" not in ds or ds.file_meta.TransferSyntaxUID.is_compressed or len(ds.PixelData) < min_bytes:
         return
-    ds.compress(RLELossless)
+    ds.compress(RLELossless, generate_instance_uid=False)
     ds.save_as(path, enforce_file_format=True)
 
 
@@ -189,7 +189,63 @@ def build_samples(outdir: str | Path, seed: int = 7, count: int = 14, include_fi
         w.truth.setdefault("file", w.path.name)
         (w.path.parent / (w.path.name + TRUTH_SUFFIX)).write_text(
             json.dumps(w.truth, ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8")
+    write_index(out, written, seed, count)
     return written
+
+
+_KIND_WORDS = {
+    "hologic_script": "Hologic report DICOM: page pixels plus the ResultsTable script element",
+    "hologic_script_alt": "Hologic report DICOM, other column order and spellings, script as UT in another group",
+    "hologic_xml": "Hologic DICOM with 'Image Analysis Data in XML' (ROI elements)",
+    "hologic_xml_attr": "Hologic DICOM with XML whose measures are attributes",
+    "sr_flat": "Enhanced SR, flat list of NUM items with LOINC codes",
+    "sr_nested": "Comprehensive SR, site > region containers, DCM and local codes",
+    "sr_zh": "Comprehensive SR with Chinese concept names",
+    "report_png": "clean report page (PNG)",
+    "report_scan_jpeg": "scanned report page: skew, blur, noise, JPEG",
+    "report_photo_jpeg": "phone photo of a printed report: perspective, uneven light",
+    "report_pdf_text": "report PDF with a text layer",
+    "report_pdf_image": "image-only PDF (scanned report, no text layer)",
+    "report_dicom_sc": "report page stored as DICOM Secondary Capture (pixels only)",
+    "report_dicom_pdf": "report PDF inside an Encapsulated PDF DICOM object",
+    "truncated": "a report DICOM cut in the middle",
+    "ct": "a CT slice: valid DICOM, not DXA",
+    "lunar_cr": "GE Lunar scan image (CR) without results",
+    "hostile_xml": "Hologic XML with an entity-expansion bomb",
+    "bad": "not a usable input",
+}
+
+
+def write_index(out: Path, written: list[Written], seed: int, count: int) -> None:
+    """``README.md`` in ``out``: one line per file saying what it shows and what bmdkit must do."""
+    lines = [
+        "# Sample inputs",
+        "",
+        f"Made by `python -m bmdkit.samples {out.name} --seed {seed} --count {count}` (deterministic).",
+        "Every file has `NAME.truth.json` beside it: the values as stored or printed, the expected",
+        "status (`extracted`: exact DICOM values; `extracted_or_flagged`: a report page, where any value",
+        "that is not exactly right must be flagged; `failed`: with the expected flag code).",
+        "Synthetic patients and values; T-scores use the reference named in the truth file.",
+        "",
+        "| file | what it shows | vendor | scan | expected |",
+        "|---|---|---|---|---|",
+    ]
+    for w in sorted(written, key=lambda w: str(w.path)):
+        t = w.truth
+        kind = t.get("kind", "")
+        shows = t.get("shows") or _KIND_WORDS.get(kind, kind)
+        if t.get("layout"):
+            shows += f", {t['layout']} layout ({t.get('lang', 'en')})"
+        if t.get("edge_case"):
+            shows += f"; edge case: {t['edge_case'].replace('_', ' ')}"
+        if t.get("excluded") and "excluded" not in t.get("edge_case", ""):
+            shows += f"; excluded {', '.join(t['excluded'])}"
+        expect = t.get("expect_status", "")
+        if t.get("expect_flag"):
+            expect += f" ({t['expect_flag']})"
+        rel = w.path.relative_to(out)
+        lines.append(f"| `{rel}` | {shows} | {t.get('vendor', '')} | {t.get('scan_type', '')} | {expect} |")
+    (out / "README.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def _bad_inputs(gen: TruthGenerator, outdir: Path, rng: random.Random) -> list[Written]:

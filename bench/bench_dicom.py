@@ -1,0 +1,98 @@
+"""Benchmark: files per second of ``bmdkit.dicom.read_dicom`` beside bare ``pydicom.dcmread``.
+
+Generates a set of DXA DICOM files of the result-bearing and no-result kinds
+(SR x3 shapes, Hologic XML x2, GE Lunar CR, GE Lunar raw blob, Hologic display
+image; report pages are left out, they are OCR work), then times, in the same
+run and over the same files:
+
+- bare ``pydicom.dcmread(path, stop_before_pixels=True)``;
+- ``read_dicom(path, source, options)`` (parse, find results, metadata).
+
+Prints files/s of each, their ratio, and the peak Python memory of one
+``read_dicom`` pass (tracemalloc). Usage::
+
+    .venv/bin/python bench/bench_dicom.py [--files 2000] [--dir /tmp/bench_dicom] [--repeat 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+import pydicom
+
+from bmdkit.dicom import read_dicom
+from bmdkit.model import InputKind, Source
+from bmdkit.options import DEFAULT_OPTIONS
+from bmdkit.samples import dicom_gen
+from bmdkit.samples.truth import SCAN_KINDS, TruthGenerator
+
+KINDS = ("sr_flat", "sr_nested", "sr_zh", "hologic_xml", "hologic_xml_attr",
+         "lunar_cr", "lunar_raw", "hologic_display")
+
+
+def make_set(outdir: Path, n_files: int, seed: int = 2026) -> list[Path]:
+    gen = TruthGenerator(seed)
+    files: list[Path] = []
+    i = 0
+    while len(files) < n_files:
+        t = gen.exam(scan_type=SCAN_KINDS[i % len(SCAN_KINDS)], exclude=["L1"] if i % 7 == 0 else None)
+        i += 1
+        files += [p for p, _ in dicom_gen.write_dicom_samples(t, outdir, KINDS)]
+    return files[:n_files]
+
+
+def bare(files: list[Path]) -> float:
+    t0 = time.perf_counter()
+    for p in files:
+        pydicom.dcmread(p, stop_before_pixels=True)
+    return time.perf_counter() - t0
+
+
+def ours(files: list[Path]) -> tuple[float, int]:
+    found = 0
+    t0 = time.perf_counter()
+    for p in files:
+        src = Source(str(p), "0" * 64, InputKind.DICOM)
+        r = read_dicom(p, src, DEFAULT_OPTIONS)
+        found += bool(r.exam is not None and r.exam.regions)
+    return time.perf_counter() - t0, found
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--files", type=int, default=2000)
+    ap.add_argument("--dir", type=Path, default=None)
+    ap.add_argument("--repeat", type=int, default=1)
+    args = ap.parse_args()
+    tmp = args.dir or Path(tempfile.mkdtemp(prefix="bench_dicom_"))
+    try:
+        t0 = time.perf_counter()
+        files = make_set(tmp, args.files)
+        size = sum(p.stat().st_size for p in files)
+        print(f"generated {len(files)} files ({size / 1e6:.1f} MB) in {time.perf_counter() - t0:.1f} s")
+        bare(files[:50]), ours(files[:50])  # warm the page cache and imports
+        best_bare = min(bare(files) for _ in range(args.repeat))
+        runs = [ours(files) for _ in range(args.repeat)]
+        best_ours = min(r[0] for r in runs)
+        tracemalloc.start()
+        ours(files[:200])
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        n = len(files)
+        print(f"bare pydicom.dcmread(stop_before_pixels=True): {n / best_bare:8.1f} files/s")
+        print(f"bmdkit read_dicom:                             {n / best_ours:8.1f} files/s "
+              f"({runs[0][1]} files with results)")
+        print(f"ratio read_dicom / bare read:                  {best_bare / best_ours:8.2f}")
+        print(f"peak Python memory over 200 read_dicom calls: {peak / 1e6:8.1f} MB")
+    finally:
+        if args.dir is None:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

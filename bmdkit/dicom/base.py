@@ -1,0 +1,311 @@
+"""Safe access to a parsed DICOM dataset: text in any character set, capped element values.
+
+DXA vendors put results in private elements whose VR may come back as LT,
+UT, UN or OB bytes and whose character set may not be the declared one.
+Everything here works on any dataset without raising: a missing or
+malformed element is ``None``, never an exception, and no element larger
+than a cap is ever loaded.
+"""
+
+from __future__ import annotations
+
+import codecs
+import functools
+import math
+import re
+import warnings
+from collections.abc import Callable, Iterator
+from typing import TypeVar
+from dataclasses import dataclass
+
+from pydicom.charset import convert_encodings, decode_bytes
+from pydicom.dataelem import RawDataElement
+from pydicom.dataset import Dataset
+from pydicom.tag import BaseTag, Tag
+
+T = TypeVar("T")
+
+#: VRs whose value may hold text (a script, XML or a label) worth reading.
+TEXT_VRS = frozenset({"LT", "UT", "ST", "LO", "SH", "UN", "OB", "UC", "OW"})
+
+
+def tag_str(tag: BaseTag | int) -> str:
+    """``(gggg,eeee)`` as DICOM writes it."""
+    t = Tag(tag)
+    return f"({t.group:04X},{t.element:04X})"
+
+
+def charsets(ds: Dataset) -> list[str]:
+    """The dataset's declared character set terms, as a list (may be empty)."""
+    try:
+        raw = ds.get("SpecificCharacterSet")
+    except Exception:  # noqa: BLE001 - a malformed charset element counts as absent
+        return []
+    if raw is None:
+        return []
+    if isinstance(raw, str):
+        return [raw]
+    return [str(x) for x in raw]
+
+
+def decode_text(raw: bytes, declared: list[str]) -> str:
+    """Bytes as text: the declared character set, then UTF-8, GB18030, latin-1.
+
+    A declared set is used only if it decodes the bytes without error, so a
+    file whose header says ISO_IR 100 but whose private text is UTF-8 or
+    GB18030 still decodes correctly. latin-1 never fails, so this always
+    returns text.
+    """
+    raw = raw.rstrip(b"\x00")
+    if not raw:
+        return ""
+    if declared and any(d.strip() for d in declared):
+        encodings = _encodings(tuple(d.strip() for d in declared))
+        if encodings and b"\x1b" in raw:
+            # ISO 2022 code extensions: drop the designation escapes; G0 is ASCII and the
+            # declared multi-byte set (e.g. IR 58 = GB2312) holds the high bytes
+            stripped = _ESCAPES.sub(b"", raw)
+            for enc in encodings:
+                if enc not in ("iso8859", "iso_ir_6", "ascii") and _known(enc):
+                    try:
+                        return stripped.decode(_codec(enc), "strict")
+                    except UnicodeDecodeError:
+                        continue
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                try:
+                    return str(decode_bytes(raw, encodings, {0x5E, 0x3D, 0x5C}))
+                except Exception:  # noqa: BLE001
+                    raw = stripped
+        single_byte = all(_codec(e) in _SINGLE_BYTE for e in encodings if _known(e))  # cached
+        if single_byte and any(b > 0x7F for b in raw):
+            try:  # a Latin set cannot tell us it is wrong; well-formed UTF-8 almost never is Latin text
+                return raw.decode("utf-8", "strict")
+            except UnicodeDecodeError:
+                pass
+        for enc in encodings:
+            if enc in ("iso8859", "iso_ir_6", "ascii") and any(b > 0x7F for b in raw):
+                continue  # the default repertoire cannot hold these bytes: not this one
+            try:
+                return raw.decode(_codec(enc), "strict")
+            except (UnicodeDecodeError, LookupError):
+                continue
+    for enc in ("utf-8", "gb18030", "latin-1"):
+        try:
+            return raw.decode(enc, "strict")
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("latin-1")  # pragma: no cover - latin-1 never fails
+
+
+#: ISO 2022 designation escapes: ESC, 1-2 intermediate bytes, a final byte
+_ESCAPES = re.compile(rb"\x1b[\x20-\x2f]{1,2}[\x40-\x7e]")
+_SINGLE_BYTE = frozenset({"latin-1", "latin_1", "ascii", "iso8859_2", "iso8859_3", "iso8859_4",
+                          "iso8859_5", "iso8859_6", "iso8859_7", "iso8859_8", "iso8859_9",
+                          "iso8859_15", "cp1252"})
+
+
+@functools.lru_cache(maxsize=64)
+def _encodings(declared: tuple[str, ...]) -> list[str]:
+    """Python codec names for DICOM character set terms; unknown terms give []."""
+    try:
+        return list(convert_encodings(list(declared)))
+    except Exception:  # noqa: BLE001 - unknown terms: fall through to the fallbacks
+        return []
+
+
+@functools.lru_cache(maxsize=64)
+def _known(python_encoding: str) -> bool:
+    try:
+        _codec(python_encoding)
+        return True
+    except LookupError:
+        return False
+
+
+@functools.lru_cache(maxsize=64)
+def _codec(python_encoding: str) -> str:
+    alias = {"iso_ir_58": "gb2312", "iso8859": "latin-1", "iso_ir_6": "ascii"}
+    name = alias.get(python_encoding, python_encoding)
+    codecs.lookup(name)
+    return name
+
+
+def raw_value(ds: Dataset, tag: int) -> bytes | str | None:
+    """The undecoded value of ``tag`` if still raw, else its converted value."""
+    try:
+        elem = ds.get_item(tag)
+    except Exception:  # noqa: BLE001
+        return None
+    if elem is None:
+        return None
+    if isinstance(elem, RawDataElement):
+        return elem.value
+    return elem.value  # type: ignore[no-any-return]
+
+
+def text(ds: Dataset, keyword_or_tag: str | int) -> str | None:
+    """A text attribute decoded with the file's character set and the fallback order.
+
+    Reads the raw bytes where pydicom has not converted them yet, so a file
+    that declares the wrong character set (or none) for Chinese text still
+    decodes; returns ``None`` for absent or empty values.
+    """
+    tag = keyword_or_tag if isinstance(keyword_or_tag, int) else Tag(keyword_or_tag)
+    value = raw_value(ds, int(tag))
+    if value is None:
+        return None
+    if isinstance(value, (bytes, bytearray)):
+        out = decode_text(bytes(value), charsets(ds))
+    elif isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
+        out = "\\".join(str(v) for v in value)
+    else:
+        out = str(value)
+    out = out.strip().strip("\x00").strip()
+    return out or None
+
+
+@dataclass(frozen=True)
+class TextElement:
+    """One element (possibly nested) whose value may hold text."""
+
+    path: str
+    tag: int
+    vr: str
+    text: str
+    private_creator: str | None
+
+
+def iter_text_elements(ds: Dataset, max_bytes: int, min_len: int = 16,
+                       skipped: list[str] | None = None,
+                       _prefix: str = "", _depth: int = 0) -> Iterator[TextElement]:
+    """Every text-like element (LT/UT/ST/LO/UN/OB...) under ``max_bytes``, recursing into sequences.
+
+    Values larger than ``max_bytes`` are skipped without being read (their
+    paths go to ``skipped``), so a 1 GB private blob costs nothing. Pixel
+    data is never visited. Binary values are decoded only when they contain
+    the markers of a script (``=`` and a quote) or of XML (``<``).
+    """
+    if _depth > 8:
+        return
+    declared = charsets(ds)
+    for tag in list(ds.keys()):
+        t = Tag(tag)
+        if t == 0x7FE00010 or t.group == 0x0002:
+            continue
+        try:
+            elem = ds.get_item(tag)
+        except Exception:  # noqa: BLE001
+            continue
+        if elem is None:
+            continue
+        vr = str(elem.VR) if elem.VR else "UN"
+        length = getattr(elem, "length", None)
+        if isinstance(elem, RawDataElement) and length is not None and length > max_bytes \
+                and length != 0xFFFFFFFF:
+            if skipped is not None and vr in TEXT_VRS:
+                skipped.append(f"{_prefix}{tag_str(t)} ({length} bytes)")
+            continue
+        if vr == "SQ":
+            if t == 0x0040A730:  # an SR content tree: read by the SR reader, not searched here
+                continue
+            try:
+                seq = ds[tag].value
+            except Exception:  # noqa: BLE001
+                continue
+            for i, item in enumerate(seq or ()):
+                yield from iter_text_elements(item, max_bytes, min_len, skipped,
+                                              f"{_prefix}{tag_str(t)}[{i}].", _depth + 1)
+            continue
+        if vr not in TEXT_VRS:
+            continue
+        try:
+            if isinstance(elem, RawDataElement):
+                value = elem.value
+                if value is None and elem.length:
+                    value = _read_deferred(ds, elem)
+            else:
+                value = elem.value
+        except Exception:  # noqa: BLE001
+            continue
+        if value is None:
+            continue
+        if isinstance(value, (bytes, bytearray)):
+            if len(value) > max_bytes or len(value) < min_len:
+                continue
+            if not (b"<" in value or (b"=" in value and b'"' in value)):
+                continue
+            txt = decode_text(bytes(value), declared)
+        elif isinstance(value, str):
+            if len(value) < min_len:
+                continue
+            txt = value
+        else:
+            continue
+        yield TextElement(f"{_prefix}{tag_str(t)}", int(t), vr, txt, _creator(ds, t))
+
+
+def _read_deferred(ds: Dataset, elem: RawDataElement) -> bytes | None:
+    """The raw bytes of a value pydicom deferred (not loaded when parsing)."""
+    filename = getattr(ds, "filename", None)
+    if not isinstance(filename, str) or elem.value_tell is None:
+        return None
+    with open(filename, "rb") as fh:
+        fh.seek(elem.value_tell)
+        return fh.read(elem.length)
+
+
+def _creator(ds: Dataset, t: BaseTag) -> str | None:
+    if not t.is_private or t.element < 0x1000:
+        return None
+    creator_tag = Tag(t.group, t.element >> 8)
+    value = raw_value(ds, int(creator_tag))
+    if isinstance(value, (bytes, bytearray)):
+        return decode_text(bytes(value), []).strip() or None
+    return str(value).strip() if value else None
+
+
+def memo(ds: Dataset, key: str, compute: Callable[[], T]) -> T:
+    """``compute()`` once per dataset: derived facts asked for by several readers."""
+    cache = ds.__dict__.setdefault("_bmdkit_memo", {})
+    if key not in cache:
+        cache[key] = compute()
+    return cache[key]  # type: ignore[no-any-return]
+
+
+def private_creators(ds: Dataset) -> dict[int, str]:
+    """Private creator strings by group, e.g. ``{0x7003: 'GEMS_LUNAR_RAW'}``."""
+    return memo(ds, "creators", lambda: _private_creators(ds))
+
+
+def _private_creators(ds: Dataset) -> dict[int, str]:
+    out: dict[int, str] = {}
+    for tag in list(ds.keys()):
+        t = Tag(tag)
+        if t.is_private and 0x0010 <= t.element <= 0x00FF:
+            value = raw_value(ds, int(t))
+            if isinstance(value, (bytes, bytearray)):
+                value = decode_text(bytes(value), [])
+            if value:
+                out.setdefault(t.group, str(value).strip())
+    return out
+
+
+def parse_number(textual: object) -> float | None:
+    """A printed number as float (handles unicode minus, stray markers); None for blanks and dashes."""
+    if textual is None:
+        return None
+    if isinstance(textual, (int, float)):
+        return float(textual)
+    s = str(textual).strip().replace("\u2212", "-").replace("\u2013", "-")
+    s = s.replace(",", "") if "." in s else s.replace(",", ".")
+    s = s.rstrip("*†#").strip()
+    if not s or s in {"-", "--", "N/A", "n/a", "NA"}:
+        return None
+    try:
+        value = float(s)
+    except ValueError:
+        return None
+    if not math.isfinite(value):
+        return None
+    return value + 0.0

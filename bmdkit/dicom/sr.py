@@ -1,0 +1,226 @@
+"""Results in a structured report (Enhanced / Comprehensive SR), read by meaning.
+
+No bone densitometry SR template exists (vendor_dicom.md §3) and neither
+vendor's SR content is public, so nothing here assumes a tree shape. The
+content tree is walked depth-first; every NUM item is placed from:
+
+- its concept name (meaning text, and LOINC codes from edc.md where the
+  coding scheme is LN), e.g. "L2 BMD", "Left Femoral Neck T-score", "骨密度";
+- the names of its enclosing containers ("Left Femur" > "Neck", "腰椎" > "L1");
+- its unit (g/cm2, g, cm2, {T-score}) where the name gives no measure.
+
+Items saying a vertebra is excluded (or not included) mark it; a total named
+by a range ("L2-L4") covers those levels. A NUM that looks like a result but
+cannot be placed is reported, never guessed.
+"""
+
+from __future__ import annotations
+
+from pydicom.dataset import Dataset
+from pydicom.sequence import Sequence
+
+from bmdkit.dicom import words
+from bmdkit.dicom.base import charsets, decode_text, parse_number
+from bmdkit.dicom.collect import Collector
+from bmdkit.model import Method, Side
+
+SR_SOP_CLASSES = {
+    "1.2.840.10008.5.1.4.1.1.88.11": "Basic Text SR",
+    "1.2.840.10008.5.1.4.1.1.88.22": "Enhanced SR",
+    "1.2.840.10008.5.1.4.1.1.88.33": "Comprehensive SR",
+    "1.2.840.10008.5.1.4.1.1.88.34": "Comprehensive 3D SR",
+    "1.2.840.10008.5.1.4.1.1.88.35": "Extensible SR",
+}
+
+_MAX_DEPTH = 32
+_MAX_ITEMS = 20000
+
+
+def is_sr(ds: Dataset) -> bool:
+    return str(ds.get("SOPClassUID", "")) in SR_SOP_CLASSES or (
+        str(ds.get("Modality", "")).upper() == "SR" and "ContentSequence" in ds)
+
+
+# tags read from every content item (looked up by number: keyword lookups cost more)
+_VALUE_TYPE, _CONTENT, _CONCEPT_NAME, _CONCEPT_CODE = 0x0040A040, 0x0040A730, 0x0040A043, 0x0040A168
+_MEASURED, _UNITS, _NUMERIC, _TEXT_VALUE = 0x0040A300, 0x004008EA, 0x0040A30A, 0x0040A160
+_CODE_VALUE, _SCHEME, _CODE_MEANING = 0x00080100, 0x00080102, 0x00080104
+
+
+def _seq(item: Dataset, tag: int) -> Sequence | list:  # type: ignore[type-arg]
+    try:
+        return item[tag].value if tag in item else []
+    except Exception:  # noqa: BLE001
+        return []
+
+
+def read_sr(ds: Dataset, context: words.Meaning) -> Collector:
+    """Every placeable NUM item of the SR content tree; ``context`` is the file's scan meaning."""
+    return _SRWalker(ds).run(context)
+
+
+class _SRWalker:
+    """One walk over one SR's content tree (holds its character sets and the collector)."""
+
+    def __init__(self, ds: Dataset) -> None:
+        self.ds = ds
+        self.cs = charsets(ds)
+        self.col = Collector(Method.DICOM_SR, "structured report")
+        self.count = 0
+
+    def run(self, context: words.Meaning) -> Collector:
+        root_m = self.name_meaning(self.ds)[0] if _CONCEPT_NAME in self.ds else words.Meaning()
+        self.walk(self.ds, root_m.merged_under(context), "", 0)
+        return self.col
+
+    # -- value access ---------------------------------------------------------
+    def s(self, item: Dataset, tag: int) -> str:
+        """A text value decoded from raw bytes (declared set, then the fallbacks)."""
+        try:
+            elem = item.get_item(tag)
+        except Exception:  # noqa: BLE001
+            return ""
+        if elem is None:
+            return ""
+        value = elem.value
+        if isinstance(value, (bytes, bytearray)):
+            return decode_text(bytes(value), self.cs).strip()
+        return str(value).strip() if value is not None else ""
+
+    def code(self, seq: object) -> tuple[str, str, str]:
+        """(meaning, value, scheme) of the first item of a code sequence, or blanks."""
+        try:
+            item = seq[0]  # type: ignore[index]
+        except Exception:  # noqa: BLE001
+            return "", "", ""
+        return self.s(item, _CODE_MEANING), self.s(item, _CODE_VALUE), self.s(item, _SCHEME)
+
+    def name_meaning(self, item: Dataset) -> tuple[words.Meaning, str]:
+        meaning_text, code, scheme = self.code(_seq(item, _CONCEPT_NAME))
+        m = words.meaning(meaning_text)
+        if scheme.upper() in ("LN", "LOINC") and code in words.loinc_codes():
+            ctx, side, measure = words.loinc_codes()[code]
+            m = words.Meaning(region=m.region, total=m.total, vertebrae=m.vertebrae,
+                              side=m.side or side, diff=m.diff, context=m.context or ctx,
+                              measure=m.measure or measure, excluded=m.excluded)
+        return m, meaning_text or code
+
+    # -- the walk -------------------------------------------------------------
+    def walk(self, node: Dataset, ctx: words.Meaning, path: str, depth: int) -> None:
+        if depth > _MAX_DEPTH:
+            self.col.unplaced_value(f"{path or 'content'} (nested deeper than {_MAX_DEPTH})")
+            return
+        seq = _seq(node, _CONTENT)
+        if not seq:
+            return
+        ctx = self.site_context(seq).merged_under(ctx)
+        for i, item in enumerate(seq):
+            self.count += 1
+            if self.count > _MAX_ITEMS:
+                return
+            here = f"{path}ContentSequence[{i}]"
+            vt = self.s(item, _VALUE_TYPE).upper()
+            m, label = self.name_meaning(item)
+            if vt == "CONTAINER":
+                self.walk(item, m.merged_under(ctx), here + ".", depth + 1)
+                continue
+            if vt == "NUM":
+                self.num(item, m, label, ctx, here)
+            elif vt in ("TEXT", "CODE"):
+                self.exclusion(item, m, vt, ctx, here)
+            if _CONTENT in item:
+                self.walk(item, m.merged_under(ctx), here + ".", depth + 1)
+
+    def num(self, item: Dataset, m: words.Meaning, label: str, ctx: words.Meaning, path: str) -> None:
+        mvs = _seq(item, _MEASURED)
+        if not mvs:
+            return
+        mv = mvs[0]
+        raw = self.s(mv, _NUMERIC) or None
+        value = parse_number(raw)
+        unit_text, unit_code, _ = self.code(_seq(mv, _UNITS))
+        full = m.merged_under(ctx)
+        measure = m.measure or full.measure
+        if measure is None:
+            measure = words.unit_measure(unit_code) or words.unit_measure(unit_text)
+        if measure in (None, "percent"):
+            if measure is None and (m.region or m.total):
+                self.col.unplaced_value(f"{path} '{label}' (no measure)")
+            return
+        unit_says = words.unit_measure(unit_code) or words.unit_measure(unit_text)
+        if unit_says is not None and unit_says != measure and not (
+                unit_says == "t_score" and measure == "z_score"):
+            # e.g. a "BMD" in mg/cm2 (Norland sBMD) or a percentage: not the value asked for
+            self.col.unplaced_value(f"{path} '{label}' (unit {unit_code or unit_text!r} "
+                                    f"does not fit {measure})")
+            return
+        region = words.resolve_region(full)
+        if region is None or full.diff:
+            if not full.diff:
+                self.col.unplaced_value(f"{path} '{label}' (no region)")
+            return
+        side = full.side if region.is_hip else None
+        self.col.add(region, side, measure, value, path, raw=raw,
+                     label=_label(full), vertebrae=full.vertebrae)
+
+    def site_context(self, seq: object) -> words.Meaning:
+        """Region and side that CODE/TEXT siblings name for a whole group (TID 1501 style).
+
+        A measurement group says where its numbers were measured with items
+        such as "Finding Site" = "Neck of femur" (with a "Laterality" = "Left"
+        modifier beneath it); those apply to every sibling NUM.
+        """
+        found = words.Meaning()
+        for item in seq:  # type: ignore[attr-defined]
+            if self.s(item, _VALUE_TYPE).upper() not in ("CODE", "TEXT"):
+                continue
+            name = self.code(_seq(item, _CONCEPT_NAME))[0]
+            if words.first(name, "header") not in ("site", "region"):
+                continue
+            found = self.site_value(item).merged_under(found)
+            for mod in _seq(item, _CONTENT):  # modifiers such as Laterality
+                if self.s(mod, _VALUE_TYPE).upper() in ("CODE", "TEXT"):
+                    found = self.site_value(mod).merged_under(found)
+        return found
+
+    def site_value(self, item: Dataset) -> words.Meaning:
+        if self.s(item, _VALUE_TYPE).upper() == "TEXT":
+            return words.meaning(self.s(item, _TEXT_VALUE))
+        meaning_text, code, scheme = self.code(_seq(item, _CONCEPT_CODE))
+        m = words.meaning(meaning_text)
+        if scheme.upper() in ("SCT", "SRT", "SNM3") and code in words.snomed_codes():
+            m = m.merged_under(words.snomed_codes()[code])
+        return m
+
+    def exclusion(self, item: Dataset, m: words.Meaning, vt: str, ctx: words.Meaning,
+                  path: str) -> None:
+        """TEXT/CODE items that say a vertebra is excluded or included."""
+        if vt == "TEXT":
+            value_text = self.s(item, _TEXT_VALUE)
+        else:
+            value_text = self.code(_seq(item, _CONCEPT_CODE))[0]
+        full = m.merged_under(ctx)
+        vertebra = full.region if full.region is not None and full.region.is_vertebra else None
+        if vertebra is None:
+            return
+        value_m = words.meaning(value_text)
+        flag = words.boolean(value_text)
+        if m.excluded is not None and flag is not None:
+            excluded = m.excluded if flag else not m.excluded
+        elif value_m.excluded is not None:
+            excluded = value_m.excluded
+        else:
+            return
+        self.col.mark(vertebra, excluded, path)
+
+
+def _label(m: words.Meaning) -> str | None:
+    if m.vertebrae:
+        idx = [int(v.value[1]) for v in m.vertebrae]
+        if idx == list(range(idx[0], idx[0] + len(idx))):
+            return f"{m.vertebrae[0].value}-{m.vertebrae[-1].value}"
+        return ",".join(v.value for v in m.vertebrae)
+    return None
+
+
+__all__ = ["SR_SOP_CLASSES", "Side", "is_sr", "read_sr"]

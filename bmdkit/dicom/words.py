@@ -1,0 +1,274 @@
+"""What a label means: region, side, measure, context words in English and Chinese.
+
+Every reader of DICOM results (SR concept names, script-table headers and
+row labels, XML element and attribute names) asks this module what a piece
+of text means, so that values are found by meaning and never by a fixed tag,
+order or schema. The words live in ``reference_data/dicom_vocabulary.csv``
+(one cited row each); LOINC codes in ``reference_data/dicom_loinc.csv``.
+
+Matching rules, chosen to survive unseen spellings:
+
+- text is normalised (HTML tags dropped, NFKC, ``²`` to ``2``) and split into
+  tokens at non-alphanumerics, camelCase and digit/letter boundaries, so
+  ``TScore``, ``T_Score`` and ``T-score`` are the same tokens;
+- an ASCII word matches a contiguous run of tokens; a Chinese word matches
+  as a substring; the longest match wins where words overlap;
+- lumbar ranges (``L2-L4``, ``L1,L3``, ``L1-L2,L4``) are recognised before
+  single vertebrae.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from bmdkit import reference
+from bmdkit.model import VERTEBRAE, Region, Side
+
+_TAG = re.compile(r"<[^>]{0,200}>")
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])|(?<=\d)(?=[A-Za-z]{2})")
+_SPLIT = re.compile(r"[^0-9a-z%\u4e00-\u9fff]+")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_VERT = r"(?:L\s*([1-5])|腰椎?\s*L?\s*([1-5])|第\s*([1-5一二三四五])\s*腰椎)"
+_RANGE = re.compile(_VERT + r"\s*(?:-|–|—|~|to|至|到)\s*(?:L|腰)?\s*([1-5])", re.IGNORECASE)
+_LIST_SEP = re.compile(r"\s*[,，、/+]\s*")
+_ZH_DIGIT = {"一": "1", "二": "2", "三": "3", "四": "4", "五": "5"}
+
+_REGION_KEYS = {
+    "L1": Region.L1, "L2": Region.L2, "L3": Region.L3, "L4": Region.L4,
+    "total_hip": Region.TOTAL_HIP, "femoral_neck": Region.FEMORAL_NECK,
+    "trochanter": Region.TROCHANTER, "intertrochanter": Region.INTERTROCHANTER,
+    "wards": Region.WARDS, "upper_neck": Region.UPPER_NECK, "shaft": Region.SHAFT,
+}
+_SIDE_KEYS = {"left": Side.LEFT, "right": Side.RIGHT, "mean": Side.MEAN}
+
+
+def normalise(text: str) -> str:
+    """Drop HTML markup, fold widths and superscripts, collapse spaces."""
+    text = _TAG.sub("", text)
+    text = unicodedata.normalize("NFKC", text).replace("\u2212", "-")
+    return " ".join(text.split())
+
+
+def tokens(text: str) -> tuple[str, ...]:
+    """Lowercase tokens of ``text`` split at punctuation, camelCase and digit/letter joins."""
+    text = _CAMEL.sub(" ", normalise(text))
+    return tuple(t for t in _SPLIT.split(text.lower()) if t)
+
+
+@dataclass(frozen=True)
+class _Word:
+    kind: str
+    key: str
+    word: str
+    toks: tuple[str, ...]
+    cjk: bool
+
+
+@functools.lru_cache(maxsize=1)
+def _vocabulary() -> tuple[_Word, ...]:
+    words = []
+    for row in reference.table("dicom_vocabulary"):
+        w = row["word"]
+        cjk = bool(_CJK.search(w))
+        toks = tuple(t for t in _SPLIT.split(normalise(w).lower()) if t) if not cjk else ()
+        if not cjk and not toks:
+            toks = (normalise(w).lower(),)
+        words.append(_Word(row["kind"], row["key"], w, toks, cjk))
+    # longest first so that "Total Hip" beats "Total" and "Upper Neck" beats "Neck"
+    return tuple(sorted(words, key=lambda x: -(len(x.toks) * 10 + len(x.word))))
+
+
+@functools.lru_cache(maxsize=1)
+def _by_kind() -> dict[str, tuple[_Word, ...]]:
+    out: dict[str, list[_Word]] = {}
+    for w in _vocabulary():
+        out.setdefault(w.kind, []).append(w)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+@functools.lru_cache(maxsize=1)
+def loinc_codes() -> dict[str, tuple[str, Side | None, str]]:
+    """LOINC code -> (context 'spine'/'hip', side, measure), from reference_data/dicom_loinc.csv."""
+    out: dict[str, tuple[str, Side | None, str]] = {}
+    for row in reference.table("dicom_loinc"):
+        out[row["code"]] = (row["context"], _SIDE_KEYS.get(row["side"]), row["measure"])
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def snomed_codes() -> dict[str, Meaning]:
+    """SNOMED CT body-site codes (edc.md) -> the region, context or side they name."""
+    out: dict[str, Meaning] = {}
+    for row in reference.table("dicom_snomed"):
+        kind, key = row["kind"], row["key"]
+        if kind == "region":
+            reg = _REGION_KEYS[key]
+            out[row["code"]] = Meaning(region=reg, context="spine" if reg.is_spine else "hip")
+        elif kind == "side":
+            out[row["code"]] = Meaning(side=_SIDE_KEYS[key])
+        else:
+            out[row["code"]] = Meaning(context=key)
+    return out
+
+
+def find(text: str, kind: str) -> list[str]:
+    """Keys of every ``kind`` word found in ``text``, longest matches first, no overlaps."""
+    return list(_find(text, kind))
+
+
+@functools.lru_cache(maxsize=8192)
+def _find(text: str, kind: str) -> tuple[str, ...]:
+    norm = normalise(text)
+    toks = list(tokens(text))
+    cjk_text = norm.replace(" ", "")
+    found: list[str] = []
+    used = [False] * len(toks)
+    for w in _by_kind().get(kind, ()):
+        if w.cjk:
+            if w.word in cjk_text:
+                found.append(w.key)
+                cjk_text = cjk_text.replace(w.word, " ")
+            continue
+        n = len(w.toks)
+        for i in range(len(toks) - n + 1):
+            if tuple(toks[i:i + n]) == w.toks and not any(used[i:i + n]):
+                found.append(w.key)
+                for j in range(i, i + n):
+                    used[j] = True
+    if kind == "measure" and "%" in norm:
+        found.insert(0, "percent")
+    return tuple(found)
+
+
+def first(text: str, kind: str) -> str | None:
+    hits = find(text, kind)
+    return hits[0] if hits else None
+
+
+@dataclass(frozen=True)
+class Meaning:
+    """What one label says; any field may be unknown (None)."""
+
+    region: Region | None = None
+    total: bool = False
+    vertebrae: tuple[Region, ...] | None = None
+    side: Side | None = None
+    diff: bool = False
+    context: str | None = None
+    measure: str | None = None
+    excluded: bool | None = None
+
+    def merged_under(self, parent: Meaning) -> Meaning:
+        """This meaning, with unknown fields filled from an enclosing one."""
+        return Meaning(
+            region=self.region or (None if self.total else parent.region),
+            total=self.total or (parent.total and self.region is None),
+            vertebrae=self.vertebrae if self.vertebrae is not None else (
+                parent.vertebrae if self.region is None else None),
+            side=self.side or parent.side,
+            diff=self.diff or parent.diff,
+            context=self.context or parent.context,
+            measure=self.measure or parent.measure,
+            excluded=self.excluded if self.excluded is not None else parent.excluded,
+        )
+
+
+def vertebra_set(text: str) -> tuple[Region, ...] | None:
+    """The lumbar levels a label such as ``L2-L4``, ``L1,L3`` or ``腰1-4`` covers (2 or more)."""
+    norm = normalise(text)
+    levels: list[int] = []
+    parts = _LIST_SEP.split(norm)
+    for part in parts:
+        m = _RANGE.search(part)
+        if m:
+            a = int(_ZH_DIGIT.get(next(g for g in m.groups()[:3] if g), next(g for g in m.groups()[:3] if g)))
+            b = int(m.group(4))
+            if a < b:
+                levels.extend(range(a, b + 1))
+                continue
+        single = re.fullmatch(r"\s*" + _VERT + r"\s*", part, re.IGNORECASE)
+        if single and len(parts) > 1:
+            g = next(x for x in single.groups() if x)
+            levels.append(int(_ZH_DIGIT.get(g, g)))
+    levels = sorted({v for v in levels if 1 <= v <= 4})
+    if len(levels) < 2:
+        return None
+    return tuple(VERTEBRAE[v - 1] for v in levels)
+
+
+@functools.lru_cache(maxsize=8192)
+def meaning(text: str) -> Meaning:
+    """The region, side, context, measure and exclusion words in ``text``."""
+    if not text or not text.strip():
+        return Meaning()
+    verts = vertebra_set(text)
+    region: Region | None = None
+    total = False
+    regions = find(text, "region")
+    if verts is not None:
+        region, total = Region.SPINE_TOTAL, True
+    else:
+        for key in regions:
+            if key == "total":
+                total = True
+                break
+            if key in _REGION_KEYS:
+                region = _REGION_KEYS[key]
+                break
+    sides = find(text, "side")
+    side = None
+    diff = "diff" in sides
+    for s in sides:
+        if s in _SIDE_KEYS:
+            side = _SIDE_KEYS[s]
+            break
+    ctx_keys = find(text, "context")
+    context = None
+    if find(text, "dual"):
+        context = "dual"
+    elif ctx_keys:
+        context = ctx_keys[0]
+    if region is not None and context is None:
+        context = "spine" if region.is_spine else "hip"
+    measures = find(text, "measure")
+    measure = measures[0] if measures else None
+    excl = find(text, "exclusion")
+    excluded = None
+    if excl:
+        excluded = excl[0] == "excluded"
+    return Meaning(region=region, total=total, vertebrae=verts, side=side, diff=diff,
+                   context=context, measure=measure, excluded=excluded)
+
+
+def resolve_region(m: Meaning) -> Region | None:
+    """The region of a meaning once context is known ('Total' in a hip context is total hip)."""
+    if m.region is not None:
+        return m.region
+    if m.total:
+        if m.context in ("hip", "dual") or m.side is not None:
+            return Region.TOTAL_HIP
+        if m.context == "spine":
+            return Region.SPINE_TOTAL
+    return None
+
+
+def boolean(text: str) -> bool | None:
+    """Yes/no words (English, Chinese, 1/0) as a bool, else None."""
+    hits = find(text, "boolean")
+    if len(tokens(text)) > 2 and not _CJK.search(text):
+        return None
+    return {"yes": True, "no": False}.get(hits[0]) if hits else None
+
+
+@functools.lru_cache(maxsize=1)
+def _units() -> dict[str, str]:
+    return {row["word"].lower(): row["key"] for row in reference.table("dicom_vocabulary")
+            if row["kind"] == "unit"}
+
+
+def unit_measure(unit: str) -> str | None:
+    """The measure a unit implies: g/cm2 -> bmd, g -> bmc, cm2 -> area, {T-score} -> t_score."""
+    return _units().get(normalise(unit).replace(" ", "").lower())

@@ -1,0 +1,1 @@
+"""Synthetic DXA samples with ground truth, for development, tests and benchmarks."""
