@@ -47,7 +47,7 @@ def _regions_printed(truth: TruthExam, cells: list[Any]) -> list[dict[str, Any]]
     out = []
     for r in truth.regions:
         measures = printed.get((r.region, r.side))
-        if not measures or not r.in_contract:
+        if not measures:
             continue
         d: dict[str, Any] = {"region": r.region, "side": r.side, "label": r.label}
         for m in ("bmd", "bmc", "area", "t_score", "z_score"):
@@ -86,6 +86,10 @@ def write_report(truth: TruthExam, outdir: Path, form: str, layout: str, lang: s
         kind = "report_page_sc" if form == "dicom_sc" else "report_pdf"
         path, d = dicom_gen.write_dicom_samples(truth, outdir, [kind])[0]
         rle_compress(path)
+        # the page inside: Hologic layout for Secondary Capture, the vendor's for the PDF (dicom_gen)
+        page_layout = "hologic" if form == "dicom_sc" or truth.vendor == "hologic" else "ge_lunar"
+        d["regions"] = _regions_printed(truth, report_gen.build_page(truth, page_layout, "en").cells())
+        d["layout"] = page_layout
         d["kind"] = f"report_{form}"
         d["expect_status"] = "extracted_or_flagged"
         return Written(path, d)
@@ -245,6 +249,9 @@ def write_index(out: Path, written: list[Written], seed: int, count: int) -> Non
             expect += f" ({t['expect_flag']})"
         rel = w.path.relative_to(out)
         lines.append(f"| `{rel}` | {shows} | {t.get('vendor', '')} | {t.get('scan_type', '')} | {expect} |")
+    if (out / "config").is_dir():
+        lines += ["", "`config/` (not generated) holds example configuration files, e.g. "
+                  "`sites.example.toml` for `bmdkit harmonize --sites`."]
     (out / "README.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
