@@ -44,6 +44,7 @@ class FlagCode(str, Enum):
     LOW_CONFIDENCE = "low_confidence"
     ENGINE_DISAGREEMENT = "engine_disagreement"
     MISSING_VALUE = "missing_value"
+    REGION_NOT_READ = "region_not_read"
     BMD_BMC_AREA_MISMATCH = "bmd_bmc_area_mismatch"
     TOTAL_MISMATCH = "total_mismatch"
     T_SCORE_INCONSISTENT = "t_score_inconsistent"
@@ -102,6 +103,7 @@ _CATALOGUE: dict[FlagCode, tuple[Severity, str]] = {
     FlagCode.LOW_CONFIDENCE: (_R, "A value was read with low confidence."),
     FlagCode.ENGINE_DISAGREEMENT: (_R, "The OCR engines read this value differently."),
     FlagCode.MISSING_VALUE: (_I, "A value expected for this region was not present."),
+    FlagCode.REGION_NOT_READ: (_R, "The page shows a region or value (its table implies it) that could not be read."),
     FlagCode.BMD_BMC_AREA_MISMATCH: (_R, "BMD does not equal BMC / area within rounding."),
     FlagCode.TOTAL_MISMATCH: (_R, "The spine total does not equal the sum of its vertebrae's BMC over their area."),
     FlagCode.T_SCORE_INCONSISTENT: (_R, "The T-score does not fit the BMD (sign or size) or the other regions."),

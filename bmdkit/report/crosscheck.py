@@ -1,0 +1,129 @@
+"""Checks a report's numbers against each other, inside the reader.
+
+These run before anything is trusted, on the values as read:
+
+- BMD = BMC / area within print rounding (not for Mean rows: a printed mean
+  BMD is the mean of the sides' BMDs, reports.md);
+- the spine total's BMC and area equal the sums over its vertebrae, and its
+  BMD equals ΣBMC/ΣArea;
+- T-scores against BMDs: within a site (the same hip region on both sides,
+  or the vertebrae and spine total) T rises with BMD; a T whose sign flipped
+  makes the implied reference SD (ΔBMD/ΔT) absurd; bounds for that SD are
+  taken from reference_data/reference_populations.csv, not from code;
+- a Z-score a whole SD below the T-score is the mark of a lost minus on T
+  (for adults past peak bone mass Z >= T, give or take reference details).
+
+Each failure becomes a flag naming the check and the region. The exam-level
+checks in bmdkit.checks run again after reading; these are the reader's own
+guard, and they also pick between candidate readings.
+"""
+
+from __future__ import annotations
+
+import functools
+from itertools import combinations
+
+from bmdkit import reference
+from bmdkit.flags import FlagCode
+from bmdkit.model import Flag, Region, RegionResult, Side
+
+
+def _rounding(decimals: int) -> float:
+    return 0.5 * 10 ** (-decimals)
+
+
+def bmd_matches(bmd: float, bmc: float, area: float, d_bmd: int = 3, d_bmc: int = 2, d_area: int = 2) -> bool:
+    """True if the printed BMD can equal BMC/area given each value's rounding."""
+    if area <= 0 or bmc <= 0:
+        return False
+    lo = (bmc - _rounding(d_bmc)) / (area + _rounding(d_area))
+    hi = (bmc + _rounding(d_bmc)) / max(area - _rounding(d_area), 1e-9)
+    eps = _rounding(d_bmd) * 1.01
+    return lo - eps <= bmd <= hi + eps
+
+
+@functools.lru_cache(maxsize=1)
+def sd_bounds() -> tuple[float, float]:
+    """Plausible reference SD band: half the smallest to twice the largest tabled SD."""
+    sds = [float(r["sd"]) for r in reference.table("reference_populations") if r.get("sd")]
+    return (min(sds) * 0.5, max(sds) * 2.0)
+
+
+def _flag(code: FlagCode, r: RegionResult, msg: str) -> Flag:
+    where = r.region.value + (f" ({r.side.value})" if r.side else "")
+    return Flag(code, f"{where}: {msg}", region=r.region.value)
+
+
+def check_regions(regions: list[RegionResult]) -> list[Flag]:
+    flags: list[Flag] = []
+    by_key = {(r.region, r.side): r for r in regions}
+    for r in regions:
+        if r.side is Side.MEAN:
+            continue
+        if r.bmd is not None and r.bmc is not None and r.area is not None and not bmd_matches(r.bmd, r.bmc, r.area):
+            flags.append(_flag(FlagCode.BMD_BMC_AREA_MISMATCH, r,
+                               f"BMD {r.bmd} but BMC/area = {r.bmc}/{r.area} = {r.bmc / r.area:.3f} as read"))
+    tot = by_key.get((Region.SPINE_TOTAL, None))
+    if tot is not None and tot.vertebrae:
+        vs = [by_key.get((v, None)) for v in tot.vertebrae]
+        if all(v is not None and v.bmc is not None and v.area is not None for v in vs) and \
+                tot.bmc is not None and tot.area is not None:
+            sb = sum(v.bmc for v in vs if v and v.bmc)
+            sa = sum(v.area for v in vs if v and v.area)
+            tol = 0.006 * len(vs) + 0.006
+            if abs(sb - tot.bmc) > tol or abs(sa - tot.area) > tol:
+                flags.append(_flag(FlagCode.TOTAL_MISMATCH, tot,
+                                   f"total BMC/area {tot.bmc}/{tot.area} but vertebrae sum to {sb:.2f}/{sa:.2f}"))
+    flags += _t_vs_bmd(regions)
+    for r in regions:
+        if r.t_score is not None and r.z_score is not None and r.z_score < r.t_score - 1.0:
+            flags.append(_flag(FlagCode.T_SCORE_INCONSISTENT, r,
+                               f"Z-score {r.z_score} below T-score {r.t_score}: a minus sign may be lost"))
+    return flags
+
+
+def _groups(regions: list[RegionResult]) -> list[list[RegionResult]]:
+    spine = [r for r in regions if r.region.is_spine]
+    hips: dict[Region, list[RegionResult]] = {}
+    for r in regions:
+        if not r.region.is_spine:
+            hips.setdefault(r.region, []).append(r)
+    return [g for g in [spine, *hips.values()] if len(g) >= 2]
+
+
+def _pair_ok(db: float, dt: float, lo: float, hi: float, spine: bool) -> bool:
+    """Can two rows of one site differ by ``db`` in BMD and ``dt`` in T-score?
+
+    |ΔT| must lie within |ΔBMD|/SD for a plausible SD, give or take print
+    rounding, and T must move the way BMD moves. Vertebrae may each have their
+    own reference (Hologic), so their tolerance is wider.
+    """
+    slack = 0.5 if spine else 0.15
+    if abs(dt) > abs(db) / lo + slack:
+        return False
+    if abs(dt) < abs(db) / hi - slack:
+        return False
+    return not (abs(dt) > slack and abs(db) > (0.03 if spine else 0.002) and (dt > 0) != (db > 0))
+
+
+def _t_vs_bmd(regions: list[RegionResult]) -> list[Flag]:
+    """T must rise with BMD within a site; a flipped sign gives an absurd implied SD."""
+    lo, hi = sd_bounds()
+    flags: list[Flag] = []
+    flagged: set[int] = set()
+    for g in _groups(regions):
+        pts = [r for r in g if r.bmd is not None and r.t_score is not None]
+        bad: dict[int, int] = {}
+        for a, b in combinations(pts, 2):
+            if not _pair_ok(b.bmd - a.bmd, b.t_score - a.t_score, lo, hi, g[0].region.is_spine):  # type: ignore[operator]
+                bad[id(a)] = bad.get(id(a), 0) + 1
+                bad[id(b)] = bad.get(id(b), 0) + 1
+        if not bad:
+            continue
+        worst = max(bad.values())
+        for r in pts:
+            if bad.get(id(r), 0) == worst and id(r) not in flagged:
+                flagged.add(id(r))
+                flags.append(_flag(FlagCode.T_SCORE_INCONSISTENT, r,
+                                   f"T-score {r.t_score} does not fit BMD {r.bmd} beside the other rows of this site"))
+    return flags

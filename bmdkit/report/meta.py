@@ -1,0 +1,138 @@
+"""Exam date, vendor and scanner model from a report page's text.
+
+Dates print as 2026-03-14, 2026/03/14, 03/14/2026 (US), 14.03.2026,
+14/03/2026 and 2026年3月14日. A date next to an exam-date label
+("Scan Date", 检查日期) wins over others; dates next to birth or print
+labels are skipped. ``dd/mm`` vs ``mm/dd`` with both parts ≤ 12 is
+ambiguous and reported so (the caller flags AMBIGUOUS_DATE) unless the
+page settles it elsewhere (another date on the page with a part > 12 in the
+same style).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from bmdkit.report import labels
+
+_YMD = re.compile(r"(?<!\d)(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?!\d)")
+_DMY = re.compile(r"(?<!\d)(\d{1,2})\s*([./-])\s*(\d{1,2})\s*\2\s*(\d{4})(?!\d)")
+_MODEL = re.compile(
+    r"(Discovery\s*[A-Z]{0,3}|Horizon\s*[A-Z]{0,3}|QDR\s*-?\s*\w+|Lunar\s+iDXA|iDXA|Lunar\s+Prodigy(?:\s+(?:Advance|Primo|Pro))?|"
+    r"Prodigy(?:\s+(?:Advance|Primo|Pro))?|DPX[-\s]?\w+|(?:Norland\s+)?XR-\d+|Illuminatus\s*\w*)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class DateFinding:
+    date: dt.date | None
+    ambiguous: bool = False
+    alternatives: tuple[dt.date, ...] = ()
+    raw: str | None = None
+
+
+def _safe(y: int, m: int, d: int) -> dt.date | None:
+    try:
+        return dt.date(y, m, d)
+    except ValueError:
+        return None
+
+
+_MONTHS = {m: i + 1 for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
+                                            "nov", "dec"))}
+_DMONY = re.compile(r"(?<!\d)(\d{1,2})[\s\-/.]*([A-Za-z]{3})[a-z]*\.?[\s\-/.,]*(\d{4})(?!\d)")
+_MONDY = re.compile(r"\b([A-Za-z]{3})[a-z]*\.?\s+(\d{1,2}),?\s+(\d{4})(?!\d)")
+
+
+def _dates_in(line: str) -> list[tuple[str, list[dt.date], str]]:
+    """(raw, candidate dates, style) for each date in a line."""
+    out: list[tuple[str, list[dt.date], str]] = []
+    for m in _DMONY.finditer(line):
+        mon = _MONTHS.get(m.group(2).lower())
+        d = _safe(int(m.group(3)), mon, int(m.group(1))) if mon else None
+        if d:
+            out.append((m.group(0), [d], "dmony"))
+    for m in _MONDY.finditer(line):
+        mon = _MONTHS.get(m.group(1).lower())
+        d = _safe(int(m.group(3)), mon, int(m.group(2))) if mon else None
+        if d:
+            out.append((m.group(0), [d], "mondy"))
+    for m in _YMD.finditer(line):
+        d = _safe(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        if d:
+            out.append((m.group(0), [d], "ymd"))
+    for m in _DMY.finditer(line):
+        a, sep, b, y = int(m.group(1)), m.group(2), int(m.group(3)), int(m.group(4))
+        cands: list[dt.date] = []
+        style = "dot" if sep == "." else "slash"
+        if sep == ".":
+            # 14.03.2026: day.month.year is the only common dotted order
+            d = _safe(y, b, a)
+            cands = [d] if d else []
+        else:
+            for d in (_safe(y, a, b), _safe(y, b, a)):
+                if d and d not in cands:
+                    cands.append(d)
+        if cands:
+            out.append((m.group(0), cands, style))
+    return out
+
+
+def find_exam_date(lines: list[str]) -> DateFinding:
+    """The exam date among the page's text lines."""
+    labelled: list[tuple[str, list[dt.date], str]] = []
+    other: list[tuple[str, list[dt.date], str]] = []
+    for k, line in enumerate(lines):
+        low = line.lower()
+        found = _dates_in(line)
+        if not found:
+            # a column title ('Measured Date') above a column of dates: the first date below
+            if labels.match("date_label", low, search=True, raw=True) == "exam":
+                for nxt in lines[k + 1:k + 3]:
+                    below = _dates_in(nxt)
+                    if below:
+                        labelled.append(below[0])
+                        break
+            continue
+        if labels.match("date_label", low, search=True, raw=True) == "exam":
+            # take the date that follows the exam label
+            pos = min((low.find(k) for k in ("date", "日期", "时间", "measured") if low.find(k) >= 0), default=0)
+            after = [f for f in found if line.find(f[0]) >= pos] or found
+            labelled.append(after[0])
+        elif labels.match("date_label", low, search=True, raw=True) is None:
+            other.extend(found)
+    pick = labelled[0] if labelled else (other[0] if len({d for _, c, _ in other for d in c}) and
+                                          len(other) == 1 else None)
+    if pick is None:
+        return DateFinding(None)
+    raw, cands, _style = pick
+    if len(cands) == 1:
+        return DateFinding(cands[0], raw=raw)
+    # settle mm/dd vs dd/mm from another slash date on the page with a part > 12
+    orders = set()
+    for line in lines:
+        for m in _DMY.finditer(line):
+            if m.group(2) == "/":
+                a, b = int(m.group(1)), int(m.group(3))
+                if a > 12 >= b:
+                    orders.add("dmy")
+                elif b > 12 >= a:
+                    orders.add("mdy")
+    first, _, second = re.split(r"([/-])", raw.strip())[0:3]
+    if len(orders) == 1:
+        y = cands[0].year
+        m_, d_ = (int(first), int(second)) if "mdy" in orders else (int(second), int(first))
+        d = _safe(y, m_, d_)
+        if d:
+            return DateFinding(d, raw=raw)
+    return DateFinding(cands[0], ambiguous=True, alternatives=tuple(cands), raw=raw)
+
+
+def find_vendor(text: str) -> str | None:
+    return labels.vendor_of(text)
+
+
+def find_model(text: str) -> str | None:
+    m = _MODEL.search(text)
+    return re.sub(r"\s+", " ", m.group(1)).strip() if m else None

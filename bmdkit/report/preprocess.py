@@ -1,0 +1,168 @@
+"""Page preparation before OCR (OpenCV).
+
+Steps, each cheap and each skipped when not needed:
+
+1. grey;
+2. page detection and perspective correction for photos: the largest bright
+   quadrilateral covering much of the frame is warped to a rectangle;
+3. illumination correction: divide by a blurred background estimate, which
+   flattens shadows and uneven phone lighting;
+4. deskew: the angle that maximises the variance of row sums of the ink
+   (projection profile) on a small copy;
+5. upscale small pages so table text is tall enough for the recognizers
+   (real vendor exports are often ~90 ppi screenshots);
+6. ruling lines removed (long horizontal/vertical strokes), which otherwise
+   merge with digits ("|" read as "1", "-" lost into a rule).
+
+Orientation (90/180/270) is decided later by OCR confidence, since the
+recognizers are the best judges of upright text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+#: pages narrower than this (pixels) are upscaled; A4 at ~190 ppi
+MIN_WIDTH = 1600
+#: never upscale beyond this width (keeps OCR time bounded)
+MAX_WIDTH = 2600
+
+
+@dataclass
+class Prepared:
+    """A page ready for OCR and what was done to it."""
+
+    image: np.ndarray  # grey uint8, lines removed
+    with_lines: np.ndarray  # grey uint8 before line removal (for crops)
+    scale: float = 1.0
+    skew_deg: float = 0.0
+    warped: bool = False
+    sharpness: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+
+def to_grey(img: np.ndarray) -> np.ndarray:
+    if img.ndim == 2:
+        return img
+    return cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
+
+
+def find_page_quad(grey: np.ndarray) -> np.ndarray | None:
+    """Corners of a paper sheet in a photo, or None if the frame is the page."""
+    h, w = grey.shape
+    small_scale = 800 / max(h, w)
+    small = cv2.resize(grey, None, fx=small_scale, fy=small_scale, interpolation=cv2.INTER_AREA)
+    blur = cv2.GaussianBlur(small, (5, 5), 0)
+    _, th = cv2.threshold(blur, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    th = cv2.morphologyEx(th, cv2.MORPH_CLOSE, np.ones((15, 15), np.uint8))
+    contours, _ = cv2.findContours(th, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    if not contours:
+        return None
+    c = max(contours, key=cv2.contourArea)
+    area = cv2.contourArea(c)
+    frac = area / (small.shape[0] * small.shape[1])
+    if frac < 0.3 or frac > 0.97:
+        return None
+    approx = cv2.approxPolyDP(c, 0.02 * cv2.arcLength(c, True), True)
+    if len(approx) != 4:
+        return None
+    return (approx.reshape(4, 2).astype(np.float32) / small_scale)
+
+
+def _order(q: np.ndarray) -> np.ndarray:
+    s = q.sum(1)
+    d = np.diff(q, axis=1).ravel()
+    return np.array([q[np.argmin(s)], q[np.argmin(d)], q[np.argmax(s)], q[np.argmax(d)]], dtype=np.float32)
+
+
+def warp_page(grey: np.ndarray, quad: np.ndarray) -> np.ndarray:
+    tl, tr, br, bl = _order(quad)
+    w = int(max(np.linalg.norm(tr - tl), np.linalg.norm(br - bl)))
+    h = int(max(np.linalg.norm(bl - tl), np.linalg.norm(br - tr)))
+    src = np.array([tl, tr, br, bl], dtype=np.float32)
+    dst = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float32)
+    m = cv2.getPerspectiveTransform(src, dst)
+    return cv2.warpPerspective(grey, m, (w, h), flags=cv2.INTER_CUBIC, borderValue=255)
+
+
+def flatten_illumination(grey: np.ndarray) -> np.ndarray:
+    """Divide by the background (a large median/close) to even out lighting."""
+    k = max(15, (min(grey.shape) // 30) | 1)
+    bg = cv2.morphologyEx(grey, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+    bg = cv2.GaussianBlur(bg, (k, k), 0)
+    out = cv2.divide(grey.astype(np.float32), np.maximum(bg.astype(np.float32), 1.0), scale=255.0)
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
+def estimate_skew(grey: np.ndarray, limit: float = 6.0, step: float = 0.25) -> float:
+    """Skew angle in degrees by projection-profile variance on a small copy."""
+    scale = 1000 / max(grey.shape)
+    small = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    ink = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)[1]
+    h, w = ink.shape
+    best, best_score = 0.0, -1.0
+    for ang in np.arange(-limit, limit + step / 2, step):
+        m = cv2.getRotationMatrix2D((w / 2, h / 2), float(ang), 1.0)
+        rot = cv2.warpAffine(ink, m, (w, h), flags=cv2.INTER_NEAREST)
+        score = float(np.var(rot.sum(axis=1)))
+        if score > best_score:
+            best, best_score = float(ang), score
+    return best
+
+
+def rotate(grey: np.ndarray, angle: float) -> np.ndarray:
+    h, w = grey.shape
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    return cv2.warpAffine(grey, m, (w, h), flags=cv2.INTER_CUBIC, borderValue=255)
+
+
+def remove_lines(grey: np.ndarray) -> np.ndarray:
+    """White out long horizontal and vertical rules (table grid)."""
+    ink = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)[1]
+    h, w = grey.shape
+    horiz = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (max(40, w // 25), 1)))
+    vert = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(40, h // 40))))
+    mask = cv2.dilate(cv2.bitwise_or(horiz, vert), np.ones((3, 3), np.uint8))
+    out = grey.copy()
+    out[mask > 0] = 255
+    return out
+
+
+def sharpness(grey: np.ndarray) -> float:
+    """Variance of the Laplacian (low = blurred)."""
+    return float(cv2.Laplacian(grey, cv2.CV_64F).var())
+
+
+def prepare(img: np.ndarray, *, max_pixels: int, is_render: bool = False) -> Prepared:
+    """Run the steps above on one page image."""
+    grey = to_grey(img)
+    notes: list[str] = []
+    warped = False
+    if not is_render:
+        quad = find_page_quad(grey)
+        if quad is not None:
+            grey = warp_page(grey, quad)
+            warped = True
+            notes.append("perspective corrected")
+        grey = flatten_illumination(grey)
+    skew = estimate_skew(grey)
+    if abs(skew) >= 0.3:
+        grey = rotate(grey, skew)
+        notes.append(f"deskewed {skew:.2f} deg")
+    scale = 1.0
+    w = grey.shape[1]
+    if w < MIN_WIDTH:
+        scale = min(MIN_WIDTH / w, 3.0)
+    elif w > MAX_WIDTH:
+        scale = MAX_WIDTH / w
+    if grey.shape[0] * grey.shape[1] * scale * scale > max_pixels:
+        scale = (max_pixels / (grey.shape[0] * grey.shape[1])) ** 0.5
+    if abs(scale - 1.0) > 0.05:
+        interp = cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA
+        grey = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=interp)
+        notes.append(f"scaled x{scale:.2f}")
+    sharp = sharpness(grey)
+    return Prepared(remove_lines(grey), grey, scale, skew, warped, sharp, notes)

@@ -1,0 +1,376 @@
+"""read_report: a printed DXA report (image, PDF, DICOM page) into an Exam.
+
+For each page: words come from the PDF text layer when there is one (exact,
+no OCR), otherwise from OCR of the prepared page (bmdkit.report.preprocess):
+the layout engine (RapidOCR when enabled, else tesseract) reads the whole
+page; tables are found from its tokens (bmdkit.report.table); each numeric
+cell is re-read by the other engine and the readings vote
+(bmdkit.report.vote); the values are checked against each other
+(bmdkit.report.crosscheck). Every value keeps its confidence, engines, raw
+text and box. Only the regions asked for are kept (lumbar L1-L4 and spine
+total, femoral neck and total hip, plus optional hip subregions) from
+whichever pages hold them.
+"""
+
+from __future__ import annotations
+
+import logging
+import statistics
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from bmdkit.errors import NoReader, NoResults, NotDXA
+from bmdkit.flags import FlagCode, Severity
+from bmdkit.model import (
+    VERTEBRAE,
+    Exam,
+    Flag,
+    Location,
+    Method,
+    Region,
+    RegionResult,
+    ScanType,
+    Side,
+    Source,
+    ValueSource,
+    Vendor,
+)
+from bmdkit.options import DEFAULT_OPTIONS, ReadOptions
+from bmdkit.payload import PagePayload
+from bmdkit.report import crosscheck, labels, meta, ocr, preprocess, table, vote
+from bmdkit.report.numbers import parse_number
+from bmdkit.report.pages import Page, load_pages
+from bmdkit.report.pdftext import ENGINE as PDF_ENGINE
+
+log = logging.getLogger(__name__)
+
+READER_NAME = "bmdkit.report"
+#: a page whose cell readings average below this is reported as PAGE_QUALITY (operating setting)
+PAGE_QUALITY_MIN = 0.7
+
+
+class _PageResult:
+    def __init__(self) -> None:
+        self.rows: list[tuple[table.Row, table.Table, dict[str, vote.Reading], int, float]] = []
+        self.lines: list[str] = []
+        self.flags: list[Flag] = []
+
+
+def _engines(options: ReadOptions) -> list[str]:
+    wanted = [e for e in options.ocr_engines if e in ("tesseract", "rapidocr")]
+    have = ocr.available_engines()
+    return [e for e in wanted if e in have]
+
+
+def _ocr_tokens(img: np.ndarray, layout: str, options: ReadOptions) -> list[ocr.Token]:
+    if layout == "rapidocr":
+        return ocr.rapid_page(img)
+    return ocr.tesseract_page(img, options.ocr_languages)
+
+
+def _row_key(r: table.Row, t: table.Table) -> tuple[object, ...]:
+    return (r.region, r.side or t.heading_side, r.levels)
+
+
+def _missing_cells(tabs: list[table.Table]) -> int:
+    n = 0
+    for t in tabs:
+        have = {k for k, _, _ in t.columns}
+        for r in t.rows:
+            if r.levels or (r.region is not None and r.region.in_contract):
+                n += sum(1 for m in ("bmd", "t_score") if m in have and m not in r.cells)
+    return n
+
+
+def _fill_from_other_engine(tabs: list[table.Table], image: np.ndarray, engines: list[str],
+                            options: ReadOptions) -> list[table.Table]:
+    """Where the layout engine's table lacks cells (or no table was found), lay out
+    the page with the other engine too and take the cells it found.
+
+    The cells taken keep that engine's reading; the vote then has the first
+    engine re-read them, so agreement is still required.
+    """
+    if "tesseract" not in engines or "rapidocr" not in engines:
+        return tabs
+    if tabs and _missing_cells(tabs) == 0:
+        return tabs
+    other, _ = table.find_tables(ocr.tesseract_page(image, options.ocr_languages))
+    if not tabs:
+        return other
+    found = {_row_key(r, t): r for t in other for r in t.rows}
+    for t in tabs:
+        for r in t.rows:
+            alt = found.get(_row_key(r, t))
+            if alt is None:
+                continue
+            for m, c in alt.cells.items():
+                if m not in r.cells:
+                    r.cells[m] = c
+    return tabs
+
+
+def _column_decimals(tab: table.Table) -> dict[str, int | None]:
+    out: dict[str, int | None] = {}
+    for m in table.DATA_MEASURES:
+        decs = [p.decimals for r in tab.rows if m in r.cells
+                for p in [parse_number(r.cells[m].text)] if p is not None and p.value is not None]
+        out[m] = Counter(decs).most_common(1)[0][0] if decs else None
+    return out
+
+
+def _read_page(page: Page, engines: list[str], options: ReadOptions) -> _PageResult:
+    res = _PageResult()
+    if page.has_text_layer and table.find_tables(page.words)[0]:
+        tokens, image, scale, is_ocr = page.words, None, 1.0, False
+    else:
+        # no text layer, or one without a results table (e.g. a scanner's own OCR layer
+        # over an image of the table): read the rendered page
+        if not engines:
+            raise NoReader("no OCR engine is available (install tesseract or rapidocr_onnxruntime)")
+        prep = preprocess.prepare(page.image, max_pixels=options.max_pixels)
+        layout = "rapidocr" if "rapidocr" in engines else engines[0]
+        image, scale, is_ocr = prep.image, prep.scale, True
+        tokens = _ocr_tokens(image, layout, options)
+        tabs, _ = table.find_tables(tokens)
+        if not tabs:
+            # maybe upside down or sideways: let the recognizer judge
+            for k in (2, 1, 3):
+                rot = np.ascontiguousarray(np.rot90(prep.image, k))
+                t2 = _ocr_tokens(rot, layout, options)
+                if table.find_tables(t2)[0]:
+                    image, tokens = rot, t2
+                    res.flags.append(Flag(FlagCode.PAGE_QUALITY, f"page {page.number} was rotated {90 * k} degrees",
+                                          severity=Severity.INFO))
+                    break
+        if prep.sharpness < 50:
+            res.flags.append(Flag(FlagCode.PAGE_QUALITY, f"page {page.number} is blurred"))
+    tabs, lines = table.find_tables(tokens)
+    if is_ocr and image is not None:
+        tabs = _fill_from_other_engine(tabs, image, engines, options)
+    res.lines = [table.line_text(line) for line in lines]
+    for tab in tabs:
+        have = {k for k, _, _ in tab.columns}
+        if tab.unplaced and not {"bmd", "t_score"} <= have:
+            res.flags.append(Flag(FlagCode.UNPLACED_DATA,
+                                  f"page {page.number}: {tab.unplaced} numbers in the table fit no recognized column"))
+        decs = _column_decimals(tab)
+        cells: list[tuple[table.Row, str, table.Cell]] = [(r, m, c) for r in tab.rows for m, c in r.cells.items()]
+        if is_ocr and image is not None:
+            readings = vote.read_cells(image, [c for _, _, c in cells], engines,
+                                       {i: decs[m] for i, (_, m, _) in enumerate(cells)})
+        else:
+            readings = []
+            for _, _, c in cells:
+                p = parse_number(c.text)
+                readings.append(vote.Reading(p.value if p else None, bool(p and p.blank), 1.0 if p else 0.0,
+                                             c.text, (PDF_ENGINE,)))
+        per_row: dict[int, dict[str, vote.Reading]] = {}
+        cellbox: dict[int, dict[str, table.Cell]] = {}
+        for (r, m, c), rd in zip(cells, readings):
+            per_row.setdefault(id(r), {})[m] = rd
+            cellbox.setdefault(id(r), {})[m] = c
+        for r in tab.rows:
+            res.rows.append((r, tab, per_row.get(id(r), {}), page.number, scale))
+    if is_ocr:
+        confs = [rd.conf for _, _, rds, _, _ in res.rows for rd in rds.values()]
+        if confs and statistics.fmean(confs) < PAGE_QUALITY_MIN:
+            res.flags.append(Flag(FlagCode.PAGE_QUALITY, f"page {page.number}: values read with low confidence"))
+    return res
+
+
+def _box(c: table.Cell, scale: float) -> tuple[int, int, int, int]:
+    x0, y0, x1, y1 = c.box
+    s = scale or 1.0
+    return (int(x0 / s), int(y0 / s), int(x1 / s) + 1, int(y1 / s) + 1)
+
+
+def _regions_from(results: list[_PageResult]) -> tuple[list[RegionResult], list[Flag]]:
+    out: dict[tuple[Region, Side | None], RegionResult] = {}
+    flags: list[Flag] = []
+    spine_combos: list[tuple[table.Row, table.Table, dict[str, vote.Reading], int, float]] = []
+    for res in results:
+        for row, tab, rds, pno, scale in res.rows:
+            if row.levels and len(row.levels) > 1:
+                spine_combos.append((row, tab, rds, pno, scale))
+                continue
+            if row.levels and len(row.levels) == 1:
+                region, side = row.levels[0], None
+            elif row.region is Region.TOTAL_HIP and tab.is_spine and row.side is None:
+                spine_combos.append((row, tab, rds, pno, scale))
+                continue
+            elif row.region is not None and not row.region.is_spine:
+                region, side = row.region, row.side or tab.heading_side
+            else:
+                if row.label and sum(rd.value is not None for rd in rds.values()) >= 2:
+                    flags.append(Flag(FlagCode.UNPLACED_DATA, f"page {pno}: row {row.label!r} not placed"))
+                continue
+            rr = _result(region, side, row, rds, pno, scale, None)
+            if rr is None:
+                continue
+            if (region, side) in out:
+                continue  # first table wins (main table before trend tables)
+            out[(region, side)] = rr
+            flags += _value_flags(rr, rds, {k for k, _, _ in tab.columns})
+    # spine total: the combination over the vertebrae included
+    if spine_combos:
+        present = [r for r in VERTEBRAE if (r, None) in out]
+        marked = {r for r in present if out[r, None].evaluable is False}
+        included = tuple(r for r in present if r not in marked)
+        choice = None
+        for c in spine_combos:
+            lv = c[0].levels or included
+            if tuple(lv) == included:
+                choice = c
+                break
+        if choice is None:
+            choice = next((c for c in spine_combos if c[0].levels == VERTEBRAE), spine_combos[0])
+        row, tab, rds, pno, scale = choice
+        levels_ = row.levels or included
+        rr = _result(Region.SPINE_TOTAL, None, row, rds, pno, scale, tuple(levels_))
+        if rr is not None:
+            out[(Region.SPINE_TOTAL, None)] = rr
+            flags += _value_flags(rr, rds, {k for k, _, _ in tab.columns})
+            for v in VERTEBRAE:
+                if (v, None) in out and v not in levels_ and out[v, None].evaluable is not False:
+                    out[(v, None)] = out[v, None].replace(evaluable=False)
+    flags += _unread_regions(out)
+    return list(out.values()), flags
+
+
+def _unread_regions(out: dict[tuple[Region, Side | None], RegionResult]) -> list[Flag]:
+    """Regions the other rows imply but that were not read (never silently absent)."""
+    flags: list[Flag] = []
+    rows = [v for v in VERTEBRAE if (v, None) in out]
+    tot = out.get((Region.SPINE_TOTAL, None))
+    if rows and tot is None:
+        flags.append(Flag(FlagCode.REGION_NOT_READ, "vertebra rows were read but no spine total",
+                          region=Region.SPINE_TOTAL.value))
+    if rows and tot is not None and tot.vertebrae:
+        for v in tot.vertebrae:
+            if v not in rows:
+                flags.append(Flag(FlagCode.REGION_NOT_READ, f"{v.value}: in the printed total but its row was not read",
+                                  region=v.value))
+    sides = {s for (r, s) in out if not r.is_spine and s is not Side.MEAN}
+    for side in sides:
+        have = {r for (r, s) in out if s is side and not r.is_spine}
+        if len(have) >= 2:
+            for need in (Region.FEMORAL_NECK, Region.TOTAL_HIP):
+                if need not in have:
+                    where = need.value + (f" ({side.value})" if side else "")
+                    flags.append(Flag(FlagCode.REGION_NOT_READ, f"{where}: other hip rows were read but not this one",
+                                      region=need.value))
+    return flags
+
+
+def _result(region: Region, side: Side | None, row: table.Row, rds: dict[str, vote.Reading], pno: int,
+            scale: float, vertebrae: tuple[Region, ...] | None) -> RegionResult | None:
+    values: dict[str, float | None] = {}
+    sources: dict[str, ValueSource] = {}
+    for m, rd in rds.items():
+        values[m] = rd.value
+        box = None
+        cell = row.cells.get(m)
+        if cell is not None:
+            box = _box(cell, scale)
+        sources[m] = ValueSource(confidence=rd.conf, location=Location(page=pno, box=box), raw_text=rd.raw,
+                                 engines=rd.engines)
+    if all(v is None for v in values.values()):
+        return None
+    confs = [s.confidence for m, s in sources.items() if s.confidence is not None and values.get(m) is not None]
+    return RegionResult(
+        region=region, side=side if not region.is_spine else None, method=Method.OCR,
+        bmd=values.get("bmd"), bmc=values.get("bmc"), area=values.get("area"),
+        t_score=values.get("t_score"), z_score=values.get("z_score"),
+        evaluable=(not row.excluded) if region.is_vertebra else None,
+        confidence=min(confs) if confs else None, label=row.label.strip() or None,
+        vertebrae=vertebrae, location=Location(page=pno, box=_scaled(row.box, scale)), sources=sources,
+    )
+
+
+def _scaled(box: tuple[int, int, int, int] | None, scale: float) -> tuple[int, int, int, int] | None:
+    if box is None:
+        return None
+    s = scale or 1.0
+    return (int(box[0] / s), int(box[1] / s), int(box[2] / s) + 1, int(box[3] / s) + 1)
+
+
+def _value_flags(region: RegionResult, rds: dict[str, vote.Reading], columns: set[str]) -> list[Flag]:
+    """Flags for one region's readings: disagreement, low confidence, missing."""
+    flags: list[Flag] = []
+    where = region.region.value + (f" ({region.side.value})" if region.side else "")
+    code = region.region.value
+    for m, rd in rds.items():
+        if rd.disagreement:
+            seen = sorted({c.text for c in rd.candidates if c.text})
+            flags.append(Flag(FlagCode.ENGINE_DISAGREEMENT, f"{where} {m}: readings {seen}, kept {rd.raw!r}",
+                              region=code))
+        elif rd.value is None and not rd.blank:
+            flags.append(Flag(FlagCode.LOW_CONFIDENCE, f"{where} {m}: cell {rd.raw!r} unreadable", region=code))
+        elif rd.value is not None and rd.conf < vote.MIN_CONFIDENCE:
+            flags.append(Flag(FlagCode.LOW_CONFIDENCE, f"{where} {m}: confidence {rd.conf:.2f}", region=code))
+    if region.region.in_contract:
+        for m in ("bmd", "t_score"):
+            if m not in rds and m in columns:
+                flags.append(Flag(FlagCode.REGION_NOT_READ, f"{where}: the table has a {m} column but this "
+                                  "row's cell was not read", region=code))
+            elif m not in rds:
+                flags.append(Flag(FlagCode.MISSING_VALUE, f"{where}: no {m} printed", region=code))
+            elif rds[m].blank:
+                flags.append(Flag(FlagCode.MISSING_VALUE, f"{where}: {m} printed as a dash", region=code))
+    return flags
+
+
+def _scan_types(regions: list[RegionResult]) -> tuple[ScanType, ...]:
+    out: list[ScanType] = []
+    if any(r.region.is_spine for r in regions):
+        out.append(ScanType.SPINE)
+    sides = {r.side for r in regions if not r.region.is_spine}
+    if Side.LEFT in sides and Side.RIGHT in sides:
+        out.append(ScanType.HIP_DUAL)
+    elif Side.LEFT in sides:
+        out.append(ScanType.HIP_LEFT)
+    elif Side.RIGHT in sides:
+        out.append(ScanType.HIP_RIGHT)
+    return tuple(out)
+
+
+def read_report(path: Path, source: Source, options: ReadOptions = DEFAULT_OPTIONS,
+                payload: PagePayload | None = None) -> Exam:
+    """Read a report page set into an :class:`Exam` (see module docstring)."""
+    shown = source.path
+    pages = load_pages(Path(path), options, payload, source.kind.value)
+    engines = _engines(options)
+    results: list[_PageResult] = []
+    for page in pages:
+        try:
+            results.append(_read_page(page, engines, options))
+        except NoReader as exc:
+            raise NoReader(exc.reason, shown) from None
+    text = "\n".join(line for r in results for line in r.lines)
+    regions, flags = _regions_from(results)
+    if not regions:
+        if labels.is_dxa_text(text) >= 2:
+            raise NoResults("a DXA report page, but no results table could be read", shown)
+        raise NotDXA("no DXA report found on the page(s)", shown)
+    for r in results:
+        flags += r.flags
+    flags += crosscheck.check_regions(regions)
+    lines = [line for r in results for line in r.lines]
+    found = meta.find_exam_date(lines)
+    if found.date is None:
+        flags.append(Flag(FlagCode.NO_EXAM_DATE, "no exam date found on the page"))
+    elif found.ambiguous:
+        alts = ", ".join(d.isoformat() for d in found.alternatives)
+        flags.append(Flag(FlagCode.AMBIGUOUS_DATE, f"exam date {found.raw!r} reads as {alts}"))
+    vendor_key = meta.find_vendor(text)
+    vendor = Vendor(vendor_key) if vendor_key else Vendor.UNKNOWN
+    if vendor is Vendor.UNKNOWN:
+        flags.append(Flag(FlagCode.UNKNOWN_VENDOR, "scanner manufacturer not named on the page"))
+    used = sorted({e for r in regions for s in r.sources.values() for e in s.engines})
+    return Exam(
+        source=source, vendor=vendor, scanner_model=meta.find_model(text), exam_date=found.date,
+        scan_types=_scan_types(regions), regions=tuple(regions), flags=tuple(flags),
+        reader=f"{READER_NAME}({'+'.join(used) or 'none'})",
+    )

@@ -1,0 +1,428 @@
+"""Find results tables among a page's tokens and read them into rows.
+
+Layout-free: no template per vendor. A *header line* is a text line with at
+least two measure headers (BMD, T-score, 面积, ...; words in
+reference_data/report_labels.csv). The numeric tokens beneath it are
+clustered into columns by horizontal overlap (right-, left- or centre-
+aligned numbers of one column overlap each other; numbers of different
+columns do not), and the clusters are matched to the headers in order.
+Row labels (text left of the numbers) give region, levels and side:
+``L2-L4``, ``Neck Left``, ``左股骨颈``, or a side row beneath a region
+heading (Hologic dual hip). A table ends at a line that holds neither
+numbers nor a region/side label, or at the next header.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import statistics
+from dataclasses import dataclass, field
+
+from bmdkit.model import Region, Side
+from bmdkit.report import labels
+from bmdkit.report.numbers import parse_number
+from bmdkit.report.ocr import Token
+
+DATA_MEASURES = ("bmd", "bmc", "area", "t_score", "z_score")
+
+
+@dataclass
+class Cell:
+    """The token(s) read in one table cell."""
+
+    measure: str
+    tokens: list[Token]
+
+    @property
+    def text(self) -> str:
+        return "".join(t.text for t in sorted(self.tokens, key=lambda t: t.box[0]))
+
+    @property
+    def box(self) -> tuple[int, int, int, int]:
+        return (min(t.box[0] for t in self.tokens), min(t.box[1] for t in self.tokens),
+                max(t.box[2] for t in self.tokens), max(t.box[3] for t in self.tokens))
+
+    @property
+    def conf(self) -> float:
+        return min(t.conf for t in self.tokens)
+
+
+@dataclass
+class Row:
+    label: str
+    region: Region | None
+    side: Side | None
+    levels: tuple[Region, ...] | None
+    excluded: bool
+    cells: dict[str, Cell] = field(default_factory=dict)
+    box: tuple[int, int, int, int] | None = None
+
+
+@dataclass
+class Table:
+    header_y: float
+    columns: list[tuple[str, float, float]]
+    rows: list[Row]
+    heading_side: Side | None = None
+    unplaced: int = 0  # numbers in labelled rows that fit no recognized column
+
+    @property
+    def is_spine(self) -> bool:
+        return any(r.levels for r in self.rows)
+
+
+_MINUS_GAP = re.compile(r"(?:(?<=\s)|^)([-\u2212\u2013\u2014])\s+(?=\d)")
+
+
+def _join_minus(line: list[Token]) -> list[Token]:
+    """Join a lone minus token to the number right after it ('-' '1.2' -> '-1.2')."""
+    out: list[Token] = []
+    for t in line:
+        prev = out[-1] if out else None
+        if (prev is not None and re.fullmatch(r"[-\u2212\u2013\u2014]", prev.text) and parse_number(t.text) is not None
+                and not parse_number(t.text).blank and t.box[0] - prev.box[2] < 0.6 * max(t.height, 1)):  # type: ignore[union-attr]
+            out[-1] = Token(prev.text + t.text, (prev.box[0], min(prev.box[1], t.box[1]), t.box[2],
+                                                 max(prev.box[3], t.box[3])), min(prev.conf, t.conf), t.engine)
+        else:
+            out.append(t)
+    return out
+
+
+def split_tokens(tokens: list[Token]) -> list[Token]:
+    """Split multi-word segments on spaces, boxes shared by character count."""
+    out: list[Token] = []
+    for t in tokens:
+        # a minus sign the engine set apart from its number stays with it
+        t = Token(_MINUS_GAP.sub(r"\1", t.text), t.box, t.conf, t.engine)
+        parts = [p for p in re.split(r"(\s+)", t.text)]
+        words = [p for p in parts if p and not p.isspace()]
+        if len(words) <= 1:
+            out.append(t)
+            continue
+        n = max(len(t.text), 1)
+        x0, y0, x1, y1 = t.box
+        pos = 0
+        for p in parts:
+            if p and not p.isspace():
+                a = x0 + (x1 - x0) * pos / n
+                b = x0 + (x1 - x0) * (pos + len(p)) / n
+                out.append(Token(p, (int(a), y0, max(int(a) + 1, int(b)), y1), t.conf, t.engine))
+            pos += len(p)
+    return out
+
+
+def _split_header_token(t: Token) -> list[Token]:
+    """'BMD (g/cm2)T-score' -> 'BMD (g/cm2)', 'T-score' at header-word starts."""
+    pats = labels._patterns("header_split")
+    if not pats:
+        return [t]
+    starts = sorted({m.start() for _, p in pats for m in p.finditer(t.text)})
+    starts = [s for s in starts if s > 0]
+    if not starts:
+        return [t]
+    n = max(len(t.text), 1)
+    x0, y0, x1, y1 = t.box
+    bounds = [0, *starts, len(t.text)]
+    out = []
+    for a, b in itertools.pairwise(bounds):
+        piece = t.text[a:b].strip()
+        if piece:
+            out.append(Token(piece, (int(x0 + (x1 - x0) * a / n), y0, int(x0 + (x1 - x0) * b / n), y1),
+                             t.conf, t.engine))
+    return out
+
+
+def group_lines(tokens: list[Token]) -> list[list[Token]]:
+    """Tokens grouped into text lines by vertical centre, each sorted left to right."""
+    if not tokens:
+        return []
+    med_h = statistics.median(max(t.height, 1) for t in tokens)
+    lines: list[list[Token]] = []
+    for t in sorted(tokens, key=lambda t: t.yc):
+        if lines and abs(statistics.fmean(x.yc for x in lines[-1]) - t.yc) < 0.55 * med_h:
+            lines[-1].append(t)
+        else:
+            lines.append([t])
+    return [_join_minus(sorted(line, key=lambda t: t.box[0])) for line in lines]
+
+
+def line_text(line: list[Token]) -> str:
+    return " ".join(t.text for t in line)
+
+
+def _header_columns(line: list[Token], above: list[Token] | None,
+                    strict: bool = True) -> list[tuple[str, float, float]] | None:
+    """Columns (measure, x0, x1) if ``line`` is a table header."""
+    cols: list[tuple[str, float, float]] = []
+    own = 0  # measures named on this line itself (not only with the line above)
+    for tok in line:
+        for t in _split_header_token(tok):
+            if cols and re.fullmatch(r"[\(\[（].*", t.text) and t.box[0] - cols[-1][2] < 2 * max(t.height, 1):
+                k, a, _ = cols[-1]
+                cols[-1] = (k, a, t.box[2])  # units: '(g/cm²)', '(%)'
+                continue
+            key = labels.measure_of(t.text)
+            if key in DATA_MEASURES:
+                own += 1
+            if key is None and above:
+                over = [a for a in above if min(a.box[2], t.box[2]) - max(a.box[0], t.box[0]) > 0]
+                if over:
+                    key = labels.measure_of("".join(a.text for a in over) + t.text)
+            if key is None:
+                # units on their own ('(g/cm²)') or unknown words: merge into previous column span
+                if cols and re.fullmatch(r"[\(\[（].*", t.text):
+                    k, a, _ = cols[-1]
+                    cols[-1] = (k, a, t.box[2])
+                continue
+            cols.append((key, t.box[0], t.box[2]))
+    if not strict:
+        return cols
+    if own < 2 or sum(1 for k, _, _ in cols if k in DATA_MEASURES) < 2:
+        return None
+    if not any(k in ("bmd", "t_score") for k, _, _ in cols):
+        return None
+    return cols
+
+
+def _stack(top: list[Token], bottom: list[Token]) -> list[Token]:
+    """Two header lines as one: tokens overlapping horizontally are joined top-to-bottom."""
+    top = [p for t in top for p in _split_header_token(t)]
+    bottom = [p for t in bottom for p in _split_header_token(t)]
+
+    def ov(a: Token, b: Token) -> bool:
+        return min(a.box[2], b.box[2]) - max(a.box[0], b.box[0]) > 0
+
+    # a top word over two or more bottom words is a group title ('Age-Matched' over '(%)' and 'Z-score')
+    top = [t for t in top if sum(ov(t, b) for b in bottom) < 2]
+    groups: list[list[Token]] = []
+    for t in sorted(top + bottom, key=lambda t: t.box[0]):
+        for g in groups:
+            if any(min(t.box[2], u.box[2]) - max(t.box[0], u.box[0]) > 0 for u in g):
+                g.append(t)
+                break
+        else:
+            groups.append([t])
+    out = []
+    for g in groups:
+        g.sort(key=lambda t: (t.yc, t.box[0]))
+        out.append(Token("".join(t.text for t in g), (min(t.box[0] for t in g), min(t.box[1] for t in g),
+                         max(t.box[2] for t in g), max(t.box[3] for t in g)), min(t.conf for t in g), g[0].engine))
+    return sorted(out, key=lambda t: t.box[0])
+
+
+def _n_data(cols: list[tuple[str, float, float]] | None) -> int:
+    return 0 if cols is None else sum(1 for k, _, _ in cols if k in DATA_MEASURES)
+
+
+def header_at(lines: list[list[Token]], i: int) -> tuple[list[tuple[str, float, float]] | None, int]:
+    """Columns of a header starting at line ``i`` and how many lines it takes (1 or 2)."""
+    single = _header_columns(lines[i], lines[i - 1] if i > 0 else None)
+    if i + 1 < len(lines):
+        h = statistics.median(max(t.height, 1) for t in lines[i] + lines[i + 1])
+        gap = statistics.fmean(t.yc for t in lines[i + 1]) - statistics.fmean(t.yc for t in lines[i])
+        if gap < 2.2 * h and _n_data(_header_columns(lines[i], None, strict=False)) >= 1:
+            pair = _header_columns(_stack(lines[i], lines[i + 1]), None)
+            if _n_data(pair) > _n_data(single):
+                return pair, 2
+    return single, 1
+
+
+def _blank(t: Token) -> bool:
+    p = parse_number(t.text)
+    return p is not None and p.blank
+
+
+def _is_numeric(t: Token) -> bool:
+    p = parse_number(t.text)
+    return p is not None and (p.blank or p.value is not None)
+
+
+def _row_label(line: list[Token], first_data_x: float) -> tuple[str, list[Token], list[Token]]:
+    """(label text, label tokens, value tokens) of a body line."""
+    lab: list[Token] = []
+    vals: list[Token] = []
+    for t in line:
+        if t.xc < first_data_x and not (_is_numeric(t) and parse_number(t.text).blank is False and lab):  # type: ignore[union-attr]
+            lab.append(t)
+        elif _is_numeric(t):
+            vals.append(t)
+        elif not vals and t.box[2] < first_data_x + 0.5 * t.height:
+            lab.append(t)
+    return " ".join(t.text for t in lab).strip(), lab, vals
+
+
+def _clusters(tokens: list[Token]) -> list[list[Token]]:
+    """Group numeric tokens into columns: connected by horizontal overlap."""
+    spans: list[list[Token]] = []
+    for t in sorted(tokens, key=lambda t: t.box[0]):
+        if spans and t.box[0] <= max(x.box[2] for x in spans[-1]) - 1:
+            spans[-1].append(t)
+        else:
+            spans.append([t])
+    return spans
+
+
+def _assign(clusters: list[list[Token]], cols: list[tuple[str, float, float]]) -> dict[int, int]:
+    """Map cluster index -> column index, one cluster per column at most.
+
+    Equal counts map in order; otherwise clusters and headers are paired
+    greedily by horizontal overlap, then by distance; a cluster left over
+    (a column whose header was not recognized) stays unplaced.
+    """
+    data_cols = [i for i, (k, _, _) in enumerate(cols) if k != "region"]
+    if len(clusters) == len(data_cols):
+        return {ci: data_cols[ci] for ci in range(len(clusters))}
+    pairs = []
+    for ci, cl in enumerate(clusters):
+        a = min(t.box[0] for t in cl)
+        b = max(t.box[2] for t in cl)
+        for j in data_cols:
+            _, h0, h1 = cols[j]
+            ov = min(b, h1) - max(a, h0)
+            gap = max(h0 - b, a - h1, 0)
+            dist = abs((a + b) / 2 - (h0 + h1) / 2)
+            pairs.append(((-max(ov, 0), gap, dist), ci, j))
+    pairs.sort()
+    out: dict[int, int] = {}
+    used: set[int] = set()
+    for (neg_ov, gap, _), ci, j in pairs:
+        if ci in out or j in used:
+            continue
+        width = cols[j][2] - cols[j][1]
+        if neg_ov == 0 and gap > 1.5 * max(width, 1):
+            continue
+        out[ci] = j
+        used.add(j)
+    return out
+
+
+def _nearest_column(t: Token, cols: list[tuple[str, float, float]]) -> int | None:
+    best, best_score = None, None
+    for j, (k, h0, h1) in enumerate(cols):
+        if k == "region":
+            continue
+        gap = max(h0 - t.box[2], t.box[0] - h1, 0)
+        score = (gap, abs(t.xc - (h0 + h1) / 2))
+        if best_score is None or score < best_score:
+            best, best_score = j, score
+    return best
+
+
+def _columns_of(rows: list[list[Token]], cols: list[tuple[str, float, float]]) -> dict[int, int]:
+    """token id -> column index, for the numeric tokens of the labelled rows.
+
+    Clusters by overlap first; a cluster holding two tokens of one row is a
+    merge of columns (a stray wide token bridged them), so its tokens fall
+    back to the nearest header one by one.
+    """
+    row_of = {id(t): i for i, vals in enumerate(rows) for t in vals}
+    clusters = _clusters([t for vals in rows for t in vals])
+    good = [cl for cl in clusters if len({row_of[id(t)] for t in cl}) == len(cl)]
+    bad = [t for cl in clusters if len({row_of[id(t)] for t in cl}) != len(cl) for t in cl]
+    out: dict[int, int] = {}
+    mapping = _assign(good, cols) if len(good) == len(clusters) else {}
+    if mapping:
+        for ci, cl in enumerate(good):
+            if ci in mapping:
+                for t in cl:
+                    out[id(t)] = mapping[ci]
+    else:
+        for cl in good:
+            j = _assign_one(cl, cols)
+            if j is not None:
+                for t in cl:
+                    out[id(t)] = j
+    for t in bad:
+        j = _nearest_column(t, cols)
+        if j is not None:
+            out[id(t)] = j
+    return out
+
+
+def _assign_one(cl: list[Token], cols: list[tuple[str, float, float]]) -> int | None:
+    return _assign([cl], cols).get(0)
+
+
+def _label_meaning(label: str) -> tuple[Region | tuple[Region, ...] | None, Side | str | None]:
+    if not label:
+        return None, None
+    return labels.split_label(label)
+
+
+def find_tables(tokens: list[Token]) -> tuple[list[Table], list[list[Token]]]:
+    """Every results table on a page, and the page's text lines."""
+    toks = split_tokens(tokens)
+    lines = group_lines(toks)
+    tables: list[Table] = []
+    i = 0
+    while i < len(lines):
+        cols, used = header_at(lines, i)
+        if cols is None:
+            i += 1
+            continue
+        heading = None
+        for back in range(1, i + 1):
+            heading = labels.heading_side(line_text(lines[i - back]))
+            if heading:
+                break
+        first_data_x = min((a for k, a, _ in cols if k != "region"), default=0.0)
+        body: list[tuple[str, list[Token], list[Token], list[Token]]] = []
+        j = i + used
+        while j < len(lines):
+            if header_at(lines, j)[0] is not None:
+                break
+            label, lab_toks, vals = _row_label(lines[j], first_data_x)
+            region, side = _label_meaning(label)
+            if not vals and region is None and side is None:
+                if body:
+                    break
+                j += 1
+                continue
+            if region is None and side is None and not label:
+                # numbers without a label: unplaced, keep looking
+                body.append((label, lab_toks, vals, lines[j]))
+            else:
+                body.append((label, lab_toks, vals, lines[j]))
+            j += 1
+        labelled = [b for b in body if b[0] and any(x is not None for x in _label_meaning(b[0]))]
+        where = _columns_of([vals for _, _, vals, _ in labelled], cols)
+        rows: list[Row] = []
+        group: Region | None = None
+        for label, lab_toks, vals, line in body:
+            region, side = _label_meaning(label)
+            if side == "diff":
+                continue
+            levels_ = region if isinstance(region, tuple) else None
+            reg = region if isinstance(region, Region) else None
+            if reg is not None and not vals:
+                group = reg
+                continue
+            if reg is None and levels_ is None and isinstance(side, Side) and group is not None:
+                reg = group
+            if reg is None and levels_ is None:
+                continue
+            row = Row(label=label, region=reg, side=side if isinstance(side, Side) else None,
+                      levels=levels_, excluded=labels.is_excluded_mark(label))
+            for v in vals:
+                col = where.get(id(v))
+                if col is None:
+                    continue
+                key = cols[col][0]
+                if key not in DATA_MEASURES:
+                    continue
+                if key in row.cells:
+                    row.cells[key].tokens.append(v)
+                else:
+                    row.cells[key] = Cell(key, [v])
+            allt = lab_toks + vals
+            if allt:
+                row.box = (min(t.box[0] for t in allt), min(t.box[1] for t in allt),
+                           max(t.box[2] for t in allt), max(t.box[3] for t in allt))
+            rows.append(row)
+        if rows:
+            real = [v for _, _, vals, _ in labelled for v in vals if not _blank(v)]
+            n_vals, n_placed = len(real), sum(1 for v in real if id(v) in where)
+            tables.append(Table(statistics.fmean(t.yc for t in lines[i]), cols, rows, heading, n_vals - n_placed))
+        i = j if j > i else i + 1
+    return tables, lines

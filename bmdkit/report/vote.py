@@ -1,0 +1,189 @@
+"""Two engines, one value: re-reading table cells and voting.
+
+The layout engine's reading of a cell is checked by the other engine on a
+crop of that cell (padded to the left, where a faint minus would sit). Two
+equal readings are strong evidence. On disagreement the cell is re-read by
+both engines on an enlarged, binarized crop and the readings vote; a value
+whose candidates differ in sign or that has no clear majority is flagged
+(ENGINE_DISAGREEMENT), never silently accepted. A reading whose decimals
+differ from its column's (a lost decimal point: "-23" for "-2.3") loses
+weight in the vote.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from bmdkit.report import ocr
+from bmdkit.report.numbers import Parsed, parse_number
+from bmdkit.report.table import Cell
+
+#: below this a value is flagged LOW_CONFIDENCE (an operating setting, not a reference number)
+MIN_CONFIDENCE = 0.75
+
+
+@dataclass
+class Candidate:
+    engine: str
+    text: str
+    conf: float
+    parsed: Parsed | None
+
+    @property
+    def key(self) -> tuple[float | None, bool] | None:
+        if self.parsed is None:
+            return None
+        return (self.parsed.value, self.parsed.blank)
+
+
+@dataclass
+class Reading:
+    """The value decided for one cell and the evidence for it."""
+
+    value: float | None
+    blank: bool
+    conf: float
+    raw: str
+    engines: tuple[str, ...]
+    disagreement: bool = False
+    candidates: list[Candidate] = field(default_factory=list)
+
+
+def crop(image: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    """The cell with padding; more on the left for a faint leading minus."""
+    x0, y0, x1, y1 = box
+    h = max(y1 - y0, 8)
+    H, W = image.shape[:2]
+    a, b = max(0, int(x0 - 0.6 * h)), min(W, int(x1 + 0.3 * h))
+    c, d = max(0, int(y0 - 0.3 * h)), min(H, int(y1 + 0.3 * h))
+    return image[c:d, a:b]
+
+
+def enhance(c: np.ndarray) -> np.ndarray:
+    """2x upscale and Otsu binarization for a second look."""
+    big = cv2.resize(c, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
+    return cv2.threshold(big, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1]
+
+
+Reader = Callable[[Sequence[np.ndarray]], list[tuple[str, float]]]
+
+
+def _readers(engines: Sequence[str]) -> dict[str, Reader]:
+    out: dict[str, Reader] = {}
+    if "tesseract" in engines:
+        out["tesseract"] = ocr.tesseract_crops
+    if "rapidocr" in engines:
+        out["rapidocr"] = ocr.rapid_crops
+    return out
+
+
+def _weight(c: Candidate, decimals: int | None) -> float:
+    if c.parsed is None:
+        return 0.0
+    w = 0.5 + 0.5 * c.conf
+    if decimals is not None and not c.parsed.blank and c.parsed.decimals != decimals:
+        w *= 0.3
+    if c.parsed.repaired:
+        w *= 0.7
+    return w
+
+
+def _same_digits(c: Candidate, best: tuple[float | None, bool], decimals: int | None) -> bool:
+    """A reading that lost only the decimal point ('-12' for '-1.2'): backs the digits and the sign."""
+    if c.parsed is None or c.parsed.value is None or best[0] is None or decimals is None:
+        return False
+    if c.parsed.decimals == decimals or c.parsed.decimals != 0:
+        return False
+    want = f"{best[0]:.{decimals}f}".replace(".", "")
+    return c.text.strip().replace("\u2212", "-").lstrip("0") == want.lstrip("0") or \
+        f"{c.parsed.value:.0f}" == want.lstrip("0") or f"{c.parsed.value:.0f}" == "-" + want.lstrip("-").lstrip("0")
+
+
+def decide(cands: list[Candidate], decimals: int | None, two_engines: bool) -> Reading:
+    """Vote among candidate readings of one cell."""
+    votes: Counter[tuple[float | None, bool]] = Counter()
+    weight: dict[tuple[float | None, bool], float] = {}
+    for c in cands:
+        k = c.key
+        if k is None:
+            continue
+        votes[k] += 1
+        weight[k] = weight.get(k, 0.0) + _weight(c, decimals)
+    if not votes:
+        return Reading(None, False, 0.0, cands[0].text if cands else "", tuple(c.engine for c in cands),
+                       disagreement=len(cands) > 1, candidates=cands)
+    best = max(weight, key=lambda k: (weight[k], votes[k]))
+    top = best[0]
+    twins = [k for k in weight if top is not None and top >= 0 and k[0] is not None and k[0] < 0 and -k[0] == top]
+    if twins:
+        # a minus is far more often lost than invented: keep the signed reading (it is flagged below)
+        best = max(twins, key=lambda k: weight[k])
+    backers = [c for c in cands if c.key == best or _same_digits(c, best, decimals)]
+    engines = tuple(sorted({c.engine.split("+")[0] for c in backers}))
+    raw = backers[0].text
+    others = [k for k in votes if k != best and not any(c.key == k and _same_digits(c, best, decimals) for c in cands)]
+    values = [k[0] for k in votes if k[0] is not None]
+    sign_conflict = len({v < 0 for v in values if v != 0}) > 1 or any(
+        k[0] is not None and best[0] is not None and abs(k[0]) == abs(best[0]) and k[0] != best[0] for k in others)
+    dec_ok = decimals is None or best[1] or any(
+        c.parsed is not None and c.parsed.decimals == decimals for c in backers)
+    if not two_engines:
+        conf = max(c.conf for c in backers)
+        if not dec_ok:
+            conf = min(conf, 0.5)
+        return Reading(best[0], best[1], round(conf, 3), raw, engines, candidates=cands)
+    if not others and len(engines) >= 2:
+        c1 = max(c.conf for c in backers)
+        conf = 1 - (1 - c1) * 0.5 if dec_ok else 0.5
+        return Reading(best[0], best[1], round(min(conf, 0.99), 3), raw, engines, candidates=cands)
+    n_for = votes[best]
+    n_all = sum(votes.values())
+    if n_for >= 3 and n_for >= n_all - 1 and len(engines) >= 2 and not sign_conflict and dec_ok:
+        return Reading(best[0], best[1], 0.8, raw, engines, candidates=cands)
+    return Reading(best[0], best[1], 0.4, raw, engines, disagreement=True, candidates=cands)
+
+
+def read_cells(image: np.ndarray, cells: list[Cell], engines: Sequence[str],
+               decimals: dict[int, int | None]) -> list[Reading]:
+    """Decide every cell's value with the engines given.
+
+    Each cell carries its first reading (from the engine that laid out the
+    page); every other enabled engine re-reads it on a crop. ``decimals``
+    maps the cell's index to its column's usual decimal count.
+    """
+    if not cells:
+        return []
+    readers = _readers(engines)
+    primary = [Candidate(c.tokens[0].engine, c.text, c.conf, parse_number(c.text)) for c in cells]
+    crops = [crop(image, c.box) for c in cells]
+    cands: list[list[Candidate]] = [[p] for p in primary]
+    for e, fn in readers.items():
+        idx = [i for i, p in enumerate(primary) if p.engine != e]
+        if not idx:
+            continue
+        res = fn([crops[i] for i in idx])
+        for j, i in enumerate(idx):
+            text, conf = res[j]
+            cands[i].append(Candidate(e, text, conf, parse_number(text)))
+    two = len({c.engine for lst in cands for c in lst}) >= 2
+    if not two:
+        return [decide(lst, decimals.get(i), False) for i, lst in enumerate(cands)]
+    unsure = [i for i, lst in enumerate(cands) if len({c.key for c in lst}) > 1 or any(c.key is None for c in lst)]
+    if unsure:
+        big = [enhance(crops[i]) for i in unsure]
+        for e, fn in readers.items():
+            res = fn(big)
+            for j, i in enumerate(unsure):
+                text, conf = res[j]
+                cands[i].append(Candidate(e + "+reread", text, conf, parse_number(text)))
+    out = []
+    for i, lst in enumerate(cands):
+        r = decide(lst, decimals.get(i), True)
+        r.engines = tuple(sorted({e.split("+")[0] for e in r.engines}))
+        out.append(r)
+    return out

@@ -1,0 +1,151 @@
+"""Unit tests of the report reader's text rules: numbers, labels, dates (no OCR)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from bmdkit.model import Region, Side
+from bmdkit.report import labels, meta
+from bmdkit.report.numbers import parse_number
+
+
+@pytest.mark.parametrize("text,value,decimals", [
+    ("-1.2", -1.2, 1), ("\u22121.2", -1.2, 1), ("\u20130.8", -0.8, 1), ("0,835", 0.835, 3),
+    ("O.835", 0.835, 3), ("l.2", 1.2, 1), ("12.66", 12.66, 2), ("0.9027", 0.9027, 4), ("109", 109.0, 0),
+])
+def test_numbers_parse_with_repairs(text: str, value: float, decimals: int) -> None:
+    p = parse_number(text)
+    assert p is not None and p.value == value and p.decimals == decimals
+
+
+@pytest.mark.parametrize("text", ["-", "\u2014", "--"])
+def test_a_printed_dash_is_blank_not_zero(text: str) -> None:
+    p = parse_number(text)
+    assert p is not None and p.blank and p.value is None
+
+
+@pytest.mark.parametrize("text", ["Neck", "Left", "T", "L1", "1.2.3", ""])
+def test_words_are_not_numbers(text: str) -> None:
+    assert parse_number(text) is None
+
+
+@pytest.mark.parametrize("header,key", [
+    ("BMD (g/cm\u00b2)", "bmd"), ("骨密度(g/cm²)", "bmd"), ("Area (cm2)", "area"), ("面积", "area"),
+    ("BMC (g)", "bmc"), ("骨矿含量", "bmc"), ("T-score", "t_score"), ("Young-Adult T-score", "t_score"),
+    ("T值", "t_score"), ("T-值", "t_score"), ("Z-score", "z_score"), ("Z值", "z_score"),
+    ("PR (%)", "percent"), ("YA %", "percent"), ("Region", "region"), ("部位", "region"),
+])
+def test_headers_map_to_measures(header: str, key: str) -> None:
+    assert labels.measure_of(header) == key
+
+
+@pytest.mark.parametrize("label,region,side", [
+    ("L1", (Region.L1,), None), ("Ll", (Region.L1,), None), ("L2-L4", (Region.L2, Region.L3, Region.L4), None),
+    ("腰椎L1*", (Region.L1,), None), ("L1,L3", (Region.L1, Region.L3), None),
+    ("Neck Left", Region.FEMORAL_NECK, Side.LEFT), ("Total Mean", Region.TOTAL_HIP, Side.MEAN),
+    ("左股骨颈", Region.FEMORAL_NECK, Side.LEFT), ("右全髋", Region.TOTAL_HIP, Side.RIGHT),
+    ("髋部总体", Region.TOTAL_HIP, None), ("Troch", Region.TROCHANTER, None), ("Right", None, Side.RIGHT),
+])
+def test_row_labels(label: str, region: object, side: object) -> None:
+    assert labels.split_label(label) == (region, side)
+
+
+def test_exclusion_marks() -> None:
+    assert labels.is_excluded_mark("L1*") and labels.is_excluded_mark("L1 (excluded)")
+    assert not labels.is_excluded_mark("L1")
+
+
+@pytest.mark.parametrize("line", [
+    "Scan Date: 2026-03-14", "Scan Date: 03/14/2026", "Exam date 14.03.2026", "检查日期: 2026年3月14日",
+    "Scan Date: 14-Mar-2026", "检查日期：2026/03/14",
+])
+def test_exam_date_forms(line: str) -> None:
+    found = meta.find_exam_date(["DOB: 1950-01-02", line])
+    assert found.date == dt.date(2026, 3, 14) and not found.ambiguous
+
+
+def test_ambiguous_day_month_is_reported() -> None:
+    found = meta.find_exam_date(["Scan Date: 03/04/2026"])
+    assert found.ambiguous and set(found.alternatives) == {dt.date(2026, 3, 4), dt.date(2026, 4, 3)}
+
+
+def test_birth_date_is_not_the_exam_date() -> None:
+    assert meta.find_exam_date(["Birth date: 1950-01-02"]).date is None
+
+
+def test_vendor_and_model() -> None:
+    assert meta.find_vendor("HOLOGIC Horizon W APEX 13.6") == "hologic"
+    assert meta.find_vendor("GE Healthcare Lunar iDXA") == "ge_lunar"
+    assert meta.find_model("Scanner: Lunar Prodigy Advance (S/N 1)") == "Lunar Prodigy Advance"
+
+
+def test_a_minus_set_apart_stays_with_its_number() -> None:
+    from bmdkit.report.ocr import Token
+    from bmdkit.report.table import group_lines, split_tokens
+
+    toks = [Token("Neck - 1.2 0.5", (0, 0, 140, 20), 0.9, "t"), Token("L1", (0, 40, 20, 60), 1.0, "t"),
+            Token("-", (100, 40, 108, 60), 1.0, "t"), Token("0.8", (110, 40, 140, 60), 1.0, "t"),
+            Token("-", (200, 40, 208, 60), 1.0, "t"), Token("95", (260, 40, 290, 60), 1.0, "t")]
+    texts = [t.text for line in group_lines(split_tokens(toks)) for t in line]
+    assert texts == ["Neck", "-1.2", "0.5", "L1", "-0.8", "-", "95"]
+
+
+def test_label_csv_rows_all_cite_a_source() -> None:
+    from bmdkit import reference
+
+    rows = reference.table("report_labels")
+    assert rows and all(r["source"] for r in rows)
+    assert {r["kind"] for r in rows} >= {"measure", "region", "side", "vendor", "excluded"}
+
+
+def _cand(engine: str, text: str, conf: float = 0.95) -> object:
+    from bmdkit.report.vote import Candidate
+
+    return Candidate(engine, text, conf, parse_number(text))
+
+
+def test_vote_agreement_is_confident() -> None:
+    from bmdkit.report.vote import MIN_CONFIDENCE, decide
+
+    r = decide([_cand("rapidocr", "-1.2"), _cand("tesseract", "-1.2")], 1, True)  # type: ignore[list-item]
+    assert r.value == -1.2 and not r.disagreement and r.conf >= MIN_CONFIDENCE
+    assert r.engines == ("rapidocr", "tesseract")
+
+
+def test_vote_sign_conflict_keeps_the_minus_and_flags() -> None:
+    from bmdkit.report.vote import decide
+
+    cands = [_cand("rapidocr", "1.2", 0.99), _cand("tesseract", "-1.2", 0.6),
+             _cand("rapidocr+reread", "1.2", 0.99), _cand("tesseract+reread", "1.2", 0.9)]
+    r = decide(cands, 1, True)  # type: ignore[arg-type]
+    assert r.value == -1.2 and r.disagreement
+
+
+def test_vote_lost_decimal_point_backs_digits_not_value() -> None:
+    from bmdkit.report.vote import decide
+
+    r = decide([_cand("rapidocr", "-2.3"), _cand("tesseract", "-23")], 1, True)  # type: ignore[list-item]
+    assert r.value == -2.3 and not r.disagreement
+    r = decide([_cand("rapidocr", "-23"), _cand("tesseract", "-23")], 1, True)  # type: ignore[list-item]
+    assert r.conf < 0.75  # both lost the point: the column says 1 decimal, so not trusted
+
+
+def test_regions_implied_but_not_read_are_flagged() -> None:
+    from bmdkit.flags import FlagCode
+    from bmdkit.model import Method, RegionResult
+    from bmdkit.report.reader import _unread_regions
+
+    def rr(region: Region, side: Side | None = None, **kw: object) -> RegionResult:
+        return RegionResult(region=region, side=side, method=Method.OCR, bmd=0.8, **kw)  # type: ignore[arg-type]
+
+    spine = {(v, None): rr(v) for v in (Region.L2, Region.L3, Region.L4)}
+    spine[(Region.SPINE_TOTAL, None)] = rr(Region.SPINE_TOTAL, vertebrae=(Region.L1, Region.L2, Region.L3, Region.L4))
+    flags = _unread_regions(spine)
+    assert [(f.code, f.region) for f in flags] == [(FlagCode.REGION_NOT_READ, "L1")]
+    hips = {(Region.FEMORAL_NECK, Side.LEFT): rr(Region.FEMORAL_NECK, Side.LEFT),
+            (Region.TROCHANTER, Side.LEFT): rr(Region.TROCHANTER, Side.LEFT)}
+    assert [(f.code, f.region) for f in _unread_regions(hips)] == [(FlagCode.REGION_NOT_READ, "total_hip")]
+    only_totals = {(Region.TOTAL_HIP, Side.LEFT): rr(Region.TOTAL_HIP, Side.LEFT)}
+    assert _unread_regions(only_totals) == []  # Lunar main pages print only the totals
