@@ -120,8 +120,17 @@ def _column_decimals(tab: table.Table) -> dict[str, int | None]:
     return out
 
 
+#: words a PDF text layer must have before its lack of any DXA word is taken as "not a report"
+_PLAIN_TEXT_WORDS = 20
+
+
 def _read_page(page: Page, engines: list[str], options: ReadOptions) -> _PageResult:
     res = _PageResult()
+    if page.has_text_layer and len(page.words) >= _PLAIN_TEXT_WORDS and \
+            labels.is_dxa_text(" ".join(t.text for t in page.words)) == 0:
+        # a real text layer with no DXA word at all (a letter, an invoice): no need to OCR it
+        res.lines = [" ".join(t.text for t in page.words)]
+        return res
     if page.has_text_layer and table.find_tables(page.words)[0]:
         tokens, image, scale, is_ocr = page.words, None, 1.0, False
     else:
