@@ -37,7 +37,7 @@ _EXITS = (click.exceptions.Exit, typer.Exit)
 _ABORTS = (click.exceptions.Abort, typer.Abort)
 
 COMMAND_MODULES: tuple[str, ...] = (
-    "check", "batch", "export", "eligibility", "change", "harmonize", "review", "decisions",
+    "check", "batch", "export", "reconcile", "eligibility", "change", "harmonize", "review", "decisions",
 )
 
 app = typer.Typer(
