@@ -47,7 +47,8 @@ def load_image_bytes(data: bytes, options: ReadOptions, shown: str) -> list[np.n
     """Decode an image file (every frame of a multi-page TIFF) under the pixel cap."""
     from PIL import Image, ImageOps
 
-    Image.MAX_IMAGE_PIXELS = options.max_pixels
+    # The cap is checked on the header's size before any pixel is decoded; Pillow's own
+    # (process-wide) bomb guard is left as it is, so other code in the process is unaffected.
     try:
         with Image.open(io.BytesIO(data)) as im:
             _check_pixels(im.width, im.height, options, shown)
