@@ -20,6 +20,7 @@ breaking every other kind:
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import importlib
 import logging
@@ -38,7 +39,7 @@ from bmdkit.errors import (
     UnsupportedInput,
 )
 from bmdkit.flags import FlagCode
-from bmdkit.model import Exam, Flag, InputKind, Source
+from bmdkit.model import Exam, Flag, InputKind, Source, Vendor
 from bmdkit.options import DEFAULT_OPTIONS, ReadOptions
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,36 @@ def _reader(name: str, path: str) -> Callable[..., Any]:
     if func is None:
         raise NoReader(f"no {name} reader is available in this bmdkit", path)
     return func
+
+
+#: words with which C libraries report a failed allocation (dlopen under an address-space
+#: cap, OpenCV, libc strerror(ENOMEM)); matched case-insensitively
+_NO_MEMORY_WORDS = ("cannot allocate memory", "failed to map segment", "insufficient memory",
+                    "out of memory", "failed to allocate", "unable to allocate", "bad_alloc",
+                    "bad allocation")
+
+
+def out_of_memory(exc: BaseException) -> bool:
+    """True when ``exc`` (or what caused it) is a failed memory allocation.
+
+    Under a per-worker memory cap, an allocation can fail inside a library
+    that reports it as its own error type (an ImportError from a shared
+    library that cannot be mapped, ``cv2.error``, an ``OSError`` with
+    ENOMEM): such a file met a resource limit; it is not a bug.
+    """
+    seen = 0
+    cur: BaseException | None = exc
+    while cur is not None and seen < 8:
+        if isinstance(cur, MemoryError):
+            return True
+        if isinstance(cur, OSError) and cur.errno == errno.ENOMEM:
+            return True
+        text = str(cur).lower()
+        if any(w in text for w in _NO_MEMORY_WORDS):
+            return True
+        cur = cur.__cause__ or cur.__context__
+        seen += 1
+    return False
 
 
 def failed_exam(source: Source, code: FlagCode, reason: str) -> Exam:
@@ -130,6 +161,9 @@ def read_file(path: str | Path, options: ReadOptions = DEFAULT_OPTIONS) -> Exam:
     except RecursionError:
         return failed_exam(source, FlagCode.UNREADABLE, "structure nested too deeply to read")
     except Exception as exc:  # noqa: BLE001 - the promise is: no input is lost
+        if out_of_memory(exc):
+            return failed_exam(source, FlagCode.RESOURCE_LIMIT,
+                               f"ran out of memory while reading ({type(exc).__name__} under the memory cap)")
         log.debug("internal error on %s", source.sha256, exc_info=True)
         return failed_exam(
             source, FlagCode.INTERNAL_ERROR, f"unexpected {type(exc).__name__} while reading"
@@ -154,6 +188,29 @@ def _dispatch(path: Path, source: Source, options: ReadOptions) -> Exam:
     return _reader("report", shown)(path, source, options)
 
 
+def _page_values_in_dicom(dicom: Exam, report: Exam) -> Exam:
+    """A report page stored as DICOM: values from its pixels, metadata from its DICOM header.
+
+    The header's exam date, vendor and model are exact, so the page reader's
+    doubts about them (no date found, an ambiguous day/month, no vendor) no
+    longer apply and are dropped; its doubts about values stay.
+    """
+    settled = set()
+    if dicom.exam_date is not None:
+        settled |= {FlagCode.NO_EXAM_DATE, FlagCode.AMBIGUOUS_DATE}
+    if dicom.vendor is not Vendor.UNKNOWN:
+        settled.add(FlagCode.UNKNOWN_VENDOR)
+    return dicom.replace(
+        regions=report.regions,
+        flags=dicom.flags + tuple(f for f in report.flags if f.code not in settled),
+        vendor=dicom.vendor if dicom.vendor is not Vendor.UNKNOWN else report.vendor,
+        exam_date=dicom.exam_date or report.exam_date,
+        scanner_model=dicom.scanner_model or report.scanner_model,
+        scan_types=dicom.scan_types or report.scan_types,
+        reader=f"{dicom.reader}+{report.reader}",
+    )
+
+
 def _read_dicom(path: Path, source: Source, options: ReadOptions) -> Exam:
     reading = _reader("dicom", source.path)(path, source, options)
     exam: Exam | None = reading.exam
@@ -168,13 +225,7 @@ def _read_dicom(path: Path, source: Source, options: ReadOptions) -> Exam:
             report = None  # exact DICOM values stand even when the page itself cannot be read
         if report is not None:
             if exam is None or not exam.regions:
-                return report if exam is None else exam.replace(
-                    regions=report.regions, flags=exam.flags + report.flags,
-                    vendor=exam.vendor if exam.vendor.value != "unknown" else report.vendor,
-                    exam_date=exam.exam_date or report.exam_date,
-                    scanner_model=exam.scanner_model or report.scanner_model,
-                    reader=f"{exam.reader}+{report.reader}",
-                )
+                return report if exam is None else _page_values_in_dicom(exam, report)
             try:
                 merge = _reader("merge", source.path)
             except NoReader:

@@ -87,3 +87,18 @@ def test_installed_entry_point_runs(bad_files) -> None:
     assert r.returncode == 2
     assert "empty_file" in r.stdout
     assert "Traceback" not in r.stderr
+
+
+def test_table_prints_values_as_reports_do(capsys) -> None:
+    """The readable table keeps printed decimals (-1.0, 1.020) and names the spine total's range."""
+    from conftest import SAMPLES
+
+    path = SAMPLES / "dicom" / "s7-0016_hologic_script.dcm"
+    truth = json.loads((path.parent / (path.name + ".truth.json")).read_text(encoding="utf-8"))
+    rc, out, _ = run(["check", str(path)], capsys)
+    assert rc == 0
+    total = next(r for r in truth["regions"] if r["region"] == "L1-L4")
+    assert f"L1-L4 [{total['label']}]" in out
+    l2 = next(r for r in truth["regions"] if r["region"] == "L2")
+    assert f"{l2['bmd']:.3f}" in out and f"{l2['t_score']:.1f}" in out
+    assert "vertebra_excluded" in out

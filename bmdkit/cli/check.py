@@ -8,12 +8,13 @@ import io
 from pathlib import Path
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
 from bmdkit.export.jsonout import dumps
 from bmdkit.export.table import COLUMNS, exam_rows
-from bmdkit.model import MEASURES, Exam, Status
+from bmdkit.model import MEASURES, Exam, Method, Region, Status
 from bmdkit.pipeline import process_file
 
 EXIT_CODES = {Status.EXTRACTED: 0, Status.FLAGGED: 1, Status.FAILED: 2}
@@ -23,6 +24,23 @@ class OutputFormat(str, enum.Enum):
     table = "table"
     json = "json"
     csv = "csv"
+
+
+_SHORT = {Region.FEMORAL_NECK: "neck", Region.TOTAL_HIP: "total hip", Region.TROCHANTER: "troch",
+          Region.INTERTROCHANTER: "inter", Region.WARDS: "ward's", Region.UPPER_NECK: "upper neck"}
+_METHOD = {Method.DICOM_PRIVATE: "private", Method.DICOM_SR: "SR", Method.OCR: "OCR", Method.COMPUTED: "computed"}
+
+
+_DECIMALS = {"bmd": 3, "bmc": 2, "area": 2, "t_score": 1, "z_score": 1}
+
+
+def _fmt(measure: str, value: float | None) -> str:
+    """A value as reports print it (BMD 0.912, T -1.0), keeping any extra digits it was read with."""
+    if value is None:
+        return ""
+    text = repr(float(value))
+    read = len(text.split(".")[1]) if "." in text and "e" not in text else 0
+    return f"{value:.{min(max(_DECIMALS[measure], read), 4)}f}"
 
 
 def render_table(exam: Exam, console: Console) -> None:
@@ -35,15 +53,24 @@ def render_table(exam: Exam, console: Console) -> None:
         f" · sha256 {exam.source.sha256[:12]}…"
     )
     if exam.regions:
-        t = Table(show_header=True, header_style="bold")
-        for col in ("region", "side", "label", *MEASURES, "evaluable", "method", "confidence"):
-            t.add_column(col, justify="right" if col in MEASURES or col == "confidence" else "left")
+        t = Table(show_header=True, header_style="bold", pad_edge=False, box=box.SIMPLE_HEAD,
+                  collapse_padding=True)
+        heads = {"bmd": "BMD", "bmc": "BMC", "area": "area", "t_score": "T", "z_score": "Z"}
+        t.add_column("region", no_wrap=True)
+        t.add_column("side", no_wrap=True)  # L, R, M(ean)
+        for m in MEASURES:
+            t.add_column(heads[m], justify="right", no_wrap=True)
+        for col in ("eval.", "method", "conf."):
+            t.add_column(col, no_wrap=True, justify="right" if col == "conf." else "left")
         for r in exam.regions:
+            name = _SHORT.get(r.region, r.region.value)
+            if r.region is Region.SPINE_TOTAL and r.label and r.label != name:
+                name = f"{name} [{r.label}]"
             t.add_row(
-                r.region.value, r.side.value if r.side else "", r.label or "",
-                *("" if r.value(m) is None else f"{r.value(m):g}" for m in MEASURES),
+                name, r.side.value[0].upper() if r.side else "",
+                *(_fmt(m, r.value(m)) for m in MEASURES),
                 "" if r.evaluable is None else ("yes" if r.evaluable else "no"),
-                r.method.value, "" if r.confidence is None else f"{r.confidence:.2f}",
+                _METHOD.get(r.method, r.method.value), "" if r.confidence is None else f"{r.confidence:.2f}",
             )
         console.print(t)
     for f in exam.flags:
