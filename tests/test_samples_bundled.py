@@ -19,7 +19,7 @@ from bmdkit.cli.app import main
 from bmdkit.export.jsonout import exam_to_dict
 from bmdkit.model import Status
 from bmdkit.pipeline import process_file
-from bmdkit.samples.build import TRUTH_SUFFIX, build_samples
+from bmdkit.samples.build import TRUTH_SUFFIX
 from conftest import SAMPLES, assert_valid
 
 MEASURES = ("bmd", "bmc", "area", "t_score", "z_score")
@@ -96,9 +96,17 @@ def test_bad_samples_fail_cleanly_from_the_cli(path: Path, capsys) -> None:
 
 
 def test_generator_is_deterministic(tmp_path: Path) -> None:
-    a = build_samples(tmp_path / "a", seed=3, count=4, include_fixed=False)
-    b = build_samples(tmp_path / "b", seed=3, count=4, include_fixed=False)
-    assert [w.path.name for w in a] == [w.path.name for w in b]
-    for wa, wb in zip(a, b):
-        assert wa.path.read_bytes() == wb.path.read_bytes(), wa.path.name
-        assert wa.truth == wb.truth
+    """Two runs in two processes (different hash salts) write byte-identical files and truths."""
+    import os
+    import subprocess
+    import sys
+
+    outs = []
+    for salt in ("1", "2"):
+        out = tmp_path / f"run{salt}"
+        subprocess.run([sys.executable, "-m", "bmdkit.samples", str(out), "--seed", "3", "--count", "7", "--no-fixed"],
+                       check=True, capture_output=True, env={**os.environ, "PYTHONHASHSEED": salt}, timeout=600)
+        outs.append({p.relative_to(out): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()})
+    assert outs[0].keys() == outs[1].keys() and len(outs[0]) >= 14
+    differing = [str(k) for k in outs[0] if outs[0][k] != outs[1][k]]
+    assert not differing

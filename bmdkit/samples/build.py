@@ -11,6 +11,7 @@ stored, the expected status, and for failures the expected flag.
 
 from __future__ import annotations
 
+import csv
 import json
 import random
 from dataclasses import dataclass
@@ -168,11 +169,13 @@ def build_samples(outdir: str | Path, seed: int = 7, count: int = 14, include_fi
     rng = np.random.default_rng(seed)
     pick = random.Random(seed)
     written: list[Written] = []
+    truths: list[TruthExam] = []
     for i in range(count):
         if i % 2 == 0:
             kind = DICOM_FORMS[(i // 2) % len(DICOM_FORMS)]
             truth = gen.exam(exclude=["L1"] if pick.random() < 0.15 else None)
             written.append(write_dicom(truth, out / "dicom", kind))
+            truths.append(truth)
         else:
             form = REPORT_FORMS[(i // 2) % len(REPORT_FORMS)]
             layout = ("hologic", "ge_lunar", "chinese", "norland")[(i // 2) % 4]
@@ -182,19 +185,51 @@ def build_samples(outdir: str | Path, seed: int = 7, count: int = 14, include_fi
                 layout = "hologic" if truth.vendor == "hologic" else "ge_lunar"
                 truth = gen.exam(vendor=LAYOUT_VENDOR[layout])
             written.append(write_report(truth, out / "reports", form, layout, lang, rng))
+            truths.append(truth)
+    for w, t in zip(written, truths):
+        w.truth.update(center=t.center, institution=t.institution)
     if include_fixed:
         for name, make, spec in _edge_cases(gen):
             truth = make()
             w = _write_spec(truth, out / ("dicom" if spec.startswith("dicom") else "reports"), spec, rng)
             w.truth["edge_case"] = name
+            w.truth.update(center=truth.center, institution=truth.institution)
             written.append(w)
         written.extend(_bad_inputs(gen, out / "bad", pick))
     for w in written:
         w.truth.setdefault("file", w.path.name)
         (w.path.parent / (w.path.name + TRUTH_SUFFIX)).write_text(
             json.dumps(w.truth, ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8")
+    write_trial_tables(out / "trial", written, pick)
     write_index(out, written, seed, count)
     return written
+
+
+def write_trial_tables(folder: Path, written: list[Written], rng: random.Random) -> None:
+    """What a site keeps beside the scans: the subject mapping and the fracture history.
+
+    ``subjects.csv`` maps (center, hospital patient ID) to a trial subject ID for
+    every sample patient; ``fractures.csv`` gives fracture history for most
+    subjects and leaves some out, so eligibility has "undetermined" cases.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    seen: dict[tuple[str, str], tuple[str, str]] = {}
+    for w in written:
+        t = w.truth
+        if t.get("patient_id") and t.get("center") and t.get("expect_status") != "failed":
+            seen.setdefault((t["center"], t["patient_id"]), (t["institution"], f"BMD-{len(seen) + 1:03d}"))
+    with (folder / "subjects.csv").open("w", encoding="utf-8", newline="") as fh:
+        wr = csv.writer(fh, lineterminator="\n")
+        wr.writerow(["center", "hospital_patient_id", "subject_id", "institution"])
+        for (center, pid), (inst, sid) in seen.items():
+            wr.writerow([center, pid, sid, inst])
+    with (folder / "fractures.csv").open("w", encoding="utf-8", newline="") as fh:
+        wr = csv.writer(fh, lineterminator="\n")
+        wr.writerow(["subject_id", "hip_or_vertebral_fracture", "other_fragility_fracture"])
+        for _, sid in seen.values():
+            if rng.random() < 0.2:
+                continue  # history not yet entered: eligibility must say "undetermined"
+            wr.writerow([sid, "yes" if rng.random() < 0.15 else "no", "yes" if rng.random() < 0.3 else "no"])
 
 
 _KIND_WORDS = {
@@ -225,7 +260,7 @@ def write_index(out: Path, written: list[Written], seed: int, count: int) -> Non
     lines = [
         "# Sample inputs",
         "",
-        f"Made by `python -m bmdkit.samples {out.name} --seed {seed} --count {count}` (deterministic).",
+        f"Made by `python -m bmdkit.samples OUTDIR --seed {seed} --count {count}` (deterministic).",
         "Every file has `NAME.truth.json` beside it: the values as stored or printed, the expected",
         "status (`extracted`: exact DICOM values; `extracted_or_flagged`: a report page, where any value",
         "that is not exactly right must be flagged; `failed`: with the expected flag code).",
@@ -249,6 +284,9 @@ def write_index(out: Path, written: list[Written], seed: int, count: int) -> Non
             expect += f" ({t['expect_flag']})"
         rel = w.path.relative_to(out)
         lines.append(f"| `{rel}` | {shows} | {t.get('vendor', '')} | {t.get('scan_type', '')} | {expect} |")
+    lines += ["", "`trial/subjects.csv` maps each sample patient (center, hospital patient ID) to a trial "
+              "subject ID (`bmdkit batch --mapping`, `bmdkit export --mapping`); `trial/fractures.csv` holds "
+              "fracture history for most subjects, some left out on purpose (`bmdkit eligibility --fractures`)."]
     if (out / "config").is_dir():
         lines += ["", "`config/` (not generated) holds example configuration files, e.g. "
                   "`sites.example.toml` for `bmdkit harmonize --sites`."]

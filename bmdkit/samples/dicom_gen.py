@@ -31,6 +31,7 @@ readers on what they were not developed on.
 
 from __future__ import annotations
 
+import hashlib
 import random
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -73,6 +74,11 @@ _SCAN_WORDS = {
 
 
 # --------------------------------------------------------------------------- helpers
+def _stable_int(text: str) -> int:
+    """A number from ``text`` that is the same in every process (``hash`` is salted per process)."""
+    return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "big")
+
+
 def _uid(truth: TruthExam, tag: str) -> str:
     return generate_uid(prefix=UID_ROOT, entropy_srcs=[truth.study_instance_uid, tag])  # deterministic
 
@@ -136,7 +142,7 @@ def _add_pixels(ds: Dataset, img: np.ndarray) -> None:
 
 def scan_image(truth: TruthExam, rgb: bool, shape: tuple[int, int] = (240, 200)) -> np.ndarray:
     """A small synthetic scan picture (a bright column on a dark field), no numbers."""
-    rng = np.random.default_rng(abs(hash(truth.sample_id)) % (2**32))
+    rng = np.random.default_rng(_stable_int(truth.sample_id) % (2**32))
     h, w = shape
     img = (rng.random((h, w)) * 40).astype(np.uint8)
     img[:, w // 3: 2 * w // 3] += 120
@@ -305,7 +311,7 @@ def xml_text(truth: TruthExam, style: str = "elements") -> str:
     scan = _SCAN_WORDS[truth.scan_type][0]
     out = ['<?xml version="1.0" encoding="UTF-8"?>']
     if style == "elements":
-        out.append(f"<ImageAnalysis><ScanID>{abs(hash(truth.sample_id)) % 10**6}</ScanID>"
+        out.append(f"<ImageAnalysis><ScanID>{_stable_int(truth.sample_id) % 10**6}</ScanID>"
                    f"<ScanType>{escape(scan)}</ScanType><ACF>1.031</ACF><BCF>0.998</BCF><Results>")
         for r in truth.regions:
             side = f' Side="{r.side.capitalize()}"' if r.side else ""

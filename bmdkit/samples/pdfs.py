@@ -13,6 +13,7 @@ An image-only PDF holds nothing but page images (as a scanner or a
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import tempfile
@@ -32,7 +33,7 @@ def _cff_to_ttf(path: str, index: int, text: str, out: Path) -> None:
     from fontTools.pens.ttGlyphPen import TTGlyphPen
     from fontTools.ttLib import TTFont, newTable
 
-    font = TTFont(path, fontNumber=index, lazy=False)
+    font = TTFont(path, fontNumber=index, lazy=False, recalcTimestamp=False)
     opts = subset.Options()
     opts.name_IDs = ["*"]
     opts.notdef_outline = True
@@ -170,5 +171,8 @@ def write_image_pdf(images: Iterable[Image.Image], path: str | Path, dpi: int = 
     if not pages:
         raise ValueError("no pages to write")
     buf = io.BytesIO()
-    pages[0].save(buf, "PDF", save_all=True, append_images=pages[1:], resolution=float(dpi))
+    # a fixed creation date keeps the file byte-identical from run to run
+    stamp = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc).timetuple()
+    pages[0].save(buf, "PDF", save_all=True, append_images=pages[1:], resolution=float(dpi),
+                  creationDate=stamp, modDate=stamp)
     Path(path).write_bytes(buf.getvalue())
