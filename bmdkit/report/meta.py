@@ -42,7 +42,7 @@ def _safe(y: int, m: int, d: int) -> dt.date | None:
 _MONTHS = {m: i + 1 for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
                                             "nov", "dec"))}
 _DMONY = re.compile(r"(?<!\d)(\d{1,2})[\s\-/.]*([A-Za-z]{3})[a-z]*\.?[\s\-/.,]*(\d{4})(?!\d)")
-_MONDY = re.compile(r"\b([A-Za-z]{3})[a-z]*\.?\s+(\d{1,2}),?\s+(\d{4})(?!\d)")
+_MONDY = re.compile(r"\b([A-Za-z]{3})[a-z]*\.?\s*(\d{1,2})(?:,\s*|\s+)(\d{4})(?!\d)")  # 'April 26,1948' (OCR)
 
 
 def _dates_in(line: str) -> list[tuple[str, list[dt.date], str]]:
@@ -110,15 +110,7 @@ def find_exam_date(lines: list[str]) -> DateFinding:
     if len(cands) == 1:
         return DateFinding(cands[0], raw=raw)
     # settle mm/dd vs dd/mm from another slash date on the page with a part > 12
-    orders = set()
-    for line in lines:
-        for m in _DMY.finditer(line):
-            if m.group(2) == "/":
-                a, b = int(m.group(1)), int(m.group(3))
-                if a > 12 >= b:
-                    orders.add("dmy")
-                elif b > 12 >= a:
-                    orders.add("mdy")
+    orders = slash_orders(lines)
     first, _, second = re.split(r"([/-])", raw.strip())[0:3]
     if len(orders) == 1:
         y = cands[0].year
@@ -127,6 +119,27 @@ def find_exam_date(lines: list[str]) -> DateFinding:
         if d:
             return DateFinding(d, raw=raw)
     return DateFinding(cands[0], ambiguous=True, alternatives=tuple(cands), raw=raw)
+
+
+def dates_in(line: str) -> list[tuple[str, list[dt.date], str]]:
+    """Each date printed in ``line``: (raw text, candidate dates, style); two candidates
+    when a slash date reads both as mm/dd and dd/mm."""
+    return _dates_in(line)
+
+
+def slash_orders(lines: list[str]) -> set[str]:
+    """The slash-date orders ('mdy', 'dmy') that the page's own unambiguous dates show
+    (a part > 12 settles which one is the day)."""
+    orders: set[str] = set()
+    for line in lines:
+        for m in _DMY.finditer(line):
+            if m.group(2) == "/":
+                a, b = int(m.group(1)), int(m.group(3))
+                if a > 12 >= b:
+                    orders.add("dmy")
+                elif b > 12 >= a:
+                    orders.add("mdy")
+    return orders
 
 
 def find_vendor(text: str) -> str | None:

@@ -39,7 +39,7 @@ from bmdkit.model import (
 )
 from bmdkit.options import DEFAULT_OPTIONS, ReadOptions
 from bmdkit.payload import PagePayload
-from bmdkit.report import crosscheck, labels, meta, ocr, preprocess, table, vote
+from bmdkit.report import crosscheck, labels, meta, ocr, patient, preprocess, table, vote
 from bmdkit.report.numbers import parse_number
 from bmdkit.report.pages import Page, load_pages
 from bmdkit.report.pdftext import ENGINE as PDF_ENGINE
@@ -377,9 +377,13 @@ def read_report(path: Path, source: Source, options: ReadOptions = DEFAULT_OPTIO
     vendor = Vendor(vendor_key) if vendor_key else Vendor.UNKNOWN
     if vendor is Vendor.UNKNOWN:
         flags.append(Flag(FlagCode.UNKNOWN_VENDOR, "scanner manufacturer not named on the page"))
+    who = patient.read_pages([r.lines for r in results])
+    if who.ids_disagree:  # identifiers stay out of the message
+        flags.append(Flag(FlagCode.SOURCES_DISAGREE, "the report pages print different patient IDs"))
     used = sorted({e for r in regions for s in r.sources.values() for e in s.engines})
     return Exam(
         source=source, vendor=vendor, scanner_model=meta.find_model(text), exam_date=found.date,
         scan_types=_scan_types(regions), regions=tuple(regions), flags=tuple(flags),
         reader=f"{READER_NAME}({'+'.join(used) or 'none'})",
+        patient=who.identity, institution=who.institution,
     )
