@@ -29,7 +29,10 @@ class ReadOptions:
         Wall-clock budget per file; enforced by the batch runner, which runs
         each file in a worker it can stop.
     memory_bytes:
-        Address-space cap per worker process in a batch (0 = no cap).
+        Memory a batch worker process may use for reading, as an
+        address-space cap (``RLIMIT_AS``) set on top of what the worker has
+        mapped when it starts (its loaded libraries); 0 = no cap. A file
+        that needs more fails as ``resource_limit``.
     ocr_engines:
         Which OCR engines the report reader uses, in order.
     ocr_languages:

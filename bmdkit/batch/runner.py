@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from bmdkit.batch.ledger import Ledger
+from bmdkit.batch.lifetime import die_with_parent
 from bmdkit.batch.plan import Task, discard, failed_line, finish_line, plan
 from bmdkit.batch.progress import BatchProgress
 from bmdkit.batch.walk import DEFAULT_LIMITS, WalkLimits, count_inputs
@@ -41,6 +42,7 @@ from bmdkit.export.privacy import install_log_filter
 from bmdkit.flags import FlagCode
 from bmdkit.options import DEFAULT_OPTIONS, ReadOptions
 from bmdkit.pipeline import process_file
+from bmdkit.read import out_of_memory
 
 log = logging.getLogger(__name__)
 
@@ -64,16 +66,39 @@ def work(path: str, options: ReadOptions) -> dict[str, Any]:
 _STARTED: Any = None  # the worker's queue for "task started" notes
 
 
-def _init_worker(memory_bytes: int, started: Any) -> None:
+def _init_worker(memory_bytes: int, started: Any, log_level: int = logging.WARNING) -> None:
     global _STARTED
     _STARTED = started
+    # workers start from the fork server, not from the batch: with -v/-vv, give them the
+    # batch's log level on stderr (the readers' messages too), behind the redacting filter;
+    # by default libraries' own error logs (with tracebacks of errors bmdkit handles) stay quiet
+    if log_level < logging.WARNING and not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+        logging.getLogger("bmdkit").setLevel(log_level)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent()  # no worker reads on after the batch is gone
     if memory_bytes > 0:
+        cap = address_space_bytes() + memory_bytes
         try:
-            resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+            resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
         except (ValueError, OSError):
             pass
     install_log_filter()
+
+
+def address_space_bytes() -> int:
+    """This process's current virtual size (Linux ``/proc/self/statm``; 0 elsewhere).
+
+    The memory cap is set on top of it: what the preloaded libraries have
+    mapped (hundreds of MiB of address space, mostly never touched) does not
+    count against the memory a file may use.
+    """
+    try:
+        with open("/proc/self/statm", encoding="ascii") as fh:
+            pages = int(fh.read().split()[0])
+        return pages * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 def _call(fn: Callable[[str, ReadOptions], dict[str, Any]], key: str, path: str,
@@ -144,14 +169,14 @@ class _Pool:
         self.ctx = multiprocessing.get_context("forkserver")
         # workers fork from a server that has already imported the pipeline, so a
         # restarted pool is ready at once and start-up does not eat the time limit
-        self.ctx.set_forkserver_preload(["bmdkit.pipeline", "bmdkit.export.jsonout"])
+        self.ctx.set_forkserver_preload(["bmdkit.batch.preload"])
         self.ex = self._new()
 
     def _new(self) -> ProcessPoolExecutor:
         self.started = self.ctx.SimpleQueue()  # new with each pool: a killed worker may hold the old one's lock
         return ProcessPoolExecutor(
             self.workers, mp_context=self.ctx, initializer=_init_worker,
-            initargs=(self.options.memory_bytes, self.started),
+            initargs=(self.options.memory_bytes, self.started, logging.getLogger("bmdkit").getEffectiveLevel()),
         )
 
     def _drain_started(self, starts: dict[str, tuple[float, int]]) -> None:
@@ -225,8 +250,12 @@ class _Pool:
                         suspects.append(task)
                 except Exception as exc:  # noqa: BLE001 - a result that cannot come back fails its file
                     log.debug("worker error %s", type(exc).__name__)
-                    yield task, failed_line(task.display, FlagCode.INTERNAL_ERROR,
-                                            f"unexpected {type(exc).__name__} in the worker", task.key)
+                    if out_of_memory(exc):
+                        yield task, failed_line(task.display, FlagCode.RESOURCE_LIMIT,
+                                                "ran out of memory under the per-file memory cap", task.key)
+                    else:
+                        yield task, failed_line(task.display, FlagCode.INTERNAL_ERROR,
+                                                f"unexpected {type(exc).__name__} in the worker", task.key)
             if broken:
                 for fut, (task, _, alone) in list(flight.items()):
                     suspects.append(task)

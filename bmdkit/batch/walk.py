@@ -19,6 +19,7 @@ from pathlib import Path, PurePosixPath
 
 from bmdkit.detect import Format, sniff
 from bmdkit.flags import FlagCode
+from bmdkit.read import display_path
 
 ARCHIVE_SEP = "!"
 _CHUNK = 1 << 20
@@ -53,6 +54,13 @@ class InputItem:
     problem: tuple[FlagCode, str] | None = None
     stamp: str | None = None
     known: bool = False
+
+
+def _shown(path: str | Path) -> str:
+    """The name shown for ``path`` in every output: file-name bytes that are not
+    UTF-8 become ``\\xNN`` (as :func:`bmdkit.read.display_path`), so odd names
+    can be stored, written to UTF-8 outputs and matched on resume."""
+    return display_path(path)
 
 
 def _stamp(st: os.stat_result) -> str:
@@ -102,8 +110,8 @@ def walk_inputs(
                 yield member
         else:
             stamp = _stamp(st)
-            seen = known is not None and known(str(path), stamp)
-            yield InputItem(display=str(path), path=path, stamp=stamp, known=seen)
+            seen = known is not None and known(_shown(path), stamp)
+            yield InputItem(display=_shown(path), path=path, stamp=stamp, known=seen)
 
 
 def _files(inputs: Iterable[str | Path]) -> Iterator[InputItem | tuple[Path, os.stat_result]]:
@@ -112,14 +120,14 @@ def _files(inputs: Iterable[str | Path]) -> Iterator[InputItem | tuple[Path, os.
         try:
             st = p.stat()
         except OSError as exc:
-            yield InputItem(str(p), None, problem=(FlagCode.UNREADABLE, f"cannot be read ({exc.strerror})"))
+            yield InputItem(_shown(p), None, problem=(FlagCode.UNREADABLE, f"cannot be read ({exc.strerror})"))
             continue
         if stat.S_ISDIR(st.st_mode):
             yield from _walk_dir(p)
         elif stat.S_ISREG(st.st_mode):
             yield p, st
         else:
-            yield InputItem(str(p), None, problem=(FlagCode.UNSUPPORTED_KIND, "not a regular file"))
+            yield InputItem(_shown(p), None, problem=(FlagCode.UNSUPPORTED_KIND, "not a regular file"))
 
 
 def _walk_dir(root: Path) -> Iterator[InputItem | tuple[Path, os.stat_result]]:
@@ -128,7 +136,7 @@ def _walk_dir(root: Path) -> Iterator[InputItem | tuple[Path, os.stat_result]]:
         # symlinked folders are listed in dirnames but not entered: report them
         for d in sorted(dirnames):
             if (here / d).is_symlink():
-                yield InputItem(str(here / d), None,
+                yield InputItem(_shown(here / d), None,
                                 problem=(FlagCode.UNSUPPORTED_KIND, "symbolic link not followed"))
         dirnames[:] = sorted(d for d in dirnames if not (here / d).is_symlink())
         for name in sorted(filenames):
@@ -136,14 +144,14 @@ def _walk_dir(root: Path) -> Iterator[InputItem | tuple[Path, os.stat_result]]:
             try:
                 st = p.lstat()
             except OSError as exc:
-                yield InputItem(str(p), None, problem=(FlagCode.UNREADABLE, f"cannot be read ({exc.strerror})"))
+                yield InputItem(_shown(p), None, problem=(FlagCode.UNREADABLE, f"cannot be read ({exc.strerror})"))
                 continue
             if stat.S_ISLNK(st.st_mode):
-                yield InputItem(str(p), None, problem=(FlagCode.UNSUPPORTED_KIND, "symbolic link not followed"))
+                yield InputItem(_shown(p), None, problem=(FlagCode.UNSUPPORTED_KIND, "symbolic link not followed"))
             elif stat.S_ISREG(st.st_mode):
                 yield p, st
             else:
-                yield InputItem(str(p), None, problem=(FlagCode.UNSUPPORTED_KIND, "not a regular file"))
+                yield InputItem(_shown(p), None, problem=(FlagCode.UNSUPPORTED_KIND, "not a regular file"))
 
 
 def _is_zip(path: Path) -> bool:
@@ -194,18 +202,18 @@ def _zip_members(
     try:
         zf = zipfile.ZipFile(archive)
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        yield InputItem(str(archive), None, problem=(FlagCode.UNREADABLE, f"zip archive cannot be opened ({type(exc).__name__})"))
+        yield InputItem(_shown(archive), None, problem=(FlagCode.UNREADABLE, f"zip archive cannot be opened ({type(exc).__name__})"))
         return
     total = 0
     with zf:
         infos = [i for i in zf.infolist() if not i.is_dir()]
         if not infos:
-            yield InputItem(str(archive), None, problem=(FlagCode.NO_RESULTS, "zip archive holds no files"))
+            yield InputItem(_shown(archive), None, problem=(FlagCode.NO_RESULTS, "zip archive holds no files"))
             return
         for n, info in enumerate(infos):
             raw_name = member_display_name(info)
             shown_name = safe_member_name(raw_name)
-            display = f"{archive}{ARCHIVE_SEP}{shown_name if shown_name else raw_name}"
+            display = f"{_shown(archive)}{ARCHIVE_SEP}{shown_name if shown_name else raw_name}"
             if n >= limits.max_members:
                 yield InputItem(display, None, problem=(FlagCode.RESOURCE_LIMIT, "archive member count cap reached"))
                 continue

@@ -64,7 +64,10 @@ def _root(
 ) -> None:
     """Bone densitometry (DXA) scans and reports into trustworthy numbers."""
     level = logging.WARNING - 10 * min(verbose, 2)
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    # -v/-vv raise bmdkit's own loggers only: libraries' debug logs (pdfminer, pydicom) echo
+    # file content, patient names included
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.getLogger("bmdkit").setLevel(level)
 
 
 for _name in COMMAND_MODULES:

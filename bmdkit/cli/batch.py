@@ -23,6 +23,16 @@ def batch(
     mapping: Path | None = typer.Option(None, "--mapping", help="CSV center,hospital_patient_id,subject_id: writes subjects.csv."),
     windows: Path | None = typer.Option(None, "--windows", help="Visit windows CSV (default: reference_data/visit_windows.csv)."),
     timeout: float = typer.Option(DEFAULT_OPTIONS.timeout_s, "--timeout", help="Seconds per file before it fails as resource_limit."),
+    max_memory: str = typer.Option(
+        str(DEFAULT_OPTIONS.memory_bytes), "--max-memory",
+        help="Address-space cap per worker process, bytes or with K/M/G (e.g. 4G); 0 = no cap. "
+             "A file that needs more fails as resource_limit."),
+    max_pixels: int = typer.Option(DEFAULT_OPTIONS.max_pixels, "--max-pixels", min=1,
+                                   help="Largest image or page (width x height) decoded; bigger fails as resource_limit."),
+    max_pages: int = typer.Option(DEFAULT_OPTIONS.max_pages, "--max-pages", min=1,
+                                  help="Most pages (PDF) or frames (image, DICOM) read from one file."),
+    ocr: bool = typer.Option(True, "--ocr/--no-ocr",
+                             help="OCR pages without a usable text layer (--no-ocr: such pages fail as no_reader)."),
     dask: bool = typer.Option(False, "--dask", help="Run on a local Dask cluster."),
     scheduler: str | None = typer.Option(None, "--scheduler", help="Run on the Dask cluster at this address."),
     wait: bool = typer.Option(False, "--wait", help="Wait for another batch on the same output instead of refusing."),
@@ -37,7 +47,13 @@ def batch(
 
     install_log_filter()
     console = Console(stderr=True, highlight=False)
-    options = replace(DEFAULT_OPTIONS, timeout_s=timeout)
+    try:
+        memory_bytes = parse_size(max_memory)
+    except ValueError:
+        console.print(f"[red]--max-memory: not a size: {max_memory!r}[/red]")
+        return EXIT_CONFIG
+    options = replace(DEFAULT_OPTIONS, timeout_s=timeout, memory_bytes=memory_bytes, max_pixels=max_pixels,
+                      max_pages=max_pages, ocr_engines=DEFAULT_OPTIONS.ocr_engines if ocr else ())
     try:
         if dask or scheduler:
             from bmdkit.batch.dask_runner import run_batch_dask
@@ -62,6 +78,19 @@ def batch(
         f"{summary.failed} failed, {summary.seconds:.1f} s → {out}"
     )
     return 0
+
+
+_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
+
+
+def parse_size(text: str) -> int:
+    """Bytes from ``"4294967296"``, ``"512M"``, ``"4G"`` or ``"1.5GiB"``; ValueError otherwise."""
+    t = text.strip().upper().removesuffix("IB").removesuffix("B")
+    unit = t[-1:] if t[-1:] in _UNITS and t[-1:] else ""
+    number = float(t[: len(t) - len(unit)] if unit else t)
+    if number < 0:
+        raise ValueError(text)
+    return int(number * _UNITS[unit])
 
 
 def _subjects_report(out: Path, mapping: Path, windows: Path | None) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import statistics
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -124,7 +125,13 @@ def _column_decimals(tab: table.Table) -> dict[str, int | None]:
 _PLAIN_TEXT_WORDS = 20
 
 
-def _read_page(page: Page, engines: list[str], options: ReadOptions) -> _PageResult:
+#: share of the per-file time limit after which the search for other page orientations
+#: stops, so a page with no table fails with its reason before the batch's timeout
+OPTIONAL_PASS_BUDGET = 0.4
+
+
+def _read_page(page: Page, engines: list[str], options: ReadOptions,
+               deadline: float | None = None) -> _PageResult:
     res = _PageResult()
     if page.has_text_layer and len(page.words) >= _PLAIN_TEXT_WORDS and \
             labels.is_dxa_text(" ".join(t.text for t in page.words)) == 0:
@@ -143,9 +150,14 @@ def _read_page(page: Page, engines: list[str], options: ReadOptions) -> _PageRes
         image, scale, is_ocr = prep.image, prep.scale, True
         tokens = _ocr_tokens(image, layout, options)
         tabs, _ = table.find_tables(tokens)
-        if not tabs:
-            # maybe upside down or sideways: let the recognizer judge
+        upright = labels.is_dxa_text(" ".join(t.text for t in tokens)) >= 2
+        if not tabs and not upright:
+            # maybe upside down or sideways (DXA words read upright say it is not): let the recognizer judge
             for k in (2, 1, 3):
+                if deadline is not None and time.monotonic() > deadline:
+                    res.flags.append(Flag(FlagCode.PAGE_QUALITY, f"page {page.number}: other orientations "
+                                          "not tried (time budget)", severity=Severity.INFO))
+                    break
                 rot = np.ascontiguousarray(np.rot90(prep.image, k))
                 t2 = _ocr_tokens(rot, layout, options)
                 if table.find_tables(t2)[0]:
@@ -351,10 +363,11 @@ def read_report(path: Path, source: Source, options: ReadOptions = DEFAULT_OPTIO
     shown = source.path
     pages = load_pages(Path(path), options, payload, source.kind.value)
     engines = _engines(options)
+    deadline = time.monotonic() + OPTIONAL_PASS_BUDGET * options.timeout_s if options.timeout_s > 0 else None
     results: list[_PageResult] = []
     for page in pages:
         try:
-            results.append(_read_page(page, engines, options))
+            results.append(_read_page(page, engines, options, deadline))
         except NoReader as exc:
             raise NoReader(exc.reason, shown) from None
     text = "\n".join(line for r in results for line in r.lines)

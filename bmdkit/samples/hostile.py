@@ -174,6 +174,50 @@ def _broken_pdf(data: bytes, rng: random.Random) -> bytes:
     return data[:i] + b" obj <<<< /Length 99999999 >> stream\n" + data[i + 4 :]
 
 
+def _dicom_huge_dimensions() -> bytes:
+    """A secondary-capture DICOM whose header claims 65535 x 65535 x 1000 frames over 64 bytes of pixels."""
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
+    meta.MediaStorageSOPInstanceUID = generate_uid(entropy_srcs=["hostile", "huge"])
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = FileDataset("hostile", {}, file_meta=meta, preamble=b"\x00" * 128)
+    ds.SOPClassUID, ds.SOPInstanceUID = meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID
+    ds.Modality, ds.Manufacturer, ds.ConversionType = "OT", "HOLOGIC", "WSD"
+    ds.Rows, ds.Columns, ds.NumberOfFrames = 65535, 65535, 1000
+    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
+    ds.PixelData = b"\x00" * 64
+    buf = io.BytesIO()
+    ds.save_as(buf, enforce_file_format=True)
+    return buf.getvalue()
+
+
+def _dicom_deep_sequence(depth: int = 3000) -> bytes:
+    """A DICOM whose private sequence nests ``depth`` levels (undefined lengths, as a parser meets them)."""
+    head = _dxa_dataset_with(b"x")
+    item = b"\xfe\xff\x00\xe0\xff\xff\xff\xff"  # item, undefined length
+    item_end = b"\xfe\xff\x0d\xe0\x00\x00\x00\x00"
+    seq_end = b"\xfe\xff\xdd\xe0\x00\x00\x00\x00"
+    seq = b"\x21\x00\x02\x10SQ\x00\x00\xff\xff\xff\xff"  # (0021,1002) SQ, undefined length
+    body = (seq + item) * depth + (item_end + seq_end) * depth
+    return head + body
+
+
+def _tiff_many_frames(frames: int = 400) -> bytes:
+    """A multi-page TIFF of ``frames`` tiny pages (a page-count bomb)."""
+    from PIL import Image
+
+    buf = io.BytesIO()
+    first = Image.new("L", (8, 8), 255)
+    first.save(buf, "TIFF", save_all=True, append_images=[Image.new("L", (8, 8), 0)] * (frames - 1))
+    return buf.getvalue()
+
+
+def _pdf_huge_page() -> bytes:
+    """A one-page PDF whose MediaBox is 200,000 points square (a render-size bomb)."""
+    return _many_page_pdf(1).replace(b"/MediaBox [0 0 612 792]", b"/MediaBox [0 0 200000 200000]")
+
+
 def special_cases() -> list[tuple[str, Callable[[], bytes]]]:
     """Crafted hostile files that do not need a base sample."""
     return [
@@ -186,6 +230,10 @@ def special_cases() -> list[tuple[str, Callable[[], bytes]]]:
         ("dicom_preamble_only", lambda: b"\x00" * 128 + b"DICM"),
         ("pdf_header_only", lambda: b"%PDF-1.7\n"),
         ("jpeg_header_only", lambda: b"\xff\xd8\xff\xe0\x00\x10JFIF\x00"),
+        ("dicom_huge_dimensions", _dicom_huge_dimensions),
+        ("dicom_deep_sequence", _dicom_deep_sequence),
+        ("tiff_many_frames", _tiff_many_frames),
+        ("pdf_huge_page", _pdf_huge_page),
     ]
 
 
@@ -196,6 +244,8 @@ def make_cases(bases: list[Path], outdir: Path, count: int, seed: int) -> list[C
     cases: list[Case] = []
     specials = special_cases()
     blobs = {p: p.read_bytes() for p in bases}
+    usable = [p for p in bases if blobs[p]] or [Path("blank.pdf")]
+    blobs.setdefault(usable[0], b"%PDF-1.4\n")
     for n in range(count):
         if n < len(specials):
             name, make = specials[n]
@@ -203,10 +253,8 @@ def make_cases(bases: list[Path], outdir: Path, count: int, seed: int) -> list[C
             path.write_bytes(make())
             cases.append(Case(path, name, None))
             continue
-        base = rng.choice(bases)
+        base = rng.choice(usable)
         data = blobs[base]
-        if not data:
-            continue
         is_dicom = len(data) > 132 and data[128:132] == b"DICM"
         is_pdf = data.startswith(b"%PDF")
         table = dict(BYTE_MUTATIONS)
@@ -218,21 +266,33 @@ def make_cases(bases: list[Path], outdir: Path, count: int, seed: int) -> list[C
         path = outdir / f"case{n:05d}_{name}{base.suffix}"
         path.write_bytes(table[name](data, rng))
         cases.append(Case(path, name, base.name))
-    cases.extend(_filesystem_oddities(outdir, bases[0] if bases else None))
+    cases.extend(_filesystem_oddities(outdir, [b for b in bases if blobs[b]]))
     return cases
 
 
-def _filesystem_oddities(outdir: Path, base: Path | None) -> list[Case]:
-    """Names and links that trip naive walkers: non-UTF-8 names, symlink loops, no permission."""
+def _filesystem_oddities(outdir: Path, bases: list[Path]) -> list[Case]:
+    """Names and links that trip naive walkers: non-UTF-8 names, symlink loops, no permission.
+
+    The files with odd names get different non-empty bases (when there are
+    several), so each is read through a reader and not merged as a duplicate.
+    """
     out: list[Case] = []
-    data = base.read_bytes() if base else b"%PDF-1.4\n"
+
+    def pick(i: int) -> tuple[bytes, str | None]:
+        if not bases:
+            return b"%PDF-1.4\n", None
+        b = bases[i % len(bases)]
+        return b.read_bytes(), b.name
+
+    data, name = pick(0)
     raw = os.fsencode(outdir) + b"/bad_name_\xff\xfe.dcm"
     with open(raw, "wb") as fh:
         fh.write(data)
-    out.append(Case(Path(os.fsdecode(raw)), "non_utf8_name", base.name if base else None))
+    out.append(Case(Path(os.fsdecode(raw)), "non_utf8_name", name))
+    data, name = pick(1)
     odd = outdir / "名字 with spaces & 'quotes'.dcm"
     odd.write_bytes(data)
-    out.append(Case(odd, "unicode_name", base.name if base else None))
+    out.append(Case(odd, "unicode_name", name))
     loop = outdir / "loop_dir"
     loop.mkdir(exist_ok=True)
     link = loop / "again"
@@ -243,8 +303,11 @@ def _filesystem_oddities(outdir: Path, base: Path | None) -> list[Case]:
     if not dangling.is_symlink():
         dangling.symlink_to(outdir / "does_not_exist.dcm")
     out.append(Case(dangling, "dangling_symlink", None))
+    data, name = pick(2)
     locked = outdir / "unreadable.dcm"
+    if locked.exists():
+        locked.chmod(0o600)
     locked.write_bytes(data)
-    locked.chmod(0)
-    out.append(Case(locked, "unreadable", base.name if base else None))
+    locked.chmod(0)  # note: root reads it anyway
+    out.append(Case(locked, "unreadable", name))
     return out
