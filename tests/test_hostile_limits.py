@@ -107,3 +107,49 @@ def test_in_process_caps_and_helpers(tmp_path: Path) -> None:
     assert parse_size("4G") == 4 << 30 and parse_size("512M") == 512 << 20 and parse_size("0") == 0
     with pytest.raises(ValueError):
         parse_size("lots")
+
+
+def _pdf(objects: list[bytes]) -> bytes:
+    """A PDF file of the given objects (object 1 the catalog), with a correct xref table."""
+    out, offsets = b"%PDF-1.4\n", []
+    for i, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += f"{i} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return out
+
+
+def test_pdf_with_a_damaged_page_object_fails_with_its_reason(tmp_path: Path) -> None:
+    # the page tree names one page, but the page object is a number: pdfium cannot load it
+    bad = tmp_path / "damaged_page.pdf"
+    bad.write_bytes(_pdf([b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+                          b"42"]))
+    exam = read_file(bad, ReadOptions())
+    assert exam.status.value == "failed"
+    assert [f.code.value for f in exam.flags] == ["unreadable"]
+    assert "page 1 of 1" in exam.flags[0].message
+
+
+def test_tesseract_page_stops_at_its_timeout() -> None:
+    from bmdkit.report import ocr
+
+    noise = (np.random.default_rng(5).random((2200, 1700)) * 255).astype(np.uint8)
+    with pytest.raises(ocr.OCRTimeout):
+        ocr.tesseract_page(noise, ("eng", "chi_sim"), timeout=0.2)
+    with pytest.raises(ocr.OCRTimeout):  # no time left at all: not even started
+        ocr.tesseract_page(noise, ("eng",), timeout=0.0)
+
+
+def test_optional_second_layout_pass_is_skipped_past_the_budget() -> None:
+    from bmdkit.report import reader
+
+    page = np.full((400, 300), 255, np.uint8)
+    spent = reader._Budget(soft=0.0, hard=0.0)  # monotonic time 0: long past
+    flags: list = []
+    got = reader._fill_from_other_engine([], page, ["rapidocr", "tesseract"], ReadOptions(), spent, 1, flags)
+    assert got == []
+    assert [f.code.value for f in flags] == ["page_quality"] and "time budget" in flags[0].message
+    assert flags[0].severity.value == "info"

@@ -66,9 +66,16 @@ def work(path: str, options: ReadOptions) -> dict[str, Any]:
 _STARTED: Any = None  # the worker's queue for "task started" notes
 
 
-def _init_worker(memory_bytes: int, started: Any, log_level: int = logging.WARNING) -> None:
+def _init_worker(memory_bytes: int, started: Any, log_level: int = logging.WARNING,
+                 single_threaded: bool = False) -> None:
     global _STARTED
     _STARTED = started
+    if single_threaded:
+        # one worker per core already: OCR engines that spread over every core would
+        # make the workers fight and push slow pages past the time limit
+        from bmdkit.report import ocr
+
+        ocr.set_single_threaded()
     # workers start from the fork server, not from the batch: with -v/-vv, give them the
     # batch's log level on stderr (the readers' messages too), behind the redacting filter;
     # by default libraries' own error logs (with tracebacks of errors bmdkit handles) stay quiet
@@ -176,7 +183,8 @@ class _Pool:
         self.started = self.ctx.SimpleQueue()  # new with each pool: a killed worker may hold the old one's lock
         return ProcessPoolExecutor(
             self.workers, mp_context=self.ctx, initializer=_init_worker,
-            initargs=(self.options.memory_bytes, self.started, logging.getLogger("bmdkit").getEffectiveLevel()),
+            initargs=(self.options.memory_bytes, self.started, logging.getLogger("bmdkit").getEffectiveLevel(),
+                      self.workers > 1),
         )
 
     def _drain_started(self, starts: dict[str, tuple[float, int]]) -> None:

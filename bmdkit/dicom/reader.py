@@ -88,7 +88,7 @@ def _check_not_truncated(path: Path, ds: Dataset, shown: str) -> None:
             need = (int(ds.get("Rows") or 0) * int(ds.get("Columns") or 0)
                     * int(ds.get("SamplesPerPixel") or 1) * ((int(ds.get("BitsAllocated") or 8) + 7) // 8)
                     * int(ds.get("NumberOfFrames") or 1))
-        except (TypeError, ValueError):
+        except _DAMAGE:  # a damaged image attribute: reported where it is read, not here
             need = 0
         if need and tell + need > size:
             raise UnreadableInput(f"file is truncated: the pixel data needs {need} bytes from offset "

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -50,11 +51,30 @@ class Token:
         return self.box[3] - self.box[1]
 
 
+#: threads one RapidOCR session may use; a batch worker sets 1 (its siblings use the other cores)
+_RAPID_THREADS = [2]
+
+
+def set_single_threaded() -> None:
+    """Use one thread per OCR call: for batch workers, which already run one per core.
+
+    Tesseract's OpenMP threads (``OMP_THREAD_LIMIT``, read by each tesseract
+    process this one starts) and RapidOCR's onnxruntime session both follow.
+    """
+    os.environ["OMP_THREAD_LIMIT"] = "1"
+    _RAPID_THREADS[0] = 1
+    _rapid.cache_clear()
+
+
+class OCRTimeout(Exception):
+    """An OCR call ran past the time it was given."""
+
+
 @functools.lru_cache(maxsize=1)
 def _rapid() -> object:
     from rapidocr_onnxruntime import RapidOCR
 
-    return RapidOCR(use_cls=False, intra_op_num_threads=2, inter_op_num_threads=1)
+    return RapidOCR(use_cls=False, intra_op_num_threads=_RAPID_THREADS[0], inter_op_num_threads=1)
 
 
 def rapid_page(image: np.ndarray) -> list[Token]:
@@ -90,12 +110,23 @@ def _tess_cfg(psm: int, whitelist: str | None) -> str:
     return cfg
 
 
-def tesseract_page(image: np.ndarray, languages: Sequence[str]) -> list[Token]:
-    """Words of a whole page with boxes and confidences."""
+def tesseract_page(image: np.ndarray, languages: Sequence[str], timeout: float | None = None) -> list[Token]:
+    """Words of a whole page with boxes and confidences.
+
+    ``timeout`` (seconds) stops the tesseract process: a page of noise can
+    keep it busy for a minute. Raises :class:`OCRTimeout` then.
+    """
     import pytesseract
 
-    d = pytesseract.image_to_data(image, lang="+".join(languages), config=_tess_cfg(6, None),
-                                  output_type=pytesseract.Output.DICT)
+    if timeout is not None and timeout <= 0:
+        raise OCRTimeout("no time left for a tesseract page")
+    try:
+        d = pytesseract.image_to_data(image, lang="+".join(languages), config=_tess_cfg(6, None),
+                                      output_type=pytesseract.Output.DICT, timeout=timeout or 0)
+    except RuntimeError as exc:
+        if "timeout" in str(exc).lower():
+            raise OCRTimeout(f"tesseract took longer than {timeout:.0f} s on the page") from None
+        raise
     out: list[Token] = []
     for i, text in enumerate(d["text"]):
         if not str(text).strip():

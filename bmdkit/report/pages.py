@@ -83,12 +83,16 @@ def load_pdf_bytes(data: bytes, options: ReadOptions, shown: str) -> list[Page]:
             raise ResourceLimit(f"PDF of {n} pages exceeds the {options.max_pages}-page cap", shown)
         pages: list[Page] = []
         for i in range(n):
-            pg = doc[i]
-            w_pt, h_pt = pg.get_size()
-            scale = RENDER_DPI / 72
-            if w_pt * h_pt * scale * scale > options.max_pixels:
-                scale = (options.max_pixels / max(w_pt * h_pt, 1.0)) ** 0.5
-            img = np.asarray(pg.render(scale=scale).to_pil().convert("RGB"))
+            try:
+                pg = doc[i]
+                w_pt, h_pt = pg.get_size()
+                scale = RENDER_DPI / 72
+                if w_pt * h_pt * scale * scale > options.max_pixels:
+                    scale = (options.max_pixels / max(w_pt * h_pt, 1.0)) ** 0.5
+                img = np.asarray(pg.render(scale=scale).to_pil().convert("RGB"))
+            except pdfium.PdfiumError:
+                raise UnreadableInput(f"PDF page {i + 1} of {n} cannot be loaded (damaged page object)",
+                                      shown) from None
             words = pdf_words(data, i, scale)
             pages.append(Page(i + 1, img, words))
         return pages

@@ -18,11 +18,12 @@ import logging
 import statistics
 import time
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from bmdkit.errors import NoReader, NoResults, NotDXA
+from bmdkit.errors import NoReader, NoResults, NotDXA, ResourceLimit
 from bmdkit.flags import FlagCode, Severity
 from bmdkit.model import (
     VERTEBRAE,
@@ -65,10 +66,31 @@ def _engines(options: ReadOptions) -> list[str]:
     return [e for e in wanted if e in have]
 
 
-def _ocr_tokens(img: np.ndarray, layout: str, options: ReadOptions) -> list[ocr.Token]:
+@dataclass(frozen=True)
+class _Budget:
+    """When optional passes stop (``soft``) and when any OCR call must be done (``hard``), monotonic seconds."""
+
+    soft: float | None = None
+    hard: float | None = None
+
+    @classmethod
+    def for_options(cls, options: ReadOptions) -> _Budget:
+        if options.timeout_s <= 0:
+            return cls()
+        now = time.monotonic()
+        return cls(now + OPTIONAL_PASS_BUDGET * options.timeout_s, now + OCR_BUDGET * options.timeout_s)
+
+    def soft_passed(self) -> bool:
+        return self.soft is not None and time.monotonic() > self.soft
+
+    def left(self) -> float | None:
+        return None if self.hard is None else self.hard - time.monotonic()
+
+
+def _ocr_tokens(img: np.ndarray, layout: str, options: ReadOptions, budget: _Budget) -> list[ocr.Token]:
     if layout == "rapidocr":
         return ocr.rapid_page(img)
-    return ocr.tesseract_page(img, options.ocr_languages)
+    return ocr.tesseract_page(img, options.ocr_languages, timeout=budget.left())
 
 
 def _row_key(r: table.Row, t: table.Table) -> tuple[object, ...]:
@@ -86,18 +108,30 @@ def _missing_cells(tabs: list[table.Table]) -> int:
 
 
 def _fill_from_other_engine(tabs: list[table.Table], image: np.ndarray, engines: list[str],
-                            options: ReadOptions) -> list[table.Table]:
+                            options: ReadOptions, budget: _Budget, page_no: int,
+                            flags: list[Flag]) -> list[table.Table]:
     """Where the layout engine's table lacks cells (or no table was found), lay out
     the page with the other engine too and take the cells it found.
 
     The cells taken keep that engine's reading; the vote then has the first
-    engine re-read them, so agreement is still required.
+    engine re-read them, so agreement is still required. An optional pass: past
+    the time budget it is skipped (with a note), so the file ends with its
+    reason instead of running into the batch's time limit.
     """
     if "tesseract" not in engines or "rapidocr" not in engines:
         return tabs
     if tabs and _missing_cells(tabs) == 0:
         return tabs
-    other, _ = table.find_tables(ocr.tesseract_page(image, options.ocr_languages))
+    skipped = Flag(FlagCode.PAGE_QUALITY, f"page {page_no}: the second engine's reading of the page layout "
+                   "was not done (time budget)", severity=Severity.INFO)
+    if budget.soft_passed():
+        flags.append(skipped)
+        return tabs
+    try:
+        other, _ = table.find_tables(ocr.tesseract_page(image, options.ocr_languages, timeout=budget.left()))
+    except ocr.OCRTimeout:
+        flags.append(skipped)
+        return tabs
     if not tabs:
         return other
     found = {_row_key(r, t): r for t in other for r in t.rows}
@@ -125,13 +159,25 @@ def _column_decimals(tab: table.Table) -> dict[str, int | None]:
 _PLAIN_TEXT_WORDS = 20
 
 
-#: share of the per-file time limit after which the search for other page orientations
-#: stops, so a page with no table fails with its reason before the batch's timeout
+#: share of the per-file time limit after which optional passes (other page orientations,
+#: the second engine's layout) are not started, so a page with no table fails with its
+#: reason before the batch's timeout
 OPTIONAL_PASS_BUDGET = 0.4
+
+#: share of the per-file time limit by which every whole-page OCR call must be done
+OCR_BUDGET = 0.8
 
 
 def _read_page(page: Page, engines: list[str], options: ReadOptions,
-               deadline: float | None = None) -> _PageResult:
+               budget: _Budget | None = None) -> _PageResult:
+    budget = budget or _Budget()
+    try:
+        return _read_page_in_time(page, engines, options, budget)
+    except ocr.OCRTimeout as exc:
+        raise ResourceLimit(f"page {page.number}: {exc}") from None
+
+
+def _read_page_in_time(page: Page, engines: list[str], options: ReadOptions, budget: _Budget) -> _PageResult:
     res = _PageResult()
     if page.has_text_layer and len(page.words) >= _PLAIN_TEXT_WORDS and \
             labels.is_dxa_text(" ".join(t.text for t in page.words)) == 0:
@@ -148,18 +194,23 @@ def _read_page(page: Page, engines: list[str], options: ReadOptions,
         prep = preprocess.prepare(page.image, max_pixels=options.max_pixels)
         layout = "rapidocr" if "rapidocr" in engines else engines[0]
         image, scale, is_ocr = prep.image, prep.scale, True
-        tokens = _ocr_tokens(image, layout, options)
+        tokens = _ocr_tokens(image, layout, options, budget)
         tabs, _ = table.find_tables(tokens)
         upright = labels.is_dxa_text(" ".join(t.text for t in tokens)) >= 2
         if not tabs and not upright:
             # maybe upside down or sideways (DXA words read upright say it is not): let the recognizer judge
             for k in (2, 1, 3):
-                if deadline is not None and time.monotonic() > deadline:
+                if budget.soft_passed():
                     res.flags.append(Flag(FlagCode.PAGE_QUALITY, f"page {page.number}: other orientations "
                                           "not tried (time budget)", severity=Severity.INFO))
                     break
                 rot = np.ascontiguousarray(np.rot90(prep.image, k))
-                t2 = _ocr_tokens(rot, layout, options)
+                try:
+                    t2 = _ocr_tokens(rot, layout, options, budget)
+                except ocr.OCRTimeout:
+                    res.flags.append(Flag(FlagCode.PAGE_QUALITY, f"page {page.number}: other orientations "
+                                          "not tried (time budget)", severity=Severity.INFO))
+                    break
                 if table.find_tables(t2)[0]:
                     image, tokens = rot, t2
                     res.flags.append(Flag(FlagCode.PAGE_QUALITY, f"page {page.number} was rotated {90 * k} degrees",
@@ -169,7 +220,7 @@ def _read_page(page: Page, engines: list[str], options: ReadOptions,
             res.flags.append(Flag(FlagCode.PAGE_QUALITY, f"page {page.number} is blurred"))
     tabs, lines = table.find_tables(tokens)
     if is_ocr and image is not None:
-        tabs = _fill_from_other_engine(tabs, image, engines, options)
+        tabs = _fill_from_other_engine(tabs, image, engines, options, budget, page.number, res.flags)
     res.lines = [table.line_text(line) for line in lines]
     for tab in tabs:
         have = {k for k, _, _ in tab.columns}
@@ -363,13 +414,13 @@ def read_report(path: Path, source: Source, options: ReadOptions = DEFAULT_OPTIO
     shown = source.path
     pages = load_pages(Path(path), options, payload, source.kind.value)
     engines = _engines(options)
-    deadline = time.monotonic() + OPTIONAL_PASS_BUDGET * options.timeout_s if options.timeout_s > 0 else None
+    budget = _Budget.for_options(options)
     results: list[_PageResult] = []
     for page in pages:
         try:
-            results.append(_read_page(page, engines, options, deadline))
-        except NoReader as exc:
-            raise NoReader(exc.reason, shown) from None
+            results.append(_read_page(page, engines, options, budget))
+        except (NoReader, ResourceLimit) as exc:
+            raise type(exc)(exc.reason, shown) from None
     text = "\n".join(line for r in results for line in r.lines)
     regions, flags = _regions_from(results)
     if not regions:
