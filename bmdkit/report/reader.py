@@ -200,12 +200,10 @@ def _read_page_in_time(page: Page, engines: list[str], options: ReadOptions, bud
         if not tabs and not upright:
             # maybe upside down or sideways (DXA words read upright say it is not): let the recognizer judge
             for k in (2, 1, 3):
-                if budget.soft_passed():
-                    res.flags.append(Flag(FlagCode.PAGE_QUALITY, f"page {page.number}: other orientations "
-                                          "not tried (time budget)", severity=Severity.INFO))
-                    break
                 rot = np.ascontiguousarray(np.rot90(prep.image, k))
                 try:
+                    if budget.soft_passed():
+                        raise ocr.OCRTimeout("optional pass past its budget")
                     t2 = _ocr_tokens(rot, layout, options, budget)
                 except ocr.OCRTimeout:
                     res.flags.append(Flag(FlagCode.PAGE_QUALITY, f"page {page.number}: other orientations "
