@@ -9,6 +9,8 @@ import pytest
 from bmdkit.model import Region, Side
 from bmdkit.report import labels, meta
 from bmdkit.report.numbers import parse_number
+from bmdkit.report.ocr import Token
+from bmdkit.report.table import find_tables
 
 
 @pytest.mark.parametrize("text,value,decimals", [
@@ -149,3 +151,21 @@ def test_regions_implied_but_not_read_are_flagged() -> None:
     assert [(f.code, f.region) for f in _unread_regions(hips)] == [(FlagCode.REGION_NOT_READ, "total_hip")]
     only_totals = {(Region.TOTAL_HIP, Side.LEFT): rr(Region.TOTAL_HIP, Side.LEFT)}
     assert _unread_regions(only_totals) == []  # Lunar main pages print only the totals
+
+
+def _line(y: int, words: list[str], xs: list[int]) -> list[Token]:
+    return [Token(w, (x, y, x + 8 * len(w), y + 20), 0.95, "t") for w, x in zip(words, xs)]
+
+
+def test_rows_with_numbers_under_an_unknown_label_are_reported_not_dropped() -> None:
+    xs = [20, 200, 320, 440]
+    toks = (_line(0, ["Region", "BMD", "T-score", "Z-score"], xs)
+            + _line(40, ["Neck", "0.712", "-2.1", "-0.9"], xs)
+            + _line(80, ["Meam", "0.733", "-1.9", "-0.7"], xs)  # a misread "Mean"
+            + _line(120, ["Total", "0.801", "-1.5", "-0.4"], xs)
+            + _line(160, ["1", "See appendices"], [20, 60]))  # a footnote with one number
+    tables, _ = find_tables(toks)
+    assert len(tables) == 1
+    t = tables[0]
+    assert [r.region.value for r in t.rows if r.region] == ["femoral_neck", "total_hip"]
+    assert t.unread_rows == ["Meam"]

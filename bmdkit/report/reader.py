@@ -225,6 +225,10 @@ def _read_page_in_time(page: Page, engines: list[str], options: ReadOptions, bud
         if tab.unplaced and not {"bmd", "t_score"} <= have:
             res.flags.append(Flag(FlagCode.UNPLACED_DATA,
                                   f"page {page.number}: {tab.unplaced} numbers in the table fit no recognized column"))
+        if tab.unread_rows:  # the label text stays out of the message: page text may hold anything
+            n = len(tab.unread_rows)
+            res.flags.append(Flag(FlagCode.UNPLACED_DATA, f"page {page.number}: {n} table row(s) with numbers "
+                                  "under a label that names no region: their values were not read"))
         decs = _column_decimals(tab)
         cells: list[tuple[table.Row, str, table.Cell]] = [(r, m, c) for r in tab.rows for m, c in r.cells.items()]
         if is_ocr and image is not None:

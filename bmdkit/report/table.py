@@ -66,6 +66,9 @@ class Table:
     rows: list[Row]
     heading_side: Side | None = None
     unplaced: int = 0  # numbers in labelled rows that fit no recognized column
+    #: label text of body rows that hold numbers but whose label names no region or side
+    #: (a misread "Mean", a row the vocabulary lacks): values that would otherwise vanish
+    unread_rows: list[str] = field(default_factory=list)
 
     @property
     def is_spine(self) -> bool:
@@ -350,6 +353,10 @@ def _label_meaning(label: str) -> tuple[Region | tuple[Region, ...] | None, Side
     return labels.split_label(label)
 
 
+#: numbers a table row needs before its unreadable label is reported (a footnote "1 - ..." has one)
+_UNREAD_ROW_MIN_NUMBERS = 2
+
+
 def find_tables(tokens: list[Token]) -> tuple[list[Table], list[list[Token]]]:
     """Every results table on a page, and the page's text lines."""
     toks = split_tokens(tokens)
@@ -388,6 +395,7 @@ def find_tables(tokens: list[Token]) -> tuple[list[Table], list[list[Token]]]:
         labelled = [b for b in body if b[0] and any(x is not None for x in _label_meaning(b[0]))]
         where = _columns_of([vals for _, _, vals, _ in labelled], cols)
         rows: list[Row] = []
+        unread: list[str] = []
         group: Region | None = None
         for label, lab_toks, vals, line in body:
             region, side = _label_meaning(label)
@@ -401,6 +409,8 @@ def find_tables(tokens: list[Token]) -> tuple[list[Table], list[list[Token]]]:
             if reg is None and levels_ is None and isinstance(side, Side) and group is not None:
                 reg = group
             if reg is None and levels_ is None:
+                if sum(1 for v in vals if not _blank(v)) >= _UNREAD_ROW_MIN_NUMBERS:
+                    unread.append(label or "(no label)")
                 continue
             row = Row(label=label, region=reg, side=side if isinstance(side, Side) else None,
                       levels=levels_, excluded=labels.is_excluded_mark(label))
@@ -423,6 +433,7 @@ def find_tables(tokens: list[Token]) -> tuple[list[Table], list[list[Token]]]:
         if rows:
             real = [v for _, _, vals, _ in labelled for v in vals if not _blank(v)]
             n_vals, n_placed = len(real), sum(1 for v in real if id(v) in where)
-            tables.append(Table(statistics.fmean(t.yc for t in lines[i]), cols, rows, heading, n_vals - n_placed))
+            tables.append(Table(statistics.fmean(t.yc for t in lines[i]), cols, rows, heading, n_vals - n_placed,
+                                unread))
         i = j if j > i else i + 1
     return tables, lines
