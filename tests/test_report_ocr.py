@@ -74,3 +74,14 @@ def test_dicom_style_image_payload_and_single_engine_setting(tmp_path: Path) -> 
     score = ho.score_exam(exam, truth)
     assert score["silent"] == 0 and score["exact"] >= 0.8 * score["values"]
     assert all(s.engines == ("rapidocr",) for r in exam.regions for s in r.sources.values())
+
+
+def test_upside_down_page_is_turned_and_read(tmp_path: Path) -> None:
+    truth = TruthGenerator(33).exam(scan_type="spine")
+    img = ho.rasterize(ho.make_pdf(truth, "ruled_en"), 200)
+    p = tmp_path / "upside_down.png"
+    Image.fromarray(np.ascontiguousarray(np.rot90(img, 2))).save(p)
+    exam = read_file(p)
+    assert any(f.code.value == "page_quality" and "rotated 180 degrees" in f.message for f in exam.flags)
+    score = ho.score_exam(exam, truth)
+    assert score["silent"] == 0 and score["exact"] >= score["values"] - 1, score

@@ -26,8 +26,8 @@ def pdf_words(data: bytes, index: int, scale: float) -> list[Token]:
         with pdfplumber.open(io.BytesIO(data)) as pdf:
             page = pdf.pages[index]
             words = page.extract_words(keep_blank_chars=False, use_text_flow=False, x_tolerance=1.5)
-    except (PDFSyntaxError, PSException, PdfminerException, MalformedPDFException, ValueError, KeyError, IndexError, TypeError,
-            AttributeError, AssertionError):
+    except (PDFSyntaxError, PSException, PdfminerException, MalformedPDFException, ValueError, KeyError,
+            IndexError, TypeError, AttributeError, AssertionError):
         # a damaged text layer (pdfplumber wraps pdfminer's parse errors in PdfminerException;
         # pdfminer asserts on some broken objects): no words, the rendered page is read instead
         return []

@@ -184,8 +184,9 @@ def _read_page_in_time(page: Page, engines: list[str], options: ReadOptions, bud
         # a real text layer with no DXA word at all (a letter, an invoice): no need to OCR it
         res.lines = [" ".join(t.text for t in page.words)]
         return res
-    if page.has_text_layer and table.find_tables(page.words)[0]:
-        tokens, image, scale, is_ocr = page.words, None, 1.0, False
+    found = table.find_tables(page.words) if page.has_text_layer else ([], [])
+    if found[0]:
+        image, scale, is_ocr = None, 1.0, False
     else:
         # no text layer, or one without a results table (e.g. a scanner's own OCR layer
         # over an image of the table): read the rendered page
@@ -195,28 +196,31 @@ def _read_page_in_time(page: Page, engines: list[str], options: ReadOptions, bud
         layout = "rapidocr" if "rapidocr" in engines else engines[0]
         image, scale, is_ocr = prep.image, prep.scale, True
         tokens = _ocr_tokens(image, layout, options, budget)
-        tabs, _ = table.find_tables(tokens)
+        found = table.find_tables(tokens)
         upright = labels.is_dxa_text(" ".join(t.text for t in tokens)) >= 2
-        if not tabs and not upright:
+        if not found[0] and not upright:
             # maybe upside down or sideways (DXA words read upright say it is not): let the recognizer judge
             for k in (2, 1, 3):
-                rot = np.ascontiguousarray(np.rot90(prep.image, k))
-                try:
-                    if budget.soft_passed():
-                        raise ocr.OCRTimeout("optional pass past its budget")
-                    t2 = _ocr_tokens(rot, layout, options, budget)
-                except ocr.OCRTimeout:
+                t2 = None
+                if not budget.soft_passed():
+                    rot = np.ascontiguousarray(np.rot90(prep.image, k))
+                    try:
+                        t2 = _ocr_tokens(rot, layout, options, budget)
+                    except ocr.OCRTimeout:
+                        pass
+                if t2 is None:
                     res.flags.append(Flag(FlagCode.PAGE_QUALITY, f"page {page.number}: other orientations "
                                           "not tried (time budget)", severity=Severity.INFO))
                     break
-                if table.find_tables(t2)[0]:
-                    image, tokens = rot, t2
+                rotated = table.find_tables(t2)
+                if rotated[0]:
+                    image, found = rot, rotated
                     res.flags.append(Flag(FlagCode.PAGE_QUALITY, f"page {page.number} was rotated {90 * k} degrees",
                                           severity=Severity.INFO))
                     break
         if prep.sharpness < 50:
             res.flags.append(Flag(FlagCode.PAGE_QUALITY, f"page {page.number} is blurred"))
-    tabs, lines = table.find_tables(tokens)
+    tabs, lines = found
     if is_ocr and image is not None:
         tabs = _fill_from_other_engine(tabs, image, engines, options, budget, page.number, res.flags)
     res.lines = [table.line_text(line) for line in lines]
