@@ -43,6 +43,7 @@ class FlagCode(str, Enum):
     # --- one value -----------------------------------------------------------
     LOW_CONFIDENCE = "low_confidence"
     ENGINE_DISAGREEMENT = "engine_disagreement"
+    LABEL_UNCERTAIN = "label_uncertain"
     MISSING_VALUE = "missing_value"
     REGION_NOT_READ = "region_not_read"
     BMD_BMC_AREA_MISMATCH = "bmd_bmc_area_mismatch"
@@ -102,6 +103,7 @@ _CATALOGUE: dict[FlagCode, tuple[Severity, str]] = {
     FlagCode.PAGE_QUALITY: (_R, "The page image is of poor quality (blur, skew, low resolution)."),
     FlagCode.LOW_CONFIDENCE: (_R, "A value was read with low confidence."),
     FlagCode.ENGINE_DISAGREEMENT: (_R, "The OCR engines read this value differently."),
+    FlagCode.LABEL_UNCERTAIN: (_R, "The row's label was misread; the region was taken from the nearest label word."),
     FlagCode.MISSING_VALUE: (_I, "A value expected for this region was not present."),
     FlagCode.REGION_NOT_READ: (_R, "The page shows a region or value (its table implies it) that could not be read."),
     FlagCode.BMD_BMC_AREA_MISMATCH: (_R, "BMD does not equal BMC / area within rounding."),

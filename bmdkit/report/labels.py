@@ -46,16 +46,26 @@ def measure_of(header: str) -> str | None:
     return match("measure", header)
 
 
+def unit_measure(text: str) -> str | None:
+    """bmd, bmc or area when ``text`` is, or ends with, a column unit ('(g/cm²)', 'Dichte (g)').
+
+    For headers whose word was misread or is unknown: the unit still names the column.
+    """
+    t = normalize(text)
+    m = re.search(r"[\(（][^()（）]*[\)）]?$", t)
+    return match("unit", t) or (match("unit", m.group(0)) if m else None)
+
+
 def is_excluded_mark(label: str) -> bool:
     return match("excluded", label, search=True) is not None
 
 
 def strip_marks(label: str) -> str:
     """The label without exclusion marks (asterisks, 'excluded')."""
-    t = label
+    t = unicodedata.normalize("NFKC", label)  # full-width brackets: 'L1（排除）'
     for _, pat in _patterns("excluded"):
         t = pat.sub("", t)
-    return t.strip(" ()[]")
+    return re.sub(r"\s*[\(\[]\s*[\)\]]", "", t).strip(" ()[]")
 
 
 def levels(text: str) -> tuple[Region, ...] | None:
@@ -66,7 +76,8 @@ def levels(text: str) -> tuple[Region, ...] | None:
         return None
     out: list[int] = []
     for part in re.split(r"[,，、;+]", t):
-        m = re.fullmatch(r"[^l]*l([1-5])(?:-l?([1-5]))?\*?", part.strip())
+        # a word before the level ('腰椎L1', 'lumbar l1') but no digits: '12-L4' is a misread, not L4
+        m = re.fullmatch(r"[^l\d.\-]*l([1-5])(?:-l?([1-5]))?\*?", part.strip())
         if not m:
             return None
         a = int(m.group(1))
@@ -139,6 +150,105 @@ def heading_side(text: str) -> Side | None:
     return Side(key) if key else None
 
 
+#: longest (normalized) line taken for a heading by :func:`fuzzy_heading_side`: headings stand alone
+_HEADING_MAX_CHARS = 14
+
+
+def fuzzy_heading_side(text: str) -> Side | None:
+    """The side a misread hip heading names ('右航' for 右髋, 'Lcft Hip'), or None.
+
+    Only a short line on its own, within one edit of side word + hip word,
+    with no nearer spelling of the other side.
+    """
+    t = normalize(text)
+    if len(t) < (5 if t.isascii() else 2) or len(t) > _HEADING_MAX_CHARS:
+        return None
+    rows = reference.table("report_labels")
+    sides = [(normalize(r["pattern"]), Side(r["key"])) for r in rows
+             if r["kind"] == "side_word" and r["key"] in ("left", "right")]
+    hips = [normalize(r["pattern"]) for r in rows if r["kind"] == "hip_word"]
+    best: dict[Side, int] = {}
+    for s, side in sides:
+        for h in hips:
+            for word in (s + h, s + "侧" + h) if not s.isascii() else (s + h,):
+                d = edit_distance(t, word)
+                if d <= max(1, _allowed_edits(word)) and d < best.get(side, 99):
+                    best[side] = d
+    if len(best) == 1:
+        return next(iter(best))
+    if len(best) == 2:
+        a, b = sorted(best.items(), key=lambda kv: kv[1])
+        return a[0] if a[1] < b[1] else None
+    return None
+
+
 def is_dxa_text(text: str) -> int:
     """How many DXA vocabulary hits ``text`` has (0 = not a DXA report)."""
     return sum(1 for _, pat in _patterns("dxa_word") for _ in pat.finditer(text.lower()))
+
+
+def edit_distance(a: str, b: str, cap: int = 3) -> int:
+    """Levenshtein distance of ``a`` and ``b``, or ``cap`` when it is at least that."""
+    if abs(len(a) - len(b)) >= cap:
+        return cap
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        if min(cur) >= cap:
+            return cap
+        prev = cur
+    return min(prev[-1], cap)
+
+
+def _allowed_edits(word: str) -> int:
+    """Edits a misread label may be from ``word``: none for short Latin words
+    ('lt', 'r.'), where one edit makes another word; one for most; two for long ones.
+    A CJK character carries more than a letter, so a two-character word allows one."""
+    if word.isascii():
+        return 0 if len(word) < 4 else 1 if len(word) <= 7 else 2
+    return 0 if len(word) < 2 else 1 if len(word) <= 4 else 2
+
+
+@functools.cache
+def _spellings() -> tuple[tuple[str, Region | None, Side | None], ...]:
+    """Every spelled-out row label: region words alone, side words alone (with a
+    region heading above), and side+region / region+side joined."""
+    rows = reference.table("report_labels")
+    regions = [(normalize(r["pattern"]), Region(r["key"])) for r in rows if r["kind"] == "region_word"]
+    sides = [(normalize(r["pattern"]), Side(r["key"])) for r in rows if r["kind"] == "side_word"]
+    out: list[tuple[str, Region | None, Side | None]] = [(w, reg, None) for w, reg in regions]
+    out += [(s, None, side) for s, side in sides]
+    for w, reg in regions:
+        for s, side in sides:
+            out += [(s + w, reg, side), (w + s, reg, side)]
+    return tuple(out)
+
+
+def fuzzy_label(label: str, side_only: bool = False) -> tuple[Region | None, Side | None] | None:
+    """The one (hip region, side) a misread row label is nearest to, or None.
+
+    For labels :func:`split_label` cannot place ('股骨预' for 股骨颈, 'Neck Mcan',
+    '右总' for 右总髋): the nearest spelled-out label within its allowed edits,
+    and only if no label with another meaning is as near. Vertebral levels are
+    never guessed (one edit turns L2 into L3). A side alone ('Lefl') is a
+    candidate only where ``side_only`` says a region heading stands above the
+    rows (Hologic dual hip). The caller flags what it keeps.
+    """
+    t = normalize(strip_marks(label))
+    if not t or re.search(r"l\s*[1-5]", t) or re.fullmatch(r"[\d.\-]+", t):
+        return None
+    best: dict[tuple[Region | None, Side | None], int] = {}
+    for word, reg, side in _spellings():
+        if reg is None and not side_only:
+            continue
+        d = edit_distance(t, word)
+        if d <= _allowed_edits(word) and d < best.get((reg, side), 99):
+            best[(reg, side)] = d
+    if not best:
+        return None
+    ranked = sorted(best.items(), key=lambda kv: kv[1])
+    if len(ranked) > 1 and ranked[1][1] == ranked[0][1]:
+        return None
+    return ranked[0][0]

@@ -140,12 +140,14 @@ def tesseract_page(image: np.ndarray, languages: Sequence[str], timeout: float |
 NUMERIC_WHITELIST = "0123456789.-"
 
 
-def tesseract_crops(crops: Sequence[np.ndarray], gap: int = 24) -> list[tuple[str, float]]:
+def tesseract_crops(crops: Sequence[np.ndarray], gap: int = 24, languages: Sequence[str] = ("eng",),
+                    whitelist: str | None = NUMERIC_WHITELIST, joiner: str = "") -> list[tuple[str, float]]:
     """Read many single-value crops with one tesseract call.
 
     Crops (grey uint8) are stacked into one strip, each in its own band with a
     white gap; the words tesseract finds are put back into their band by
-    their vertical centre.
+    their vertical centre. Numbers by default (digits, point, minus; words
+    joined with nothing); labels with ``whitelist=None, joiner=" "``.
     """
     import pytesseract
 
@@ -167,7 +169,7 @@ def tesseract_crops(crops: Sequence[np.ndarray], gap: int = 24) -> list[tuple[st
         strip[y:y + h_target, gap:gap + r.shape[1]] = r
         bands.append((y, y + h_target))
         y += h_target + gap
-    d = pytesseract.image_to_data(strip, lang="eng", config=_tess_cfg(6, NUMERIC_WHITELIST),
+    d = pytesseract.image_to_data(strip, lang="+".join(languages), config=_tess_cfg(6, whitelist),
                                   output_type=pytesseract.Output.DICT)
     texts: list[list[tuple[int, str, float]]] = [[] for _ in crops]
     for i, text in enumerate(d["text"]):
@@ -185,7 +187,7 @@ def tesseract_crops(crops: Sequence[np.ndarray], gap: int = 24) -> list[tuple[st
         if not parts:
             out.append(("", 0.0))
         else:
-            out.append(("".join(p[1] for p in parts), min(p[2] for p in parts)))
+            out.append((joiner.join(p[1] for p in parts), min(p[2] for p in parts)))
     return out
 
 

@@ -37,6 +37,9 @@ class Prepared:
 
     image: np.ndarray  # grey uint8, lines removed
     with_lines: np.ndarray  # grey uint8 before line removal (for crops)
+    #: 3x3 homography from this image's pixels back to the page image as given
+    #: (undoing scaling, deskew and perspective correction), for boxes a reviewer is shown
+    to_page: np.ndarray = field(default_factory=lambda: np.eye(3))
     scale: float = 1.0
     skew_deg: float = 0.0
     warped: bool = False
@@ -78,14 +81,50 @@ def _order(q: np.ndarray) -> np.ndarray:
     return np.array([q[np.argmin(s)], q[np.argmin(d)], q[np.argmax(s)], q[np.argmax(d)]], dtype=np.float32)
 
 
-def warp_page(grey: np.ndarray, quad: np.ndarray) -> np.ndarray:
+def _h(m: np.ndarray) -> np.ndarray:
+    """A 2x3 affine matrix as a 3x3 homography."""
+    return np.vstack([m, [0.0, 0.0, 1.0]]) if m.shape == (2, 3) else m
+
+
+def map_box(m: np.ndarray, box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+    """The bounding box of ``box``'s corners carried through homography ``m``."""
+    x0, y0, x1, y1 = box
+    pts = np.array([[x0, y0, 1], [x1, y0, 1], [x1, y1, 1], [x0, y1, 1]], dtype=np.float64) @ m.T
+    xy = pts[:, :2] / pts[:, 2:3]
+    return (int(np.floor(xy[:, 0].min())), int(np.floor(xy[:, 1].min())),
+            int(np.ceil(xy[:, 0].max())), int(np.ceil(xy[:, 1].max())))
+
+
+def rotation_matrix(shape: tuple[int, ...], angle: float) -> np.ndarray:
+    """3x3 matrix of :func:`rotate` (about the centre, degrees counter-clockwise)."""
+    h, w = shape[:2]
+    return _h(cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0))
+
+
+def rot90_matrix(shape: tuple[int, ...], k: int) -> np.ndarray:
+    """3x3 matrix of ``np.rot90(image, k)`` (k quarter turns counter-clockwise) on an image of ``shape``."""
+    h, w = shape[:2]
+    m = np.eye(3)
+    for _ in range(k % 4):
+        # one quarter turn: (x, y) -> (y, w - 1 - x); the new image is h wide and w high
+        m = np.array([[0.0, 1.0, 0.0], [-1.0, 0.0, w - 1.0], [0.0, 0.0, 1.0]]) @ m
+        h, w = w, h
+    return m
+
+
+def warp_matrix(quad: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
+    """Homography taking a photographed sheet's corners to an upright rectangle, and its size."""
     tl, tr, br, bl = _order(quad)
     w = int(max(np.linalg.norm(tr - tl), np.linalg.norm(br - bl)))
     h = int(max(np.linalg.norm(bl - tl), np.linalg.norm(br - tr)))
     src = np.array([tl, tr, br, bl], dtype=np.float32)
     dst = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float32)
-    m = cv2.getPerspectiveTransform(src, dst)
-    return cv2.warpPerspective(grey, m, (w, h), flags=cv2.INTER_CUBIC, borderValue=255)
+    return cv2.getPerspectiveTransform(src, dst), (w, h)
+
+
+def warp_page(grey: np.ndarray, quad: np.ndarray) -> np.ndarray:
+    m, size = warp_matrix(quad)
+    return cv2.warpPerspective(grey, m, size, flags=cv2.INTER_CUBIC, borderValue=255)
 
 
 def flatten_illumination(grey: np.ndarray) -> np.ndarray:
@@ -119,6 +158,23 @@ def rotate(grey: np.ndarray, angle: float) -> np.ndarray:
     return cv2.warpAffine(grey, m, (w, h), flags=cv2.INTER_CUBIC, borderValue=255)
 
 
+def rotate_with_boxes(grey: np.ndarray, angle: float,
+                      boxes: list[tuple[int, int, int, int]]) -> tuple[np.ndarray, list[tuple[int, int, int, int]]]:
+    """The page turned by ``angle`` degrees and each box moved with it (its centre
+    follows the rotation; its size stays), so boxes found before still point at their text."""
+    h, w = grey.shape
+    m = rotation_matrix(grey.shape, angle)
+    out = cv2.warpAffine(grey, m[:2], (w, h), flags=cv2.INTER_CUBIC, borderValue=255)
+    moved = []
+    for x0, y0, x1, y1 in boxes:
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        nx = m[0, 0] * cx + m[0, 1] * cy + m[0, 2]
+        ny = m[1, 0] * cx + m[1, 1] * cy + m[1, 2]
+        hw, hh = (x1 - x0) / 2, (y1 - y0) / 2
+        moved.append((int(round(nx - hw)), int(round(ny - hh)), int(round(nx + hw)), int(round(ny + hh))))
+    return out, moved
+
+
 def remove_lines(grey: np.ndarray) -> np.ndarray:
     """White out long horizontal and vertical rules (table grid)."""
     ink = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)[1]
@@ -141,15 +197,19 @@ def prepare(img: np.ndarray, *, max_pixels: int, is_render: bool = False) -> Pre
     grey = to_grey(img)
     notes: list[str] = []
     warped = False
+    fwd = np.eye(3)  # page image -> prepared image
     if not is_render:
         quad = find_page_quad(grey)
         if quad is not None:
-            grey = warp_page(grey, quad)
+            m, size = warp_matrix(quad)
+            grey = cv2.warpPerspective(grey, m, size, flags=cv2.INTER_CUBIC, borderValue=255)
+            fwd = m @ fwd
             warped = True
             notes.append("perspective corrected")
         grey = flatten_illumination(grey)
     skew = estimate_skew(grey)
     if abs(skew) >= 0.3:
+        fwd = rotation_matrix(grey.shape, skew) @ fwd
         grey = rotate(grey, skew)
         notes.append(f"deskewed {skew:.2f} deg")
     scale = 1.0
@@ -162,7 +222,9 @@ def prepare(img: np.ndarray, *, max_pixels: int, is_render: bool = False) -> Pre
         scale = (max_pixels / (grey.shape[0] * grey.shape[1])) ** 0.5
     if abs(scale - 1.0) > 0.05:
         interp = cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA
+        h0, w0 = grey.shape
         grey = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=interp)
+        fwd = np.diag([grey.shape[1] / w0, grey.shape[0] / h0, 1.0]) @ fwd
         notes.append(f"scaled x{scale:.2f}")
     sharp = sharpness(grey)
-    return Prepared(remove_lines(grey), grey, scale, skew, warped, sharp, notes)
+    return Prepared(remove_lines(grey), grey, np.linalg.inv(fwd), scale, skew, warped, sharp, notes)

@@ -15,6 +15,7 @@ whichever pages hold them.
 from __future__ import annotations
 
 import logging
+import re
 import statistics
 import time
 from collections import Counter
@@ -55,7 +56,7 @@ PAGE_QUALITY_MIN = 0.7
 
 class _PageResult:
     def __init__(self) -> None:
-        self.rows: list[tuple[table.Row, table.Table, dict[str, vote.Reading], int, float]] = []
+        self.rows: list[tuple[table.Row, table.Table, dict[str, vote.Reading], int, np.ndarray]] = []
         self.lines: list[str] = []
         self.flags: list[Flag] = []
 
@@ -93,6 +94,51 @@ def _ocr_tokens(img: np.ndarray, layout: str, options: ReadOptions, budget: _Bud
     return ocr.tesseract_page(img, options.ocr_languages, timeout=budget.left())
 
 
+_CJK_GAP = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
+
+
+def _relabeller(image: np.ndarray, engines: list[str], options: ReadOptions, budget: _Budget) -> table.Relabel:
+    """Re-read row-label boxes on their own crops with every engine (see table._resolve_labels)."""
+
+    def relabel(boxes: list[tuple[int, int, int, int]]) -> list[list[str]]:
+        out: list[list[str]] = [[] for _ in boxes]
+        if budget.soft_passed():
+            return out
+        crops = [vote.crop(image, b) for b in boxes]
+        if "rapidocr" in engines:
+            for k, (text, _) in enumerate(ocr.rapid_crops(crops)):
+                out[k].append(text)
+        if "tesseract" in engines:
+            for k, (text, _) in enumerate(ocr.tesseract_crops(crops, languages=options.ocr_languages,
+                                                              whitelist=None, joiner=" ")):
+                out[k].append(_CJK_GAP.sub("", text))
+        return out
+
+    return relabel
+
+
+#: residual line slope (dy/dx, about 0.3 degrees) above which a page is turned straight after OCR
+RESIDUAL_SKEW_MIN = 0.005
+
+
+def _straighten(image: np.ndarray, tokens: list[ocr.Token],
+                to_page: np.ndarray) -> tuple[np.ndarray, list[ocr.Token], np.ndarray]:
+    """Turn the page and its words by the slope the words still lie at (see table.residual_skew).
+
+    Page deskewing judges ink profiles, which charts and photos' keystone
+    mislead; the words' own lines are the better witness. The words move with
+    the page, so no second page OCR is needed and cell crops stay upright.
+    ``to_page`` (turned image -> page image) is updated to match.
+    """
+    slope = table.residual_skew(table.split_tokens(tokens))
+    if abs(slope) < RESIDUAL_SKEW_MIN:
+        return image, tokens, to_page
+    angle = float(np.degrees(np.arctan(slope)))
+    turned, boxes = preprocess.rotate_with_boxes(image, angle, [t.box for t in tokens])
+    back = to_page @ np.linalg.inv(preprocess.rotation_matrix(image.shape, angle))
+    return turned, [ocr.Token(t.text, b, t.conf, t.engine) for t, b in zip(tokens, boxes)], back
+
+
 def _row_key(r: table.Row, t: table.Table) -> tuple[object, ...]:
     return (r.region, r.side or t.heading_side, r.levels)
 
@@ -128,7 +174,8 @@ def _fill_from_other_engine(tabs: list[table.Table], image: np.ndarray, engines:
         flags.append(skipped)
         return tabs
     try:
-        other, _ = table.find_tables(ocr.tesseract_page(image, options.ocr_languages, timeout=budget.left()))
+        other, _ = table.find_tables(ocr.tesseract_page(image, options.ocr_languages, timeout=budget.left()),
+                                     _relabeller(image, engines, options, budget))
     except ocr.OCRTimeout:
         flags.append(skipped)
         return tabs
@@ -151,9 +198,13 @@ def _column_decimals(tab: table.Table) -> dict[str, int | None]:
     for m in table.DATA_MEASURES:
         decs = [p.decimals for r in tab.rows if m in r.cells
                 for p in [parse_number(r.cells[m].text)] if p is not None and p.value is not None]
-        out[m] = Counter(decs).most_common(1)[0][0] if decs else None
+        # a tie goes to more decimals: OCR loses decimal points, it does not invent them
+        out[m] = max(Counter(decs).items(), key=lambda kv: (kv[1], kv[0]))[0] if decs else None
     return out
 
+
+#: measures that cannot be negative (a minus read on one is a misread)
+_NEVER_NEGATIVE = ("bmd", "bmc", "area")
 
 #: words a PDF text layer must have before its lack of any DXA word is taken as "not a report"
 _PLAIN_TEXT_WORDS = 20
@@ -186,7 +237,7 @@ def _read_page_in_time(page: Page, engines: list[str], options: ReadOptions, bud
         return res
     found = table.find_tables(page.words) if page.has_text_layer else ([], [])
     if found[0]:
-        image, scale, is_ocr = None, 1.0, False
+        image, to_page, is_ocr = None, np.eye(3), False
     else:
         # no text layer, or one without a results table (e.g. a scanner's own OCR layer
         # over an image of the table): read the rendered page
@@ -194,9 +245,10 @@ def _read_page_in_time(page: Page, engines: list[str], options: ReadOptions, bud
             raise NoReader("no OCR engine is available (install tesseract or rapidocr_onnxruntime)")
         prep = preprocess.prepare(page.image, max_pixels=options.max_pixels)
         layout = "rapidocr" if "rapidocr" in engines else engines[0]
-        image, scale, is_ocr = prep.image, prep.scale, True
+        image, to_page, is_ocr = prep.image, prep.to_page, True
         tokens = _ocr_tokens(image, layout, options, budget)
-        found = table.find_tables(tokens)
+        image, tokens, to_page = _straighten(image, tokens, to_page)
+        found = table.find_tables(tokens, _relabeller(image, engines, options, budget))
         upright = labels.is_dxa_text(" ".join(t.text for t in tokens)) >= 2
         if not found[0] and not upright:
             # maybe upside down or sideways (DXA words read upright say it is not): let the recognizer judge
@@ -212,9 +264,11 @@ def _read_page_in_time(page: Page, engines: list[str], options: ReadOptions, bud
                     res.flags.append(Flag(FlagCode.PAGE_QUALITY, f"page {page.number}: other orientations "
                                           "not tried (time budget)", severity=Severity.INFO))
                     break
-                rotated = table.find_tables(t2)
+                rot_back = prep.to_page @ np.linalg.inv(preprocess.rot90_matrix(prep.image.shape, k))
+                rot, t2, rot_back = _straighten(rot, t2, rot_back)
+                rotated = table.find_tables(t2, _relabeller(rot, engines, options, budget))
                 if rotated[0]:
-                    image, found = rot, rotated
+                    image, found, to_page = rot, rotated, rot_back
                     res.flags.append(Flag(FlagCode.PAGE_QUALITY, f"page {page.number} was rotated {90 * k} degrees",
                                           severity=Severity.INFO))
                     break
@@ -244,13 +298,17 @@ def _read_page_in_time(page: Page, engines: list[str], options: ReadOptions, bud
                 p = parse_number(c.text)
                 readings.append(vote.Reading(p.value if p else None, bool(p and p.blank), 1.0 if p else 0.0,
                                              c.text, (PDF_ENGINE,)))
+        for (_, m, _), rd in zip(cells, readings):
+            if m in _NEVER_NEGATIVE and rd.value is not None and rd.value < 0:
+                # a dash left of a BMD is a rule or a speck, never a sign: keep the digits, flag the cell
+                rd.value, rd.disagreement = -rd.value, True
         per_row: dict[int, dict[str, vote.Reading]] = {}
         cellbox: dict[int, dict[str, table.Cell]] = {}
         for (r, m, c), rd in zip(cells, readings):
             per_row.setdefault(id(r), {})[m] = rd
             cellbox.setdefault(id(r), {})[m] = c
         for r in tab.rows:
-            res.rows.append((r, tab, per_row.get(id(r), {}), page.number, scale))
+            res.rows.append((r, tab, per_row.get(id(r), {}), page.number, to_page))
     if is_ocr:
         confs = [rd.conf for _, _, rds, _, _ in res.rows for rd in rds.values()]
         if confs and statistics.fmean(confs) < PAGE_QUALITY_MIN:
@@ -258,25 +316,24 @@ def _read_page_in_time(page: Page, engines: list[str], options: ReadOptions, bud
     return res
 
 
-def _box(c: table.Cell, scale: float) -> tuple[int, int, int, int]:
-    x0, y0, x1, y1 = c.box
-    s = scale or 1.0
-    return (int(x0 / s), int(y0 / s), int(x1 / s) + 1, int(y1 / s) + 1)
+def _box(c: table.Cell, to_page: np.ndarray) -> tuple[int, int, int, int]:
+    """The cell's box in the page image as given (before any preparation)."""
+    return preprocess.map_box(to_page, c.box)
 
 
 def _regions_from(results: list[_PageResult]) -> tuple[list[RegionResult], list[Flag]]:
     out: dict[tuple[Region, Side | None], RegionResult] = {}
     flags: list[Flag] = []
-    spine_combos: list[tuple[table.Row, table.Table, dict[str, vote.Reading], int, float]] = []
+    spine_combos: list[tuple[table.Row, table.Table, dict[str, vote.Reading], int, np.ndarray]] = []
     for res in results:
-        for row, tab, rds, pno, scale in res.rows:
+        for row, tab, rds, pno, to_page in res.rows:
             if row.levels and len(row.levels) > 1:
-                spine_combos.append((row, tab, rds, pno, scale))
+                spine_combos.append((row, tab, rds, pno, to_page))
                 continue
             if row.levels and len(row.levels) == 1:
                 region, side = row.levels[0], None
             elif row.region is Region.TOTAL_HIP and tab.is_spine and row.side is None:
-                spine_combos.append((row, tab, rds, pno, scale))
+                spine_combos.append((row, tab, rds, pno, to_page))
                 continue
             elif row.region is not None and not row.region.is_spine:
                 region, side = row.region, row.side or tab.heading_side
@@ -284,13 +341,14 @@ def _regions_from(results: list[_PageResult]) -> tuple[list[RegionResult], list[
                 if row.label and sum(rd.value is not None for rd in rds.values()) >= 2:
                     flags.append(Flag(FlagCode.UNPLACED_DATA, f"page {pno}: row {row.label!r} not placed"))
                 continue
-            rr = _result(region, side, row, rds, pno, scale, None)
+            rr = _result(region, side, row, rds, pno, to_page, None)
             if rr is None:
                 continue
             if (region, side) in out:
                 continue  # first table wins (main table before trend tables)
             out[(region, side)] = rr
             flags += _value_flags(rr, rds, {k for k, _, _ in tab.columns})
+            flags += _label_flags(rr, row, tab, pno)
     # spine total: the combination over the vertebrae included
     if spine_combos:
         present = [r for r in VERTEBRAE if (r, None) in out]
@@ -304,17 +362,34 @@ def _regions_from(results: list[_PageResult]) -> tuple[list[RegionResult], list[
                 break
         if choice is None:
             choice = next((c for c in spine_combos if c[0].levels == VERTEBRAE), spine_combos[0])
-        row, tab, rds, pno, scale = choice
+        row, tab, rds, pno, to_page = choice
         levels_ = row.levels or included
-        rr = _result(Region.SPINE_TOTAL, None, row, rds, pno, scale, tuple(levels_))
+        rr = _result(Region.SPINE_TOTAL, None, row, rds, pno, to_page, tuple(levels_))
         if rr is not None:
             out[(Region.SPINE_TOTAL, None)] = rr
             flags += _value_flags(rr, rds, {k for k, _, _ in tab.columns})
+            flags += _label_flags(rr, row, tab, pno)
             for v in VERTEBRAE:
                 if (v, None) in out and v not in levels_ and out[v, None].evaluable is not False:
                     out[(v, None)] = out[v, None].replace(evaluable=False)
     flags += _unread_regions(out)
     return list(out.values()), flags
+
+
+def _label_flags(rr: RegionResult, row: table.Row, tab: table.Table, pno: int) -> list[Flag]:
+    """A row placed by a second reading of its label is noted; one placed by the nearest label
+    word, or whose side is that of a misread heading, is flagged."""
+    where = rr.region.value + (f" ({rr.side.value})" if rr.side else "")
+    if row.side is None and tab.heading_approx and rr.side is not None:
+        return [Flag(FlagCode.LABEL_UNCERTAIN, f"page {pno}: {where}: the side comes from a misread table heading",
+                     region=rr.region.value)]
+    if row.label_read == "approximate":
+        return [Flag(FlagCode.LABEL_UNCERTAIN, f"page {pno}: row label read as {row.label!r}, taken as {where}",
+                     region=rr.region.value)]
+    if row.label_read == "reread":
+        return [Flag(FlagCode.LABEL_UNCERTAIN, f"page {pno}: {where} row label read on a second look",
+                     region=rr.region.value, severity=Severity.INFO)]
+    return []
 
 
 def _unread_regions(out: dict[tuple[Region, Side | None], RegionResult]) -> list[Flag]:
@@ -343,7 +418,7 @@ def _unread_regions(out: dict[tuple[Region, Side | None], RegionResult]) -> list
 
 
 def _result(region: Region, side: Side | None, row: table.Row, rds: dict[str, vote.Reading], pno: int,
-            scale: float, vertebrae: tuple[Region, ...] | None) -> RegionResult | None:
+            to_page: np.ndarray, vertebrae: tuple[Region, ...] | None) -> RegionResult | None:
     values: dict[str, float | None] = {}
     sources: dict[str, ValueSource] = {}
     for m, rd in rds.items():
@@ -351,7 +426,7 @@ def _result(region: Region, side: Side | None, row: table.Row, rds: dict[str, vo
         box = None
         cell = row.cells.get(m)
         if cell is not None:
-            box = _box(cell, scale)
+            box = _box(cell, to_page)
         sources[m] = ValueSource(confidence=rd.conf, location=Location(page=pno, box=box), raw_text=rd.raw,
                                  engines=rd.engines)
     if all(v is None for v in values.values()):
@@ -363,15 +438,12 @@ def _result(region: Region, side: Side | None, row: table.Row, rds: dict[str, vo
         t_score=values.get("t_score"), z_score=values.get("z_score"),
         evaluable=(not row.excluded) if region.is_vertebra else None,
         confidence=min(confs) if confs else None, label=row.label.strip() or None,
-        vertebrae=vertebrae, location=Location(page=pno, box=_scaled(row.box, scale)), sources=sources,
+        vertebrae=vertebrae, location=Location(page=pno, box=_scaled(row.box, to_page)), sources=sources,
     )
 
 
-def _scaled(box: tuple[int, int, int, int] | None, scale: float) -> tuple[int, int, int, int] | None:
-    if box is None:
-        return None
-    s = scale or 1.0
-    return (int(box[0] / s), int(box[1] / s), int(box[2] / s) + 1, int(box[3] / s) + 1)
+def _scaled(box: tuple[int, int, int, int] | None, to_page: np.ndarray) -> tuple[int, int, int, int] | None:
+    return None if box is None else preprocess.map_box(to_page, box)
 
 
 def _value_flags(region: RegionResult, rds: dict[str, vote.Reading], columns: set[str]) -> list[Flag]:
@@ -382,7 +454,8 @@ def _value_flags(region: RegionResult, rds: dict[str, vote.Reading], columns: se
     for m, rd in rds.items():
         if rd.disagreement:
             seen = sorted({c.text for c in rd.candidates if c.text})
-            flags.append(Flag(FlagCode.ENGINE_DISAGREEMENT, f"{where} {m}: readings {seen}, kept {rd.raw!r}",
+            dropped = " without its minus (never negative)" if m in _NEVER_NEGATIVE and "-" in rd.raw else ""
+            flags.append(Flag(FlagCode.ENGINE_DISAGREEMENT, f"{where} {m}: readings {seen}, kept {rd.raw!r}{dropped}",
                               region=code))
         elif rd.value is None and not rd.blank:
             flags.append(Flag(FlagCode.LOW_CONFIDENCE, f"{where} {m}: cell {rd.raw!r} unreadable", region=code))

@@ -17,6 +17,7 @@ from __future__ import annotations
 import itertools
 import re
 import statistics
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bmdkit.model import Region, Side
@@ -57,6 +58,9 @@ class Row:
     excluded: bool
     cells: dict[str, Cell] = field(default_factory=dict)
     box: tuple[int, int, int, int] | None = None
+    #: how the label was read: "page" (the page's own reading), "reread" (a second
+    #: reading of the label's crop named a region), "approximate" (nearest label word)
+    label_read: str = "page"
 
 
 @dataclass
@@ -69,6 +73,8 @@ class Table:
     #: label text of body rows that hold numbers but whose label names no region or side
     #: (a misread "Mean", a row the vocabulary lacks): values that would otherwise vanish
     unread_rows: list[str] = field(default_factory=list)
+    #: the heading's side came from the nearest heading words, not an exact reading
+    heading_approx: bool = False
 
     @property
     def is_spine(self) -> bool:
@@ -136,6 +142,43 @@ def _split_header_token(t: Token) -> list[Token]:
     return out
 
 
+#: pairs of neighbouring words needed before their slope is trusted as the page's residual skew
+_SKEW_MIN_PAIRS = 8
+#: how far right (in text heights) a word's neighbour may be: table columns stand far apart
+_SKEW_REACH = 12
+#: steepest slope taken for a line (about 8.5 degrees); beyond it the pair is two lines
+_SKEW_MAX_SLOPE = 0.15
+
+
+def residual_skew(tokens: list[Token]) -> float:
+    """The slope (dy/dx) of text lines as the words lie, 0.0 if it cannot be told.
+
+    Each word is paired with the word of the next column to its right that
+    lies nearest its own height (a table's columns are far apart, so "nearest"
+    is taken within that column, not over the page); the median slope of the
+    pairs is what a photo's keystone or an uneven scan left after page
+    deskewing. Rows of a table tilted by a few degrees otherwise run into each other.
+    """
+    if len(tokens) < _SKEW_MIN_PAIRS:
+        return 0.0
+    med_h = statistics.median(max(t.height, 1) for t in tokens)
+    slopes: list[float] = []
+    for t in tokens:
+        right = [u for u in tokens if u is not t and -0.2 * med_h <= u.box[0] - t.box[2] <= _SKEW_REACH * med_h
+                 and 0.6 < max(u.height, 1) / max(t.height, 1) < 1.6]
+        if not right:
+            continue
+        first = min(u.box[0] for u in right)
+        column = [u for u in right if u.box[0] <= first + 2 * med_h]
+        u = min(column, key=lambda u: abs(u.yc - t.yc))
+        dx = u.xc - t.xc
+        if dx > med_h and abs(u.yc - t.yc) < max(0.8 * med_h, _SKEW_MAX_SLOPE * dx):
+            slopes.append((u.yc - t.yc) / dx)
+    if len(slopes) < _SKEW_MIN_PAIRS:
+        return 0.0
+    return float(statistics.median(slopes))
+
+
 def group_lines(tokens: list[Token]) -> list[list[Token]]:
     """Tokens grouped into text lines by vertical centre, each sorted left to right."""
     if not tokens:
@@ -161,7 +204,9 @@ def _header_columns(line: list[Token], above: list[Token] | None,
     own = 0  # measures named on this line itself (not only with the line above)
     for tok in line:
         for t in _split_header_token(tok):
-            if cols and re.fullmatch(r"[\(\[（].*", t.text) and t.box[0] - cols[-1][2] < 2 * max(t.height, 1):
+            unit = labels.unit_measure(t.text)
+            if cols and re.fullmatch(r"[\(\[（].*", t.text) and t.box[0] - cols[-1][2] < 2 * max(t.height, 1) \
+                    and unit in (None, cols[-1][0]):
                 k, a, _ = cols[-1]
                 cols[-1] = (k, a, t.box[2])  # units: '(g/cm²)', '(%)'
                 continue
@@ -172,6 +217,8 @@ def _header_columns(line: list[Token], above: list[Token] | None,
                 over = [a for a in above if min(a.box[2], t.box[2]) - max(a.box[0], t.box[0]) > 0]
                 if over:
                     key = labels.measure_of("".join(a.text for a in over) + t.text)
+            if key is None:
+                key = unit  # a misread or unknown header word over a known unit: 'Dichte (g/cm²)'
             if key is None:
                 # units on their own ('(g/cm²)') or unknown words: merge into previous column span
                 if cols and re.fullmatch(r"[\(\[（].*", t.text):
@@ -356,49 +403,143 @@ def _label_meaning(label: str) -> tuple[Region | tuple[Region, ...] | None, Side
 #: numbers a table row needs before its unreadable label is reported (a footnote "1 - ..." has one)
 _UNREAD_ROW_MIN_NUMBERS = 2
 
+#: reads the given label boxes again (another engine, the crop alone): texts per box
+Relabel = Callable[[list[tuple[int, int, int, int]]], list[list[str]]]
 
-def find_tables(tokens: list[Token]) -> tuple[list[Table], list[list[Token]]]:
-    """Every results table on a page, and the page's text lines."""
+Meaning = tuple[Region | tuple[Region, ...] | None, Side | str | None]
+
+
+@dataclass
+class _Line:
+    """One body line of a table: its label, values and what the label means."""
+
+    label: str
+    lab_toks: list[Token]
+    vals: list[Token]
+    meaning: Meaning
+    how: str = "page"
+
+    @property
+    def placed(self) -> bool:
+        return any(x is not None for x in self.meaning)
+
+    @property
+    def n_numbers(self) -> int:
+        return sum(1 for v in self.vals if not _blank(v))
+
+
+def _label_box(line: _Line, label_x0: int | None, first_data_x: float) -> tuple[int, int, int, int] | None:
+    if line.lab_toks:
+        t = line.lab_toks
+        return (min(x.box[0] for x in t), min(x.box[1] for x in t), max(x.box[2] for x in t), max(x.box[3] for x in t))
+    if label_x0 is None or not line.vals:
+        return None
+    y0, y1 = min(v.box[1] for v in line.vals), max(v.box[3] for v in line.vals)
+    x1 = int(first_data_x - 0.3 * (y1 - y0))
+    return (label_x0, y0, x1, y1) if x1 - label_x0 > (y1 - y0) else None
+
+
+def _resolve_labels(body: list[_Line], first_data_x: float, relabel: Relabel | None) -> None:
+    """Give a meaning to rows with numbers whose label names nothing (misread or unseen).
+
+    First a second reading of the label's crop (``relabel``): if the readings
+    that name something all name the same region and side, that is kept
+    ("reread"); readings that contradict each other keep the row unread. Else
+    the nearest label word (:func:`labels.fuzzy_label`) within its allowed
+    edits, kept as "approximate" for the caller to flag. A meaning another row
+    of the table already has is refused: a table holds each region once.
+    """
+    todo = [b for b in body if not b.placed and b.n_numbers >= _UNREAD_ROW_MIN_NUMBERS]
+    if not todo:
+        return
+    taken = {b.meaning for b in body if b.placed}
+    side_only = any(isinstance(b.meaning[0], Region) and not b.vals for b in body)
+    xs = [t.box[0] for b in body if b.placed for t in b.lab_toks]
+    label_x0 = min(xs) if xs else None
+    boxes = [_label_box(b, label_x0, first_data_x) for b in todo]
+    asked = [k for k, bx in enumerate(boxes) if bx is not None]
+    alts: list[list[str]] = [[] for _ in todo]
+    if relabel is not None and asked:
+        for k, texts in zip(asked, relabel([boxes[k] for k in asked])):  # type: ignore[misc]
+            alts[k] = [t for t in texts if t.strip()]
+    for b, more in zip(todo, alts):
+        cands = ([b.label] if b.label else []) + more
+        named = {m: c for c in reversed(cands) for m in [_label_meaning(c)] if any(x is not None for x in m)}
+        if len(named) == 1:
+            meaning, how = next(iter(named)), "reread"
+            label = named[meaning]
+        elif named:
+            continue
+        else:
+            guesses = {m: c for c in reversed(cands) for m in [labels.fuzzy_label(c, side_only)] if m is not None}
+            if len(guesses) != 1:
+                continue
+            meaning, how = next(iter(guesses)), "approximate"
+            label = guesses[meaning]
+        if meaning in taken:
+            continue
+        taken.add(meaning)
+        b.label, b.meaning, b.how = label, meaning, how
+
+
+#: lines above a header searched for a misread heading (an exact one is searched up to the table before)
+_HEADING_LINES = 2
+
+
+def _heading(lines: list[list[Token]], i: int, stop: int) -> tuple[Side | None, bool]:
+    """The side a heading above the header at line ``i`` names (Norland: one table per hip),
+    and whether it was only the nearest heading words. Headings above the previous table are not this one's."""
+    for k in range(i - 1, stop - 1, -1):
+        side = labels.heading_side(line_text(lines[k]))
+        if side:
+            return side, False
+    for k in range(i - 1, max(stop, i - _HEADING_LINES) - 1, -1):
+        side = labels.fuzzy_heading_side(line_text(lines[k]))
+        if side:
+            return side, True
+    return None, False
+
+
+def find_tables(tokens: list[Token], relabel: Relabel | None = None) -> tuple[list[Table], list[list[Token]]]:
+    """Every results table on a page, and the page's text lines.
+
+    ``relabel`` reads a label box again when a row's label, as the page's
+    reading has it, names no region (see :func:`_resolve_labels`).
+    """
     toks = split_tokens(tokens)
     lines = group_lines(toks)
     tables: list[Table] = []
-    i = 0
+    i = prev_end = 0
     while i < len(lines):
         cols, used = header_at(lines, i)
         if cols is None:
             i += 1
             continue
-        heading = None
-        for back in range(1, i + 1):
-            heading = labels.heading_side(line_text(lines[i - back]))
-            if heading:
-                break
+        heading, heading_approx = _heading(lines, i, prev_end)
         first_data_x = min((a for k, a, _ in cols if k != "region"), default=0.0)
-        body: list[tuple[str, list[Token], list[Token], list[Token]]] = []
+        body: list[_Line] = []
         j = i + used
         while j < len(lines):
             if header_at(lines, j)[0] is not None:
                 break
             label, lab_toks, vals = _row_label(lines[j], first_data_x)
-            region, side = _label_meaning(label)
-            if not vals and region is None and side is None:
+            meaning = _label_meaning(label)
+            if not vals and meaning == (None, None):
                 if body:
                     break
                 j += 1
                 continue
-            if region is None and side is None and not label:
-                # numbers without a label: unplaced, keep looking
-                body.append((label, lab_toks, vals, lines[j]))
-            else:
-                body.append((label, lab_toks, vals, lines[j]))
+            body.append(_Line(label, lab_toks, vals, meaning))
             j += 1
-        labelled = [b for b in body if b[0] and any(x is not None for x in _label_meaning(b[0]))]
-        where = _columns_of([vals for _, _, vals, _ in labelled], cols)
+        _resolve_labels(body, first_data_x, relabel)
+        labelled = [b for b in body if b.label and b.placed]
+        where = _columns_of([b.vals for b in labelled], cols)
         rows: list[Row] = []
         unread: list[str] = []
         group: Region | None = None
-        for label, lab_toks, vals, line in body:
-            region, side = _label_meaning(label)
+        for b in body:
+            region, side = b.meaning
+            label, lab_toks, vals = b.label, b.lab_toks, b.vals
             if side == "diff":
                 continue
             levels_ = region if isinstance(region, tuple) else None
@@ -409,11 +550,11 @@ def find_tables(tokens: list[Token]) -> tuple[list[Table], list[list[Token]]]:
             if reg is None and levels_ is None and isinstance(side, Side) and group is not None:
                 reg = group
             if reg is None and levels_ is None:
-                if sum(1 for v in vals if not _blank(v)) >= _UNREAD_ROW_MIN_NUMBERS:
+                if b.n_numbers >= _UNREAD_ROW_MIN_NUMBERS:
                     unread.append(label or "(no label)")
                 continue
             row = Row(label=label, region=reg, side=side if isinstance(side, Side) else None,
-                      levels=levels_, excluded=labels.is_excluded_mark(label))
+                      levels=levels_, excluded=labels.is_excluded_mark(label), label_read=b.how)
             for v in vals:
                 col = where.get(id(v))
                 if col is None:
@@ -431,9 +572,10 @@ def find_tables(tokens: list[Token]) -> tuple[list[Table], list[list[Token]]]:
                            max(t.box[2] for t in allt), max(t.box[3] for t in allt))
             rows.append(row)
         if rows:
-            real = [v for _, _, vals, _ in labelled for v in vals if not _blank(v)]
+            real = [v for b in labelled for v in b.vals if not _blank(v)]
             n_vals, n_placed = len(real), sum(1 for v in real if id(v) in where)
             tables.append(Table(statistics.fmean(t.yc for t in lines[i]), cols, rows, heading, n_vals - n_placed,
-                                unread))
+                                unread, heading_approx))
+            prev_end = j
         i = j if j > i else i + 1
     return tables, lines

@@ -1,0 +1,203 @@
+"""Rows, headings and headers whose words OCR misread, and pages still tilted after deskew.
+
+Pure functions on tokens first (fast), then files drawn with Pillow and read
+with both real engines (slow): a misspelled row label is read and flagged
+for review, and a tilted page's values land in their rows.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from bmdkit.flags import FlagCode
+from bmdkit.model import Region, Side
+from bmdkit.report import labels, preprocess
+from bmdkit.report.ocr import Token
+from bmdkit.report.table import find_tables, residual_skew
+from bmdkit.samples.report_page.fonts import pil_font
+
+
+@pytest.mark.parametrize(("label", "region", "side"), [
+    ("股骨预", Region.FEMORAL_NECK, None),        # 颈 read as 预
+    ("全", Region.TOTAL_HIP, None),               # 髋 lost
+    ("右总", Region.TOTAL_HIP, Side.RIGHT),
+    ("Ward三鱼", Region.WARDS, None),
+    ("股骨预左", Region.FEMORAL_NECK, Side.LEFT),
+    ("Neck Mcan", Region.FEMORAL_NECK, Side.MEAN),
+    ("Tota1", Region.TOTAL_HIP, None),
+    ("L1（排除）", Region.L1, None),  # not fuzzy: the full-width exclusion mark is stripped
+])
+def test_a_misread_label_is_taken_as_its_nearest_label_word(label: str, region: Region, side: Side | None) -> None:
+    if region.is_vertebra:
+        assert labels.split_label(label) == ((region,), side) and labels.fuzzy_label(label) is None
+    else:
+        assert labels.fuzzy_label(label) == (region, side)
+
+
+def test_digits_before_a_level_are_a_misread_not_a_level() -> None:
+    assert labels.split_label("12-L4") == (None, None)  # 'L1-L4' misread: not L4
+    assert labels.split_label("腰椎L1")[0] == (Region.L1,)
+
+
+@pytest.mark.parametrize("label", ["L2", "LZ", "L1-L3", "Arms", "Legs", "Trunk", "Head", "Spine", "t", "1.23",
+                                   "Total Body", "Pelvis"])
+def test_levels_and_other_words_are_never_guessed(label: str) -> None:
+    assert labels.fuzzy_label(label) is None
+
+
+def test_a_side_alone_is_guessed_only_under_a_region_heading() -> None:
+    assert labels.fuzzy_label("Lefl") is None
+    assert labels.fuzzy_label("Lefl", side_only=True) == (None, Side.LEFT)
+    # equally near two meanings: no guess
+    assert labels.edit_distance("rt", "lt") == 1 and labels.fuzzy_label("xt", side_only=True) is None
+
+
+@pytest.mark.parametrize(("text", "side"), [("右航", Side.RIGHT), ("左航", Side.LEFT), ("Lcft Hip", Side.LEFT),
+                                            ("Rigt Femur", Side.RIGHT), ("左", None), ("股骨颈", None),
+                                            ("WHO分类：正常", None)])
+def test_misread_hip_headings(text: str, side: Side | None) -> None:
+    assert labels.fuzzy_heading_side(text) == side
+
+
+@pytest.mark.parametrize(("text", "key"), [("(g/cm²)", "bmd"), ("(g/m)", "bmd"), ("(g)", "bmc"), ("(cm²)", "area"),
+                                           ("特矿含量(g)", "bmc"), ("(%)", None), ("BMD", None)])
+def test_units_name_columns(text: str, key: str | None) -> None:
+    assert labels.unit_measure(text) == key
+
+
+def _line(y: int, words: list[str], xs: list[int], slope: float = 0.0) -> list[Token]:
+    return [Token(w, (x, int(y + slope * x), x + 10 * len(w), int(y + slope * x) + 20), 0.95, "t")
+            for w, x in zip(words, xs)]
+
+
+XS = [20, 200, 320, 440]
+
+
+def _table(total_label: str) -> list[Token]:
+    return (_line(0, ["Region", "BMD", "T-score", "Z-score"], XS)
+            + _line(40, ["Neck", "0.712", "-2.1", "-0.9"], XS)
+            + _line(80, [total_label, "0.801", "-1.5", "-0.4"], XS))
+
+
+def test_a_table_row_with_a_misread_label_is_read_and_marked_approximate() -> None:
+    (t,), _ = find_tables(_table("Tota1"))
+    total = next(r for r in t.rows if r.region is Region.TOTAL_HIP)
+    assert total.label_read == "approximate" and total.cells["bmd"].text == "0.801"
+    assert t.unread_rows == []
+
+
+def test_a_second_reading_of_the_label_crop_decides_and_contradictions_leave_it_unread() -> None:
+    asked: list[tuple[int, int, int, int]] = []
+
+    def reread(boxes: list[tuple[int, int, int, int]]) -> list[list[str]]:
+        asked.extend(boxes)
+        return [["Total"] for _ in boxes]
+
+    (t,), _ = find_tables(_table("T0taI"), reread)
+    total = next(r for r in t.rows if r.region is Region.TOTAL_HIP)
+    assert total.label_read == "reread" and asked == [(20, 80, 70, 100)]
+
+    (t,), _ = find_tables(_table("Xq"), lambda boxes: [["Total", "Neck"] for _ in boxes])
+    assert [r.region for r in t.rows] == [Region.FEMORAL_NECK] and t.unread_rows == ["Xq"]
+
+
+def test_a_guess_that_repeats_another_row_is_refused() -> None:
+    (t,), _ = find_tables(_table("Nek"))  # nearest word: Neck, which the table already has
+    assert [r.region for r in t.rows] == [Region.FEMORAL_NECK] and t.unread_rows == ["Nek"]
+
+
+def test_a_misread_heading_gives_the_side_and_is_marked() -> None:
+    toks = [Token("右航", (20, -60, 60, -40), 0.9, "t")] + _table("Total")
+    (t,), _ = find_tables(toks)
+    assert t.heading_side is Side.RIGHT and t.heading_approx
+
+
+def test_a_header_word_misread_over_its_unit_still_names_the_column() -> None:
+    xs = [20, 150, 280, 400, 520]
+    toks = (_line(0, ["部位", "面积", "特矿含量", "骨密度", "T值"], xs)
+            + _line(24, ["(cm²)", "(g)", "(g/cm²)"], xs[1:4])
+            + _line(64, ["股骨颈", "5.12", "3.06", "0.598", "-2.7"], xs))
+    (t,), _ = find_tables(toks)
+    assert [k for k, _, _ in t.columns] == ["region", "area", "bmc", "bmd", "t_score"]
+    assert {k: c.text for k, c in t.rows[0].cells.items()} == {"area": "5.12", "bmc": "3.06", "bmd": "0.598",
+                                                               "t_score": "-2.7"}
+
+
+def test_residual_skew_is_measured_from_the_words() -> None:
+    toks = [t for k in range(6) for t in _line(40 * k, ["Neck", "0.712", "-2.1", "-0.9"], XS, slope=0.05)]
+    assert residual_skew(toks) == pytest.approx(0.05, abs=0.01)
+    flat = [t for k in range(6) for t in _line(40 * k, ["Neck", "0.712", "-2.1", "-0.9"], XS)]
+    assert residual_skew(flat) == 0.0
+
+
+def test_prepared_page_boxes_map_back_to_the_page_as_given() -> None:
+    """A mark found in the prepared (deskewed, rescaled) image is located on the original page."""
+    page = np.full((900, 700), 255, np.uint8)
+    for y in range(80, 860, 40):  # text-like lines so the deskew has something to judge
+        cv2.line(page, (60, y), (640, y), 0, 3)
+    cv2.rectangle(page, (300, 400), (360, 440), 0, -1)
+    m = cv2.getRotationMatrix2D((350, 450), 3.0, 1.0)
+    tilted = cv2.warpAffine(page, m, (700, 900), borderValue=255)
+    ys, xs = np.nonzero(cv2.erode(255 - tilted, np.ones((15, 15), np.uint8)))
+    want = (xs.min(), ys.min(), xs.max(), ys.max())  # the square's core on the page as given
+    prep = preprocess.prepare(tilted, max_pixels=10**8, is_render=True)
+    assert prep.scale > 1.5 and abs(prep.skew_deg) > 2
+    ys, xs = np.nonzero(cv2.erode(255 - prep.with_lines, np.ones((25, 25), np.uint8)))
+    got = preprocess.map_box(prep.to_page, (int(xs.min()), int(ys.min()), int(xs.max()), int(ys.max())))
+    assert all(abs(a - b) <= 8 for a, b in zip(got, want)), (got, want)
+
+
+def test_rotate_with_boxes_moves_boxes_with_the_page() -> None:
+    img = np.full((400, 600), 255, np.uint8)
+    cv2.rectangle(img, (100, 100), (140, 120), 0, -1)
+    turned, (box,) = preprocess.rotate_with_boxes(img, 5.0, [(100, 100, 140, 120)])
+    ys, xs = np.nonzero(turned < 128)
+    assert abs((xs.min() + xs.max()) / 2 - (box[0] + box[2]) / 2) <= 2
+    assert abs((ys.min() + ys.max()) / 2 - (box[1] + box[3]) / 2) <= 2
+    back = preprocess.map_box(np.linalg.inv(preprocess.rotation_matrix(img.shape, 5.0)), box)
+    assert abs(back[0] - 100) <= 4 and abs(back[1] - 100) <= 4
+    k1 = preprocess.rot90_matrix((400, 600), 1)
+    assert tuple((k1 @ np.array([599.0, 0.0, 1.0]))[:2]) == (0.0, 0.0)  # top right corner -> top left
+
+
+def _draw_page(rows: list[tuple[str, str, str, str]], tilt_deg: float, only: str | None = None) -> Image.Image:
+    """A plain results page, turned by ``tilt_deg``; ``only``: draw just that word (to find where it lands)."""
+    img = Image.new("L", (1700, 1100), 255)
+    d = ImageDraw.Draw(img)
+    f = pil_font("dejavu-sans", False, 34)
+    if only is None:
+        d.text((120, 90), "Hologic Discovery  DXA Results Summary   Scan date: 2026-03-14", font=f, fill=0)
+    xs = [120, 560, 860, 1160]
+    for k, words in enumerate([("Region", "BMD (g/cm²)", "T-score", "Z-score"), *rows]):
+        for x, w in zip(xs, words):
+            if only is None or w == only:
+                d.text((x, 260 + 70 * k), w, font=f, fill=0)
+    return img.rotate(tilt_deg, resample=Image.BICUBIC, expand=True, fillcolor=255)
+
+
+@pytest.mark.slow
+def test_a_misspelled_row_label_on_a_tilted_page_is_read_and_flagged(tmp_path: Path) -> None:
+    from bmdkit.read import read_file
+
+    rows = [("Neck", "0.712", "-2.1", "-0.9"), ("Trochanter", "0.655", "-1.6", "-0.5"),
+            ("Totl", "0.801", "-1.5", "-0.4")]  # "Total" misprinted: what a misread label looks like
+    p = tmp_path / "tilted.png"
+    _draw_page(rows, 10.0).save(p)  # the page deskew searches 6 degrees: the words' slope must finish it
+    exam = read_file(p)
+    neck, total = exam.region(Region.FEMORAL_NECK), exam.region(Region.TOTAL_HIP)
+    assert neck is not None and (neck.bmd, neck.t_score, neck.z_score) == (0.712, -2.1, -0.9)
+    assert total is not None and (total.bmd, total.t_score, total.z_score) == (0.801, -1.5, -0.4)
+    assert [f.code for f in exam.flags if f.region == "total_hip"] == [FlagCode.LABEL_UNCERTAIN]
+    assert not any(f.region == "femoral_neck" and f.level.value != "info" for f in exam.flags)
+    # the box points at 0.712 on the page as given (tilted), not on the straightened copy
+    ink = np.asarray(_draw_page(rows, 10.0, only="0.712")) < 128
+    ys, xs = np.nonzero(ink)
+    x0, y0, x1, y1 = neck.sources["bmd"].location.box
+    inside = ink[max(y0, 0):y1, max(x0, 0):x1].sum() / ink.sum()
+    assert inside > 0.9 and (x1 - x0) < 2.5 * (xs.max() - xs.min()), (neck.sources["bmd"].location.box,
+                                                                         (xs.min(), ys.min(), xs.max(), ys.max()))
