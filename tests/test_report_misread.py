@@ -201,3 +201,53 @@ def test_a_misspelled_row_label_on_a_tilted_page_is_read_and_flagged(tmp_path: P
     inside = ink[max(y0, 0):y1, max(x0, 0):x1].sum() / ink.sum()
     assert inside > 0.9 and (x1 - x0) < 2.5 * (xs.max() - xs.min()), (neck.sources["bmd"].location.box,
                                                                          (xs.min(), ys.min(), xs.max(), ys.max()))
+
+
+def _hologic_hip(neck_heading: str | None, troch_heading: str) -> list[Token]:
+    xs = [20, 200, 320]
+    toks = _line(0, ["Region", "BMD", "T-score"], xs)
+    y = 40
+    for heading, rows in ((neck_heading, [("Left", "0.901", "0.0"), ("Right", "0.885", "-0.1")]),
+                          (troch_heading, [("Left", "0.711", "-0.4"), ("Right", "0.722", "-0.3")]),
+                          ("Total", [("Left", "0.980", "-0.1"), ("Right", "0.953", "-0.3")])):
+        if heading is not None:
+            toks += _line(y, [heading], xs[:1])
+        y += 40  # a lost heading still leaves its line's space
+        for r in rows:
+            toks += _line(y, list(r), xs)
+            y += 40
+    return toks
+
+
+def test_a_misread_heading_does_not_end_the_table() -> None:
+    (t,), _ = find_tables(_hologic_hip("Neck", "Trocl"))
+    got = {(r.region, r.side): r.label_read for r in t.rows}
+    assert got[(Region.TROCHANTER, Side.LEFT)] == "approximate"
+    assert got[(Region.TOTAL_HIP, Side.RIGHT)] == "page" and got[(Region.FEMORAL_NECK, Side.LEFT)] == "page"
+
+
+def test_a_heading_line_ocr_lost_is_read_again_in_its_band() -> None:
+    asked: list[tuple[int, int, int, int]] = []
+
+    def reread(boxes: list[tuple[int, int, int, int]]) -> list[list[str]]:
+        asked.extend(boxes)
+        return [["Neck"] for _ in boxes]
+
+    (t,), _ = find_tables(_hologic_hip(None, "Troch"))
+    assert (Region.FEMORAL_NECK, Side.LEFT) not in {(r.region, r.side) for r in t.rows}
+    assert t.unread_rows == ["Left", "Right"]
+    (t,), _ = find_tables(_hologic_hip(None, "Troch"), reread)
+    assert asked == [(20, 20, 194, 80)]  # between the header and the first side row, left of the numbers
+    got = {(r.region, r.side): r.label_read for r in t.rows}
+    assert got[(Region.FEMORAL_NECK, Side.LEFT)] == "reread" and got[(Region.FEMORAL_NECK, Side.RIGHT)] == "reread"
+    assert got[(Region.TROCHANTER, Side.LEFT)] == "page"
+
+
+def test_each_of_two_hip_tables_takes_the_heading_just_above_it() -> None:
+    toks = (_line(-40, ["Right", "Hip"], [20, 90]) + _table("Total")
+            + [Token(t.text, (t.box[0], t.box[1] + 200, t.box[2], t.box[3] + 200), t.conf, t.engine)
+               for t in _line(-40, ["Left", "Hip"], [20, 90]) + _table("Total")])
+    for guess in (True, False):  # an OCR page and a text layer alike
+        tables, _ = find_tables(toks, guess=guess)
+        assert [t.heading_side for t in tables] == [Side.RIGHT, Side.LEFT]
+        assert not any(t.heading_approx for t in tables)

@@ -235,7 +235,7 @@ def _read_page_in_time(page: Page, engines: list[str], options: ReadOptions, bud
         # a real text layer with no DXA word at all (a letter, an invoice): no need to OCR it
         res.lines = [" ".join(t.text for t in page.words)]
         return res
-    found = table.find_tables(page.words) if page.has_text_layer else ([], [])
+    found = table.find_tables(page.words, guess=False) if page.has_text_layer else ([], [])
     if found[0]:
         image, to_page, is_ocr = None, np.eye(3), False
     else:
@@ -345,7 +345,14 @@ def _regions_from(results: list[_PageResult]) -> tuple[list[RegionResult], list[
             if rr is None:
                 continue
             if (region, side) in out:
-                continue  # first table wins (main table before trend tables)
+                # first table wins (main table before trend tables); other values for the same
+                # region and side mean the tables were told apart wrongly (a lost side heading)
+                first = out[(region, side)]
+                if rr.bmd is not None and first.bmd is not None and rr.bmd != first.bmd:
+                    where = region.value + (f" ({side.value})" if side else "")
+                    flags.append(Flag(FlagCode.UNPLACED_DATA, f"page {pno}: {where} is printed twice with "
+                                      "different values; the second was not used", region=region.value))
+                continue
             out[(region, side)] = rr
             flags += _value_flags(rr, rds, {k for k, _, _ in tab.columns})
             flags += _label_flags(rr, row, tab, pno)

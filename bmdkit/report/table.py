@@ -500,11 +500,59 @@ def _heading(lines: list[list[Token]], i: int, stop: int) -> tuple[Side | None, 
     return None, False
 
 
-def find_tables(tokens: list[Token], relabel: Relabel | None = None) -> tuple[list[Table], list[list[Token]]]:
+def _find_lost_headings(body: list[_Line], cols: list[tuple[str, float, float]], header: list[Token],
+                        first_data_x: float, relabel: Relabel | None) -> None:
+    """Side rows ('Left', 'Right', 'Mean') with no region heading above them: the
+    heading line was lost by OCR. The band between the line before and the first
+    side row is read again (``relabel``); a region named there becomes the heading."""
+    if relabel is None:
+        return
+    xs = [t.box[0] for b in body for t in b.lab_toks]
+    if not xs:
+        return
+    x0 = min(xs)
+    group_seen = False
+    asks: list[tuple[int, tuple[int, int, int, int]]] = []
+    prev_bottom = max(t.box[3] for t in header)
+    for k, b in enumerate(body):
+        region, side = b.meaning
+        toks = b.lab_toks + b.vals
+        if isinstance(region, Region) and not b.vals:
+            group_seen = True
+        elif region is None and isinstance(side, Side) and not group_seen and toks:
+            top = min(t.box[1] for t in toks)
+            h = statistics.median(max(t.height, 1) for t in toks)
+            if top - prev_bottom > 0.7 * h:
+                asks.append((k, (x0, int(prev_bottom), int(first_data_x - 0.3 * h), int(top))))
+            group_seen = True  # one band per run of side rows
+        elif region is not None:
+            group_seen = False
+        if toks:
+            prev_bottom = max(t.box[3] for t in toks)
+    if not asks:
+        return
+    taken = {b.meaning for b in body if b.placed}
+    for (k, _), texts in reversed(list(zip(asks, relabel([box for _, box in asks])))):
+        named = {m for t in texts if t.strip() for m in [_label_meaning(t)] if isinstance(m[0], Region) and m[1] is None}
+        how = "reread"
+        if not named:
+            named = {m for t in texts if t.strip() for m in [labels.fuzzy_label(t)]
+                     if m is not None and m[0] is not None and m[1] is None}
+            how = "approximate"
+        if len(named) == 1 and next(iter(named)) not in taken:
+            m = next(iter(named))
+            body.insert(k, _Line(next(t for t in texts if t.strip()), [], [], m, how))
+
+
+def find_tables(tokens: list[Token], relabel: Relabel | None = None,
+                guess: bool = True) -> tuple[list[Table], list[list[Token]]]:
     """Every results table on a page, and the page's text lines.
 
-    ``relabel`` reads a label box again when a row's label, as the page's
-    reading has it, names no region (see :func:`_resolve_labels`).
+    Rows whose label, as the page's reading has it, names no region are
+    given one when ``guess`` (OCR pages: a misread word; off for a PDF text
+    layer, whose words are exact): ``relabel`` reads the label box again, and
+    the nearest label word is the last resort (see :func:`_resolve_labels`,
+    :func:`_find_lost_headings`).
     """
     toks = split_tokens(tokens)
     lines = group_lines(toks)
@@ -518,43 +566,57 @@ def find_tables(tokens: list[Token], relabel: Relabel | None = None) -> tuple[li
         heading, heading_approx = _heading(lines, i, prev_end)
         first_data_x = min((a for k, a, _ in cols if k != "region"), default=0.0)
         body: list[_Line] = []
-        j = i + used
+        j = last_row = i + used
         while j < len(lines):
             if header_at(lines, j)[0] is not None:
                 break
             label, lab_toks, vals = _row_label(lines[j], first_data_x)
             meaning = _label_meaning(label)
             if not vals and meaning == (None, None):
+                group_guess = labels.fuzzy_label(label) if body and label and guess else None
+                if group_guess is not None and group_guess[0] is not None and group_guess[1] is None:
+                    # a misread region heading ('大#子' over Hologic's side rows) does not end the table
+                    body.append(_Line(label, lab_toks, vals, group_guess, "approximate"))
+                    j += 1
+                    continue
                 if body:
                     break
                 j += 1
                 continue
             body.append(_Line(label, lab_toks, vals, meaning))
+            if vals:
+                last_row = j
             j += 1
-        _resolve_labels(body, first_data_x, relabel)
+        if guess:
+            _resolve_labels(body, first_data_x, relabel)
+            _find_lost_headings(body, cols, lines[i + used - 1], first_data_x, relabel)
         labelled = [b for b in body if b.label and b.placed]
         where = _columns_of([b.vals for b in labelled], cols)
         rows: list[Row] = []
         unread: list[str] = []
         group: Region | None = None
+        group_how = "page"
         for b in body:
             region, side = b.meaning
             label, lab_toks, vals = b.label, b.lab_toks, b.vals
+            how = b.how
             if side == "diff":
                 continue
             levels_ = region if isinstance(region, tuple) else None
             reg = region if isinstance(region, Region) else None
             if reg is not None and not vals:
-                group = reg
+                group, group_how = reg, b.how
                 continue
             if reg is None and levels_ is None and isinstance(side, Side) and group is not None:
                 reg = group
+                if group_how != "page" and how != "approximate":
+                    how = group_how  # a side row is as sure as the heading it sits under
             if reg is None and levels_ is None:
                 if b.n_numbers >= _UNREAD_ROW_MIN_NUMBERS:
                     unread.append(label or "(no label)")
                 continue
             row = Row(label=label, region=reg, side=side if isinstance(side, Side) else None,
-                      levels=levels_, excluded=labels.is_excluded_mark(label), label_read=b.how)
+                      levels=levels_, excluded=labels.is_excluded_mark(label), label_read=how)
             for v in vals:
                 col = where.get(id(v))
                 if col is None:
@@ -576,6 +638,6 @@ def find_tables(tokens: list[Token], relabel: Relabel | None = None) -> tuple[li
             n_vals, n_placed = len(real), sum(1 for v in real if id(v) in where)
             tables.append(Table(statistics.fmean(t.yc for t in lines[i]), cols, rows, heading, n_vals - n_placed,
                                 unread, heading_approx))
-            prev_end = j
+            prev_end = last_row + 1  # a heading line the body loop took in belongs to the next table
         i = j if j > i else i + 1
     return tables, lines
