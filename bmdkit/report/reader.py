@@ -6,7 +6,11 @@ the layout engine (RapidOCR when enabled, else tesseract) reads the whole
 page; tables are found from its tokens (bmdkit.report.table); each numeric
 cell is re-read by the other engine and the readings vote
 (bmdkit.report.vote); the values are checked against each other
-(bmdkit.report.crosscheck). Every value keeps its confidence, engines, raw
+(bmdkit.report.crosscheck). A page still tilted after preparation is turned
+by the slope of its own words. Row labels the layout engine misread are
+re-read on their crops by every engine, or taken from the nearest label
+word and flagged (LABEL_UNCERTAIN). Boxes are reported in the pixels of the
+page as given, through the preparation's homography. Every value keeps its confidence, engines, raw
 text and box. Only the regions asked for are kept (lumbar L1-L4 and spine
 total, femoral neck and total hip, plus optional hip subregions) from
 whichever pages hold them.

@@ -10,6 +10,14 @@ Row labels (text left of the numbers) give region, levels and side:
 ``L2-L4``, ``Neck Left``, ``左股骨颈``, or a side row beneath a region
 heading (Hologic dual hip). A table ends at a line that holds neither
 numbers nor a region/side label, or at the next header.
+
+OCR misreads words as well as digits. On OCR pages a row whose label names
+nothing is read again on its own crop (a callback the reader gives), and
+failing that takes the nearest spelled-out label word within a small edit
+distance (``labels.fuzzy_label``); such rows are marked so the reader can
+flag them. A misread heading ('大#子', '右航') and a unit under a misread
+header word ('(g/cm²)') are handled the same way. Vertebral levels are never
+guessed.
 """
 
 from __future__ import annotations
