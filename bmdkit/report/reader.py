@@ -10,10 +10,11 @@ cell is re-read by the other engine and the readings vote
 by the slope of its own words. Row labels the layout engine misread are
 re-read on their crops by every engine, or taken from the nearest label
 word and flagged (LABEL_UNCERTAIN). Boxes are reported in the pixels of the
-page as given, through the preparation's homography. Every value keeps its confidence, engines, raw
-text and box. Only the regions asked for are kept (lumbar L1-L4 and spine
-total, femoral neck and total hip, plus optional hip subregions) from
-whichever pages hold them.
+page as given, through the preparation's homography.
+
+Every value keeps its confidence, engines, raw text and box. Only the
+regions asked for are kept (lumbar L1-L4 and spine total, femoral neck and
+total hip, plus optional hip subregions) from whichever pages hold them.
 """
 
 from __future__ import annotations
@@ -320,11 +321,6 @@ def _read_page_in_time(page: Page, engines: list[str], options: ReadOptions, bud
     return res
 
 
-def _box(c: table.Cell, to_page: np.ndarray) -> tuple[int, int, int, int]:
-    """The cell's box in the page image as given (before any preparation)."""
-    return preprocess.map_box(to_page, c.box)
-
-
 def _regions_from(results: list[_PageResult]) -> tuple[list[RegionResult], list[Flag]]:
     out: dict[tuple[Region, Side | None], RegionResult] = {}
     flags: list[Flag] = []
@@ -437,7 +433,7 @@ def _result(region: Region, side: Side | None, row: table.Row, rds: dict[str, vo
         box = None
         cell = row.cells.get(m)
         if cell is not None:
-            box = _box(cell, to_page)
+            box = _on_page(cell.box, to_page)
         sources[m] = ValueSource(confidence=rd.conf, location=Location(page=pno, box=box), raw_text=rd.raw,
                                  engines=rd.engines)
     if all(v is None for v in values.values()):
@@ -449,11 +445,12 @@ def _result(region: Region, side: Side | None, row: table.Row, rds: dict[str, vo
         t_score=values.get("t_score"), z_score=values.get("z_score"),
         evaluable=(not row.excluded) if region.is_vertebra else None,
         confidence=min(confs) if confs else None, label=row.label.strip() or None,
-        vertebrae=vertebrae, location=Location(page=pno, box=_scaled(row.box, to_page)), sources=sources,
+        vertebrae=vertebrae, location=Location(page=pno, box=_on_page(row.box, to_page)), sources=sources,
     )
 
 
-def _scaled(box: tuple[int, int, int, int] | None, to_page: np.ndarray) -> tuple[int, int, int, int] | None:
+def _on_page(box: tuple[int, int, int, int] | None, to_page: np.ndarray) -> tuple[int, int, int, int] | None:
+    """A box in the page image as given (before any preparation)."""
     return None if box is None else preprocess.map_box(to_page, box)
 
 

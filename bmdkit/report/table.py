@@ -508,8 +508,8 @@ def _heading(lines: list[list[Token]], i: int, stop: int) -> tuple[Side | None, 
     return None, False
 
 
-def _find_lost_headings(body: list[_Line], cols: list[tuple[str, float, float]], header: list[Token],
-                        first_data_x: float, relabel: Relabel | None) -> None:
+def _find_lost_headings(body: list[_Line], header: list[Token], first_data_x: float,
+                        relabel: Relabel | None) -> None:
     """Side rows ('Left', 'Right', 'Mean') with no region heading above them: the
     heading line was lost by OCR. The band between the line before and the first
     side row is read again (``relabel``); a region named there becomes the heading."""
@@ -597,7 +597,7 @@ def find_tables(tokens: list[Token], relabel: Relabel | None = None,
             j += 1
         if guess:
             _resolve_labels(body, first_data_x, relabel)
-            _find_lost_headings(body, cols, lines[i + used - 1], first_data_x, relabel)
+            _find_lost_headings(body, lines[i + used - 1], first_data_x, relabel)
         labelled = [b for b in body if b.label and b.placed]
         where = _columns_of([b.vals for b in labelled], cols)
         rows: list[Row] = []
