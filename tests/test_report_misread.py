@@ -251,3 +251,118 @@ def test_each_of_two_hip_tables_takes_the_heading_just_above_it() -> None:
         tables, _ = find_tables(toks, guess=guess)
         assert [t.heading_side for t in tables] == [Side.RIGHT, Side.LEFT]
         assert not any(t.heading_approx for t in tables)
+
+
+def test_a_lost_heading_after_the_first_group_is_asked_for_when_a_side_repeats() -> None:
+    asked: list[tuple[int, int, int, int]] = []
+
+    def reread(boxes: list[tuple[int, int, int, int]]) -> list[list[str]]:
+        asked.extend(boxes)
+        return [["Troch"] for _ in boxes]
+
+    (t,), _ = find_tables(_hologic_hip("Neck", None), reread)
+    # the second 'Left' starts a new group: the band above it (its heading's line) is read again
+    assert asked == [(20, 140, 194, 200)]  # below the first group's last row, above the second Left
+    got = {(r.region, r.side): (r.label_read, r.cells["bmd"].text) for r in t.rows}
+    assert got[(Region.TROCHANTER, Side.LEFT)] == ("reread", "0.711")
+    assert got[(Region.FEMORAL_NECK, Side.LEFT)] == ("page", "0.901")
+
+
+@pytest.mark.parametrize(("text", "taken", "key"), [
+    ("传矿含量", set(), "bmc"), ("骨密虔", set(), "bmd"), ("面枳", set(), "area"),
+    ("值", {"z_score"}, "t_score"), ("值", {"t_score"}, "z_score"),
+    ("值", set(), None),                # one edit from T值 and from Z值: no guess
+    ("bmc", {"bmd"}, None),             # spelled right and an exact word of its own: not this function's
+    ("bme", set(), None),               # short Latin words allow no edit: 'bme' could be bmd or bmc
+    ("T值", {"t_score"}, None),         # already a column
+    ("(%)", set(), None), ("PR", set(), None),
+])
+def test_a_misread_header_word_is_taken_as_the_nearest_free_measure(text: str, taken: set[str],
+                                                                    key: str | None) -> None:
+    got = labels.fuzzy_measure(text, taken)
+    assert got == key or (text == "bmc" and got in (None, "bmc")), got
+
+
+def _hologic_zh(t_header: str) -> list[Token]:
+    xs = [20, 150, 280, 400, 520, 640]
+    return (_line(0, ["部位", "面积", "骨矿含量", "骨密度", "PR"], xs[:4] + xs[5:])
+            + _line(24, ["(cm²)", "(g)", "(g/cm²)", t_header, "(%)"], xs[1:])
+            + _line(64, ["股骨颈", "5.12", "3.06", "0.598", "-2.7", "71"], xs)
+            + _line(104, ["总计", "30.10", "25.20", "0.837", "-1.0", "88"], xs))
+
+
+def test_a_column_whose_header_ocr_lost_is_named_by_a_second_reading() -> None:
+    # OCR read 'T值' as '值': the column's header lines are read again on their crops
+    asked: list[tuple[int, int, int, int]] = []
+
+    def reread(boxes: list[tuple[int, int, int, int]]) -> list[list[str]]:
+        asked.extend(boxes)
+        return [["T值" if b[1] == 24 else "", ""] for b in boxes]
+
+    (t,), _ = find_tables(_hologic_zh("值"))
+    assert "t_score" not in {k for k, _, _ in t.columns} and t.unplaced == 2
+    (t,), _ = find_tables(_hologic_zh("值"), reread)
+    assert [k for k, _, _ in t.columns][:5] == ["region", "area", "bmc", "bmd", "t_score"]
+    assert t.reread_columns == {"t_score": "reread"} and t.unplaced == 0
+    assert {r.region: r.cells["t_score"].text for r in t.rows} == {Region.FEMORAL_NECK: "-2.7",
+                                                                    Region.TOTAL_HIP: "-1.0"}
+    assert all(b[0] <= 520 <= b[2] for b in asked) and {b[1] for b in asked} == {0, 24}
+
+    # readings that name two measures name none; a reading one edit from the only free measure is approximate
+    (t,), _ = find_tables(_hologic_zh("值"), lambda boxes: [["T值", "Z值"] for _ in boxes])
+    assert "t_score" not in t.reread_columns
+    (t,), _ = find_tables(_hologic_zh("值"), lambda boxes: [["T直" if b[1] == 24 else ""] for b in boxes])
+    assert t.reread_columns == {"t_score": "approximate"}
+
+
+def _spine(l4_label: str) -> list[Token]:
+    xs = [20, 200, 320]
+    return (_line(0, ["Region", "BMD", "T-score"], xs)
+            + _line(40, ["L2", "0.984", "-1.1"], xs) + _line(80, ["L3", "0.931", "-1.5"], xs)
+            + _line(120, [l4_label, "0.882", "-2.0"], xs) + _line(160, ["L2-L4", "0.930", "-1.6"], xs))
+
+
+def test_a_vertebra_whose_l_was_read_as_a_one_is_placed_by_its_neighbours() -> None:
+    assert labels.confused_level("14") is Region.L4 and labels.confused_level("I2") is Region.L2
+    assert labels.confused_level("L4") is None and labels.confused_level("15") is None
+    assert labels.confused_level("24") is None and labels.confused_level("1.4") is None
+    (t,), _ = find_tables(_spine("14"))
+    l4 = next(r for r in t.rows if r.levels == (Region.L4,))
+    assert l4.label_read == "approximate" and l4.cells["bmd"].text == "0.882"
+    # '12' after L3 is not L2 (that row is there) and not in sequence: left unread, never guessed
+    (t,), _ = find_tables(_spine("12"))
+    assert [r.levels for r in t.rows if r.levels and len(r.levels) == 1] == [(Region.L2,), (Region.L3,)]
+    assert t.unread_rows == ["12"]
+
+
+def test_a_single_hip_table_takes_the_side_the_page_names_far_from_it() -> None:
+    # 髋 misread, and a chart between the heading and the table
+    far = [Token("左脑骨密度", (20, -900, 140, -880), 0.9, "t")] + [Token(f"{v:.1f}", (20, y, 50, y + 20), 0.9, "t")
+                                                                   for v, y in ((1.2, -600), (1.0, -400), (0.8, -200))]
+    (t,), _ = find_tables(far + _table("Total"))
+    assert t.heading_side is Side.LEFT and t.heading_approx
+    both = far + [Token("Right Hip", (20, 900, 140, 920), 0.9, "t")]  # two sides named: none taken
+    (t,), _ = find_tables(both + _table("Total"))
+    assert t.heading_side is None
+    (t,), _ = find_tables(far + _table("Total"), guess=False)  # a text layer is read as it is
+    assert t.heading_side is None
+
+
+@pytest.mark.parametrize(("text", "key"), [("骨密度(g/cm-)", "bmd"), ("骨矿含量(R)", "bmc"), ("面积(cm²)", "area"),
+                                           ("骨密度(g)", None),  # the unit names another measure: no
+                                           ("(g/cm²)", None), ("青年人(%)", "percent")])
+def test_a_header_word_names_its_column_whatever_its_unit_was_read_as(text: str, key: str | None) -> None:
+    assert labels.header_measure(text) == key
+
+
+def test_first_line_columns_that_stacking_loses_are_kept() -> None:
+    # GE Lunar (zh): the BMD word over a misread unit, and a word over a unit OCR split in two
+    top = _line(0, ["部位", "骨密度", "青年人", "同龄人", "骨矿含量", "面积"], [20, 150, 280, 540, 800, 930])
+    bottom = _line(24, ["(g/cm-)", "(%)", "T值", "(%)", "Z值", "(R)", "(", "am)"],
+                   [150, 280, 410, 540, 670, 800, 925, 945])
+    body = _line(64, ["股骨颈左", "0.700", "76", "-1.9", "103", "0.2", "3.47", "4.96"],
+                 [20, 150, 280, 410, 540, 670, 800, 930])
+    (t,), _ = find_tables(top + bottom + body)
+    assert [k for k, _, _ in t.columns] == ["region", "bmd", "percent", "t_score", "percent", "z_score", "bmc", "area"]
+    assert {k: c.text for k, c in t.rows[0].cells.items()} == {"bmd": "0.700", "t_score": "-1.9", "z_score": "0.2",
+                                                               "bmc": "3.47", "area": "4.96"}

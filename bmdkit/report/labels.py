@@ -46,6 +46,24 @@ def measure_of(header: str) -> str | None:
     return match("measure", header)
 
 
+def header_measure(text: str) -> str | None:
+    """The measure a header cell names, its unit misread or not ('骨密度(g/cm-)', '骨矿含量(R)').
+
+    The word decides when the whole cell does not match; a unit that is read
+    and names another measure vetoes it.
+    """
+    key = measure_of(text)
+    if key is not None:
+        return key
+    t = normalize(text)
+    m = re.search(r"[\(（][^()（）]*[\)）]?$", t)
+    if m is None or m.start() == 0:
+        return None
+    key = measure_of(t[:m.start()])
+    unit = match("unit", m.group(0))
+    return key if key is not None and unit in (None, key) else None
+
+
 def unit_measure(text: str) -> str | None:
     """bmd, bmc or area when ``text`` is, or ends with, a column unit ('(g/cm²)', 'Dichte (g)').
 
@@ -89,6 +107,17 @@ def levels(text: str) -> tuple[Region, ...] | None:
         return None
     regions = {1: Region.L1, 2: Region.L2, 3: Region.L3, 4: Region.L4}
     return tuple(regions[n] for n in sorted(set(out)))
+
+
+def confused_level(text: str) -> Region | None:
+    """The vertebra a label names if its 'L' was read as a one ('14', 'I4', '|4'), else None.
+
+    Only the letter is repaired, never the digit; the caller must also find the
+    row between its neighbours (L3 above '14'), since '14' alone proves nothing.
+    """
+    t = normalize(strip_marks(text))
+    m = re.fullmatch(r"[1i|!\]]([1-4])\*?", t)
+    return {"1": Region.L1, "2": Region.L2, "3": Region.L3, "4": Region.L4}[m.group(1)] if m else None
 
 
 def hip_region(text: str) -> Region | None:
@@ -157,8 +186,9 @@ _HEADING_MAX_CHARS = 14
 def fuzzy_heading_side(text: str) -> Side | None:
     """The side a misread hip heading names ('右航' for 右髋, 'Lcft Hip'), or None.
 
-    Only a short line on its own, within one edit of side word + hip word,
-    with no nearer spelling of the other side.
+    Only a short line on its own, within one edit of side word + hip word
+    (+ a heading tail such as 'BMD' or 骨密度: '左脑骨密度' for 左髋骨密度), with no
+    nearer spelling of the other side.
     """
     t = normalize(text)
     if len(t) < (5 if t.isascii() else 2) or len(t) > _HEADING_MAX_CHARS:
@@ -167,13 +197,15 @@ def fuzzy_heading_side(text: str) -> Side | None:
     sides = [(normalize(r["pattern"]), Side(r["key"])) for r in rows
              if r["kind"] == "side_word" and r["key"] in ("left", "right")]
     hips = [normalize(r["pattern"]) for r in rows if r["kind"] == "hip_word"]
+    tails = [""] + [normalize(r["pattern"]) for r in rows if r["kind"] == "heading_tail"]
     best: dict[Side, int] = {}
     for s, side in sides:
         for h in hips:
-            for word in (s + h, s + "侧" + h) if not s.isascii() else (s + h,):
-                d = edit_distance(t, word)
-                if d <= max(1, _allowed_edits(word)) and d < best.get(side, 99):
-                    best[side] = d
+            for e in tails:
+                for word in (s + h + e, s + "侧" + h + e) if not s.isascii() else (s + h + e,):
+                    d = edit_distance(t, word)
+                    if d <= max(1, _allowed_edits(word)) and d < best.get(side, 99):
+                        best[side] = d
     if len(best) == 1:
         return next(iter(best))
     if len(best) == 2:
@@ -224,6 +256,35 @@ def _spellings() -> tuple[tuple[str, Region | None, Side | None], ...]:
         for s, side in sides:
             out += [(s + w, reg, side), (w + s, reg, side)]
     return tuple(out)
+
+
+def fuzzy_measure(text: str, taken: frozenset[str] | set[str] = frozenset()) -> str | None:
+    """The one measure a misread column header is nearest to ('传矿含量' for 骨矿含量), or None.
+
+    Within each spelled-out header's allowed edits (none for short Latin
+    words: 'bmc' is one edit from 'bmd'). Measures in ``taken`` (the table's
+    other columns) are out of the running, so '值', one edit from both T值
+    and Z值, names T only where Z is already a column. The caller flags it.
+    """
+    t = normalize(text)
+    if not t or re.fullmatch(r"[\d.\-()%]+", t):
+        return None
+    best: dict[str, int] = {}
+    for r in reference.table("report_labels"):
+        if r["kind"] != "measure_word":
+            continue
+        word = normalize(r["pattern"])
+        d = edit_distance(t, word)
+        if d <= _allowed_edits(word) and d < best.get(r["key"], 99):
+            best[r["key"]] = d
+    if not best:
+        return None
+    low = min(best.values())
+    nearest = {k for k, d in best.items() if d == low}
+    if low == 0 and nearest & set(taken):
+        return None  # spelled right, and already a column: a repeated header
+    near = nearest - set(taken)
+    return near.pop() if len(near) == 1 else None
 
 
 def fuzzy_label(label: str, side_only: bool = False) -> tuple[Region | None, Side | None] | None:

@@ -288,6 +288,13 @@ def _read_page_in_time(page: Page, engines: list[str], options: ReadOptions, bud
         if tab.unplaced and not {"bmd", "t_score"} <= have:
             res.flags.append(Flag(FlagCode.UNPLACED_DATA,
                                   f"page {page.number}: {tab.unplaced} numbers in the table fit no recognized column"))
+        for how in ("reread", "approximate"):
+            named = sorted(k for k, h in tab.reread_columns.items() if h == how)
+            if named:
+                res.flags.append(Flag(FlagCode.LABEL_UNCERTAIN, f"page {page.number}: header of column(s) "
+                                      f"{', '.join(named)} " + ("read on a second look" if how == "reread" else
+                                                                "taken from the nearest header word"),
+                                      severity=Severity.INFO if how == "reread" else Severity.REVIEW))
         if tab.unread_rows:  # the label text stays out of the message: page text may hold anything
             n = len(tab.unread_rows)
             res.flags.append(Flag(FlagCode.UNPLACED_DATA, f"page {page.number}: {n} table row(s) with numbers "
@@ -388,7 +395,8 @@ def _label_flags(rr: RegionResult, row: table.Row, tab: table.Table, pno: int) -
     word, or whose side is that of a misread heading, is flagged."""
     where = rr.region.value + (f" ({rr.side.value})" if rr.side else "")
     if row.side is None and tab.heading_approx and rr.side is not None:
-        return [Flag(FlagCode.LABEL_UNCERTAIN, f"page {pno}: {where}: the side comes from a misread table heading",
+        return [Flag(FlagCode.LABEL_UNCERTAIN, f"page {pno}: {where}: the side comes from a misread table heading "
+                     "or one printed away from the table",
                      region=rr.region.value)]
     if row.label_read == "approximate":
         return [Flag(FlagCode.LABEL_UNCERTAIN, f"page {pno}: row label read as {row.label!r}, taken as {where}",

@@ -28,7 +28,7 @@ import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from bmdkit.model import Region, Side
+from bmdkit.model import VERTEBRAE, Region, Side
 from bmdkit.report import labels
 from bmdkit.report.numbers import parse_number
 from bmdkit.report.ocr import Token
@@ -83,6 +83,9 @@ class Table:
     unread_rows: list[str] = field(default_factory=list)
     #: the heading's side came from the nearest heading words, not an exact reading
     heading_approx: bool = False
+    #: columns whose header word the page's reading lost, named by a second reading of the
+    #: header: measure -> "reread" (named exactly) or "approximate" (nearest header word)
+    reread_columns: dict[str, str] = field(default_factory=dict)
 
     @property
     def is_spine(self) -> bool:
@@ -218,7 +221,7 @@ def _header_columns(line: list[Token], above: list[Token] | None,
                 k, a, _ = cols[-1]
                 cols[-1] = (k, a, t.box[2])  # units: '(g/cm²)', '(%)'
                 continue
-            key = labels.measure_of(t.text)
+            key = labels.header_measure(t.text)
             if key in DATA_MEASURES:
                 own += 1
             if key is None and above:
@@ -228,8 +231,8 @@ def _header_columns(line: list[Token], above: list[Token] | None,
             if key is None:
                 key = unit  # a misread or unknown header word over a known unit: 'Dichte (g/cm²)'
             if key is None:
-                # units on their own ('(g/cm²)') or unknown words: merge into previous column span
-                if cols and re.fullmatch(r"[\(\[（].*", t.text):
+                # units on their own ('(g/cm²)') or unknown words: merge into a previous column just before
+                if cols and re.fullmatch(r"[\(\[（].*", t.text) and t.box[0] - cols[-1][2] < 2 * max(t.height, 1):
                     k, a, _ = cols[-1]
                     cols[-1] = (k, a, t.box[2])
                 continue
@@ -281,9 +284,21 @@ def header_at(lines: list[list[Token]], i: int) -> tuple[list[tuple[str, float, 
         gap = statistics.fmean(t.yc for t in lines[i + 1]) - statistics.fmean(t.yc for t in lines[i])
         if gap < 2.2 * h and _n_data(_header_columns(lines[i], None, strict=False)) >= 1:
             pair = _header_columns(_stack(lines[i], lines[i + 1]), None)
+            if pair is not None and single is not None:
+                pair = _union(pair, single)
             if _n_data(pair) > _n_data(single):
                 return pair, 2
     return single, 1
+
+
+def _union(pair: list[tuple[str, float, float]],
+           single: list[tuple[str, float, float]]) -> list[tuple[str, float, float]]:
+    """Two-line header columns, plus the first line's columns the stacking lost
+    (a word joined to a misread unit, a word over a unit OCR split in two)."""
+    have = {k for k, _, _ in pair if k in DATA_MEASURES}
+    extra = [c for c in single if c[0] in DATA_MEASURES and c[0] not in have
+             and not any(min(c[2], b) - max(c[1], a) > 0.3 * min(c[2] - c[1], b - a) for _, a, b in pair)]
+    return sorted(pair + extra, key=lambda c: c[1])
 
 
 def _blank(t: Token) -> bool:
@@ -480,6 +495,7 @@ def _resolve_labels(body: list[_Line], first_data_x: float, relabel: Relabel | N
             continue
         else:
             guesses = {m: c for c in reversed(cands) for m in [labels.fuzzy_label(c, side_only)] if m is not None}
+            guesses.update({m: c for c in reversed(cands) for m in [_level_between(body, b, c)] if m is not None})
             if len(guesses) != 1:
                 continue
             meaning, how = next(iter(guesses)), "approximate"
@@ -488,6 +504,24 @@ def _resolve_labels(body: list[_Line], first_data_x: float, relabel: Relabel | N
             continue
         taken.add(meaning)
         b.label, b.meaning, b.how = label, meaning, how
+
+
+def _level_between(body: list[_Line], b: _Line, text: str) -> Meaning | None:
+    """A vertebra row whose 'L' was read as a one ('14'), placed only when the
+    single-vertebra row above it is the level before, or the one below the level after."""
+    level = labels.confused_level(text)
+    if level is None:
+        return None
+    n = VERTEBRAE.index(level)
+    k = body.index(b)
+
+    def single(line: _Line) -> int | None:
+        lv = line.meaning[0]
+        return VERTEBRAE.index(lv[0]) if isinstance(lv, tuple) and len(lv) == 1 and line.placed else None
+
+    above = next((single(x) for x in reversed(body[:k]) if x.placed), None)
+    below = next((single(x) for x in body[k + 1:] if x.placed), None)
+    return ((level,), None) if above == n - 1 or below == n + 1 else None
 
 
 #: lines above a header searched for a misread heading (an exact one is searched up to the table before)
@@ -520,13 +554,18 @@ def _find_lost_headings(body: list[_Line], header: list[Token], first_data_x: fl
         return
     x0 = min(xs)
     group_seen = False
+    sides: set[Side] = set()  # sides of the current run: a side seen again starts the next group
     asks: list[tuple[int, tuple[int, int, int, int]]] = []
     prev_bottom = max(t.box[3] for t in header)
     for k, b in enumerate(body):
         region, side = b.meaning
         toks = b.lab_toks + b.vals
+        if region is None and isinstance(side, Side):
+            if side in sides:
+                group_seen, sides = False, set()
+            sides.add(side)
         if isinstance(region, Region) and not b.vals:
-            group_seen = True
+            group_seen, sides = True, set()
         elif region is None and isinstance(side, Side) and not group_seen and toks:
             top = min(t.box[1] for t in toks)
             h = statistics.median(max(t.height, 1) for t in toks)
@@ -572,6 +611,7 @@ def find_tables(tokens: list[Token], relabel: Relabel | None = None,
             i += 1
             continue
         heading, heading_approx = _heading(lines, i, prev_end)
+        reread_cols: dict[str, str] = {}
         first_data_x = min((a for k, a, _ in cols if k != "region"), default=0.0)
         body: list[_Line] = []
         j = last_row = i + used
@@ -600,6 +640,12 @@ def find_tables(tokens: list[Token], relabel: Relabel | None = None,
             _find_lost_headings(body, lines[i + used - 1], first_data_x, relabel)
         labelled = [b for b in body if b.label and b.placed]
         where = _columns_of([b.vals for b in labelled], cols)
+        if guess and relabel is not None:
+            more = _reread_headers(labelled, cols, where, lines, i, relabel)
+            if more:
+                cols = sorted(cols + [(k, a, b) for k, a, b, _ in more], key=lambda c: c[1])
+                reread_cols.update({k: how for k, _, _, how in more})
+                where = _columns_of([b.vals for b in labelled], cols)
         rows: list[Row] = []
         unread: list[str] = []
         group: Region | None = None
@@ -645,7 +691,77 @@ def find_tables(tokens: list[Token], relabel: Relabel | None = None,
             real = [v for b in labelled for v in b.vals if not _blank(v)]
             n_vals, n_placed = len(real), sum(1 for v in real if id(v) in where)
             tables.append(Table(statistics.fmean(t.yc for t in lines[i]), cols, rows, heading, n_vals - n_placed,
-                                unread, heading_approx))
+                                unread, heading_approx, reread_cols))
             prev_end = last_row + 1  # a heading line the body loop took in belongs to the next table
         i = j if j > i else i + 1
+    if guess:
+        _side_from_page(tables, lines)
     return tables, lines
+
+
+def _reread_headers(labelled: list[_Line], cols: list[tuple[str, float, float]], where: dict[int, int],
+                    lines: list[list[Token]], i: int, relabel: Relabel) -> list[tuple[str, float, float, str]]:
+    """Columns of numbers under no recognized header ('T值' read as '值', 'Z值' lost):
+    each header line above such a column is read again on its own crop, by every
+    engine; a measure the readings name, and that no other column has, becomes
+    the column's (how: "reread"); failing that, the one header word they are
+    nearest to ("approximate", see labels.fuzzy_measure). Readings that name
+    different measures name none."""
+    loose = [t for b in labelled for t in b.vals if id(t) not in where and not _blank(t)]
+    if not loose or not labelled:
+        return []
+    body_top = min(t.box[1] for b in labelled for t in b.lab_toks + b.vals)
+    head = [ln for ln in lines[i:] if statistics.fmean(t.yc for t in ln) < body_top][:3]
+    h = statistics.median(max(t.height, 1) for ln in head for t in ln)
+    have = {k for k, _, _ in cols}
+    spans = _clusters(loose)
+    asks: list[tuple[int, int, int, int]] = []
+    for cl in spans:
+        x0, x1 = min(t.box[0] for t in cl), max(t.box[2] for t in cl)
+        for ln in head:
+            y0, y1 = min(t.box[1] for t in ln), max(t.box[3] for t in ln)
+            asks.append((int(x0 - 0.5 * h), y0, int(x1 + 0.3 * h), y1))
+    texts = relabel(asks)
+    readings: list[list[str]] = []  # per column: every engine's header text (lines joined, and each line)
+    for n in range(len(spans)):
+        per_line = texts[n * len(head):(n + 1) * len(head)]
+        found: list[str] = []
+        for e in range(max((len(r) for r in per_line), default=0)):
+            words = [r[e] for r in per_line if e < len(r) and r[e].strip()]
+            found += words + (["".join(words)] if len(words) > 1 else [])
+        readings.append(found)
+    out: list[tuple[str, float, float, str]] = []
+    todo = list(range(len(spans)))
+    for how in ("reread", "approximate"):  # exact names first: they narrow what a misread one can be
+        for n in list(todo):
+            keys = set()
+            for text in readings[n]:
+                key = labels.measure_of(text.replace(" ", "")) or labels.unit_measure(text) if how == "reread" \
+                    else labels.fuzzy_measure(text, have)
+                if key in DATA_MEASURES:
+                    keys.add(key)
+            if len(keys) == 1 and not keys & have:
+                key = keys.pop()
+                have.add(key)
+                todo.remove(n)
+                cl = spans[n]
+                out.append((key, float(min(t.box[0] for t in cl)), float(max(t.box[2] for t in cl)), how))
+    return out
+
+
+def _side_from_page(tables: list[Table], lines: list[list[Token]]) -> None:
+    """A page's only hip table, with no side in its heading or rows, takes the
+    side the rest of the page names, if it names just one: the heading was
+    misread too far above the table (a chart between them) or printed away
+    from it (an image caption). Marked approximate: the reader flags it."""
+    hips = [t for t in tables if not t.is_spine and any(r.region is not None for r in t.rows)]
+    if len(hips) != 1 or hips[0].heading_side is not None or any(r.side for r in hips[0].rows):
+        return
+    named = set()
+    for line in lines:
+        text = line_text(line)
+        side = labels.heading_side(text) or labels.fuzzy_heading_side(text)
+        if side is not None:
+            named.add(side)
+    if len(named) == 1:
+        hips[0].heading_side, hips[0].heading_approx = named.pop(), True
