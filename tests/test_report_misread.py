@@ -366,3 +366,41 @@ def test_first_line_columns_that_stacking_loses_are_kept() -> None:
     assert [k for k, _, _ in t.columns] == ["region", "bmd", "percent", "t_score", "percent", "z_score", "bmc", "area"]
     assert {k: c.text for k, c in t.rows[0].cells.items()} == {"bmd": "0.700", "t_score": "-1.9", "z_score": "0.2",
                                                                "bmc": "3.47", "area": "4.96"}
+
+
+def _shifted(toks: list[Token], dy: int) -> list[Token]:
+    return [Token(t.text, (t.box[0], t.box[1] + dy, t.box[2], t.box[3] + dy), t.conf, t.engine) for t in toks]
+
+
+def test_a_hip_table_whose_heading_was_lost_beside_the_other_hip_is_that_hip() -> None:
+    # Norland: a table per hip; the first heading lost entirely, the second read
+    toks = _table("Total") + _shifted(_line(-40, ["Left", "Hip"], [20, 90]) + _table("Total"), 200)
+    tables, _ = find_tables(toks)
+    assert [(t.heading_side, t.heading_approx) for t in tables] == [(Side.RIGHT, True), (Side.LEFT, False)]
+    # a second table of other regions (a trend table, say) is not taken for the other hip
+    other = _line(0, ["Region", "BMD", "T-score", "Z-score"], XS) + _line(40, ["Troch", "0.612", "-1.1", "-0.2"], XS)
+    tables, _ = find_tables(other + _shifted(_line(-40, ["Left", "Hip"], [20, 90]) + _table("Total"), 200))
+    assert tables[0].heading_side is None
+
+
+def test_a_side_word_alone_just_above_the_header_is_the_heading() -> None:
+    (t,), _ = find_tables(_line(-40, ["右"], [20]) + _table("Total"))  # 右髋 with 髋 lost
+    assert (t.heading_side, t.heading_approx) == (Side.RIGHT, True)
+    (t,), _ = find_tables(_line(-40, ["Right", "forearm"], [20, 200]) + _table("Total"))  # not alone: no
+    assert t.heading_side is None
+
+
+def test_a_header_whose_first_line_words_ocr_lost_is_found_by_its_units() -> None:
+    # GE Lunar (zh) with 骨密度 and 骨矿含量 lost and 面积 misread: units and T值 on the second line name the columns
+    top = _line(0, ["部位", "青年人", "同龄人", "而积"], [20, 280, 540, 930])
+    bottom = _line(24, ["(g/cm²)", "(%)", "T值", "(%)", "乙值", "(g)", "(cm²)"], [150, 280, 410, 540, 670, 800, 930])
+    body = _line(64, ["总计右", "0.971", "98", "-0.1", "110", "0.7", "36.84", "37.95"],
+                 [20, 150, 280, 410, 540, 670, 800, 930])
+    (t,), _ = find_tables(top + bottom + body)
+    assert [k for k, _, _ in t.columns] == ["region", "bmd", "percent", "t_score", "percent", "z_score", "bmc", "area"]
+    assert t.reread_columns == {"z_score": "approximate"}  # '乙值': one edit from Z值 (T值 is a column)
+    assert {k: c.text for k, c in t.rows[0].cells.items()} == {"bmd": "0.971", "t_score": "-0.1", "z_score": "0.7",
+                                                               "bmc": "36.84", "area": "37.95"}
+    # a line of units alone above the first row is not a header's first line
+    units_first = bottom + _shifted(body, 0)
+    assert find_tables(units_first)[0] == []

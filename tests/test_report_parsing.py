@@ -49,6 +49,12 @@ def test_headers_map_to_measures(header: str, key: str) -> None:
     ("Neck Left", Region.FEMORAL_NECK, Side.LEFT), ("Total Mean", Region.TOTAL_HIP, Side.MEAN),
     ("左股骨颈", Region.FEMORAL_NECK, Side.LEFT), ("右全髋", Region.TOTAL_HIP, Side.RIGHT),
     ("髋部总体", Region.TOTAL_HIP, None), ("Troch", Region.TROCHANTER, None), ("Right", None, Side.RIGHT),
+    ("Femoral Neck (L)", Region.FEMORAL_NECK, Side.LEFT), ("Neck-Right", Region.FEMORAL_NECK, Side.RIGHT),
+    ("股骨颈(左)", Region.FEMORAL_NECK, Side.LEFT), ("全髋（右）", Region.TOTAL_HIP, Side.RIGHT),
+    ("股骨颈 Neck", Region.FEMORAL_NECK, None), ("全髋 Total Hip", Region.TOTAL_HIP, None),
+    ("左 Left 股骨颈 Neck", Region.FEMORAL_NECK, Side.LEFT),
+    ("股骨颈 Troch", None, None),  # the two languages disagree: no region
+    ("|Diff.|", None, "diff"), ("Inter-troch", Region.INTERTROCHANTER, None),
 ])
 def test_row_labels(label: str, region: object, side: object) -> None:
     assert labels.split_label(label) == (region, side)
@@ -169,3 +175,24 @@ def test_rows_with_numbers_under_an_unknown_label_are_reported_not_dropped() -> 
     t = tables[0]
     assert [r.region.value for r in t.rows if r.region] == ["femoral_neck", "total_hip"]
     assert t.unread_rows == ["Meam"]
+
+
+def _words(y: int, cells: list[str], xs: list[int]) -> list[Token]:
+    out = []
+    for text, x in zip(cells, xs):
+        for w in text.split(" "):
+            out.append(Token(w, (x, y, x + 9 * len(w), y + 18), 0.95, "t"))
+            x += 9 * len(w) + 6
+    return out
+
+
+@pytest.mark.parametrize("header", [["部位 Region", "骨密度 BMD", "T值 T-score", "Z值 Z-score"],
+                                    ["Region", "BMD g/cm2", "T-Score", "Z-Score"]])
+def test_a_column_named_twice_in_its_header_is_one_column(header: list[str]) -> None:
+    xs = [20, 220, 380, 540]
+    toks = (_words(0, header, xs) + _words(40, ["股骨颈 Neck", "0.712", "-2.1", "-0.9"], xs)
+            + _words(80, ["全髋 Total Hip", "0.801", "-1.5", "-0.4"], xs))
+    (t,), _ = find_tables(toks)
+    assert [k for k, _, _ in t.columns] == ["region", "bmd", "t_score", "z_score"]
+    assert [(r.region, r.cells["bmd"].text, r.cells["t_score"].text) for r in t.rows] == [
+        (Region.FEMORAL_NECK, "0.712", "-2.1"), (Region.TOTAL_HIP, "0.801", "-1.5")]

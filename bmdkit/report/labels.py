@@ -136,26 +136,34 @@ def side_of(text: str) -> Side | str | None:
 def split_label(label: str) -> tuple[Region | tuple[Region, ...] | None, Side | str | None]:
     """Parse a row label into (hip region or vertebral levels, side).
 
-    Handles 'Neck Left', 'Left Neck', '左股骨颈', '腰椎L1', 'Total Mean'.
+    Handles 'Neck Left', 'Left Neck', 'Femoral Neck (L)', 'Neck-Right', '左股骨颈',
+    '股骨颈(左)', '腰椎L1', 'Total Mean'.
     """
     text = strip_marks(label)
     text = re.sub(r"(?<![A-Za-z])([lL])[lI|!](?![A-Za-z])", r"\g<1>1", text)  # OCR: 'Ll' for 'L1'
     lv = levels(re.sub(r"^\D*?(?=[lL]\s*[1-5])", "", text)) if re.search(r"[lL]\s*[1-5]", text) else None
     if lv:
         return lv, None
-    words = [w for w in re.split(r"\s+", unicodedata.normalize("NFKC", text).strip()) if w]
+    # 'Femoral Neck (L)', 'Neck-Right', '股骨颈(左)': brackets and dashes part words like spaces
+    words = [w for w in re.split(r"[\s\-/_,，()\[\]]+", unicodedata.normalize("NFKC", text).strip()) if w]
     side: Side | str | None = None
     region: Region | None = None
     rest: list[str] = []
     for w in words:
         s = side_of(w)
-        if s is not None and side is None:
+        if s is not None and side in (None, s):  # '左 Left': a bilingual label says its side twice
             side = s
         else:
             rest.append(w)
     joined = " ".join(rest)
     if joined:
         region = hip_region(joined)
+    if region is None and len(rest) > 1:
+        # bilingual ('股骨颈 Neck', '全髋 Total Hip'): each language's part on its own, agreeing
+        parts = re.findall(r"[\u3400-\u9fff]+|[^\u3400-\u9fff\s]+(?:\s+[^\u3400-\u9fff\s]+)*", joined)
+        named = {hip_region(p) for p in parts} - {None}
+        if len(parts) > 1 and len(named) == 1:
+            region = named.pop()
     if region is None and words and len(words) == 1:
         # Chinese: side prefix glued to the region (左股骨颈, 右全髋)
         w = normalize(words[0])
@@ -211,6 +219,15 @@ def fuzzy_heading_side(text: str) -> Side | None:
     if len(best) == 2:
         a, b = sorted(best.items(), key=lambda kv: kv[1])
         return a[0] if a[1] < b[1] else None
+    return None
+
+
+def side_word(text: str) -> Side | None:
+    """The side ``text`` is, spelled out and nothing else ('右', 'Left'), or None."""
+    t = normalize(text)
+    for r in reference.table("report_labels"):
+        if r["kind"] == "side_word" and normalize(r["pattern"]) == t:
+            return Side(r["key"])
     return None
 
 

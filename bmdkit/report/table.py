@@ -208,9 +208,15 @@ def line_text(line: list[Token]) -> str:
     return " ".join(t.text for t in line)
 
 
-def _header_columns(line: list[Token], above: list[Token] | None,
-                    strict: bool = True) -> list[tuple[str, float, float]] | None:
-    """Columns (measure, x0, x1) if ``line`` is a table header."""
+def _header_columns(line: list[Token], above: list[Token] | None, strict: bool = True,
+                    stacked: bool = False, approx: set[str] | None = None) -> list[tuple[str, float, float]] | None:
+    """Columns (measure, x0, x1) if ``line`` is a table header.
+
+    A ``stacked`` line (two header lines joined) counts its units as named
+    measures: under words OCR misread they are what names the columns. Words
+    one misreading away from a header word ('乙值' for Z值) name a column, added
+    to ``approx`` for the caller to flag, but never make a line a header.
+    """
     cols: list[tuple[str, float, float]] = []
     own = 0  # measures named on this line itself (not only with the line above)
     for tok in line:
@@ -221,6 +227,11 @@ def _header_columns(line: list[Token], above: list[Token] | None,
                 k, a, _ = cols[-1]
                 cols[-1] = (k, a, t.box[2])  # units: '(g/cm²)', '(%)'
                 continue
+            key = labels.header_measure(t.text) or unit
+            if cols and key == cols[-1][0] and t.box[0] - cols[-1][2] < 2 * max(t.height, 1):
+                k, a, _ = cols[-1]
+                cols[-1] = (k, a, t.box[2])  # one column named twice: '骨密度 BMD', 'BMD g/cm2'
+                continue
             key = labels.header_measure(t.text)
             if key in DATA_MEASURES:
                 own += 1
@@ -230,6 +241,11 @@ def _header_columns(line: list[Token], above: list[Token] | None,
                     key = labels.measure_of("".join(a.text for a in over) + t.text)
             if key is None:
                 key = unit  # a misread or unknown header word over a known unit: 'Dichte (g/cm²)'
+                own += stacked and key is not None
+            if key is None and approx is not None:
+                key = labels.fuzzy_measure(t.text, {k for k, _, _ in cols})
+                if key is not None:
+                    approx.add(key)
             if key is None:
                 # units on their own ('(g/cm²)') or unknown words: merge into a previous column just before
                 if cols and re.fullmatch(r"[\(\[（].*", t.text) and t.box[0] - cols[-1][2] < 2 * max(t.height, 1):
@@ -276,19 +292,34 @@ def _n_data(cols: list[tuple[str, float, float]] | None) -> int:
     return 0 if cols is None else sum(1 for k, _, _ in cols if k in DATA_MEASURES)
 
 
-def header_at(lines: list[list[Token]], i: int) -> tuple[list[tuple[str, float, float]] | None, int]:
-    """Columns of a header starting at line ``i`` and how many lines it takes (1 or 2)."""
-    single = _header_columns(lines[i], lines[i - 1] if i > 0 else None)
+def header_at(lines: list[list[Token]], i: int,
+              guess: bool = False) -> tuple[list[tuple[str, float, float]] | None, int, set[str]]:
+    """Columns of a header starting at line ``i``, how many lines it takes (1 or 2),
+    and the measures only the nearest header word named (with ``guess``: OCR pages)."""
+    approx: set[str] = set()
+    single = _header_columns(lines[i], lines[i - 1] if i > 0 else None, approx=approx if guess else None)
     if i + 1 < len(lines):
         h = statistics.median(max(t.height, 1) for t in lines[i] + lines[i + 1])
         gap = statistics.fmean(t.yc for t in lines[i + 1]) - statistics.fmean(t.yc for t in lines[i])
-        if gap < 2.2 * h and _n_data(_header_columns(lines[i], None, strict=False)) >= 1:
-            pair = _header_columns(_stack(lines[i], lines[i + 1]), None)
+        if gap < 2.2 * h and _has_header_word(lines[i]):
+            approx2: set[str] = set()
+            pair = _header_columns(_stack(lines[i], lines[i + 1]), None, stacked=True,
+                                   approx=approx2 if guess else None)
+            added: set[str] = set()
             if pair is not None and single is not None:
+                before = {k for k, _, _ in pair}
                 pair = _union(pair, single)
+                added = {k for k, _, _ in pair} - before
             if _n_data(pair) > _n_data(single):
-                return pair, 2
-    return single, 1
+                return pair, 2, approx2 | (approx & added)
+    return single, 1, approx if single is not None else set()
+
+
+def _has_header_word(line: list[Token]) -> bool:
+    """The line names a column by a word (Region, BMD, 骨密度), not only by units:
+    a line of units is the second line of a header, never its first."""
+    return any(labels.header_measure(p.text) in (*DATA_MEASURES, "region")
+               for t in line for p in _split_header_token(t))
 
 
 def _union(pair: list[tuple[str, float, float]],
@@ -539,6 +570,11 @@ def _heading(lines: list[list[Token]], i: int, stop: int) -> tuple[Side | None, 
         side = labels.fuzzy_heading_side(line_text(lines[k]))
         if side:
             return side, True
+    if i - 1 >= stop:
+        # a side word alone on the line just above ('右' whose 髋 was lost)
+        side = labels.side_word(line_text(lines[i - 1]))
+        if side in (Side.LEFT, Side.RIGHT):
+            return side, True
     return None, False
 
 
@@ -606,17 +642,17 @@ def find_tables(tokens: list[Token], relabel: Relabel | None = None,
     tables: list[Table] = []
     i = prev_end = 0
     while i < len(lines):
-        cols, used = header_at(lines, i)
+        cols, used, approx = header_at(lines, i, guess)
         if cols is None:
             i += 1
             continue
         heading, heading_approx = _heading(lines, i, prev_end)
-        reread_cols: dict[str, str] = {}
+        reread_cols: dict[str, str] = dict.fromkeys(approx, "approximate")
         first_data_x = min((a for k, a, _ in cols if k != "region"), default=0.0)
         body: list[_Line] = []
         j = last_row = i + used
         while j < len(lines):
-            if header_at(lines, j)[0] is not None:
+            if header_at(lines, j, guess)[0] is not None:
                 break
             label, lab_toks, vals = _row_label(lines[j], first_data_x)
             meaning = _label_meaning(label)
@@ -641,7 +677,7 @@ def find_tables(tokens: list[Token], relabel: Relabel | None = None,
         labelled = [b for b in body if b.label and b.placed]
         where = _columns_of([b.vals for b in labelled], cols)
         if guess and relabel is not None:
-            more = _reread_headers(labelled, cols, where, lines, i, relabel)
+            more = _reread_headers(body, labelled, cols, where, lines, i, relabel)
             if more:
                 cols = sorted(cols + [(k, a, b) for k, a, b, _ in more], key=lambda c: c[1])
                 reread_cols.update({k: how for k, _, _, how in more})
@@ -699,8 +735,9 @@ def find_tables(tokens: list[Token], relabel: Relabel | None = None,
     return tables, lines
 
 
-def _reread_headers(labelled: list[_Line], cols: list[tuple[str, float, float]], where: dict[int, int],
-                    lines: list[list[Token]], i: int, relabel: Relabel) -> list[tuple[str, float, float, str]]:
+def _reread_headers(body: list[_Line], labelled: list[_Line], cols: list[tuple[str, float, float]],
+                    where: dict[int, int], lines: list[list[Token]], i: int,
+                    relabel: Relabel) -> list[tuple[str, float, float, str]]:
     """Columns of numbers under no recognized header ('T值' read as '值', 'Z值' lost):
     each header line above such a column is read again on its own crop, by every
     engine; a measure the readings name, and that no other column has, becomes
@@ -710,7 +747,7 @@ def _reread_headers(labelled: list[_Line], cols: list[tuple[str, float, float]],
     loose = [t for b in labelled for t in b.vals if id(t) not in where and not _blank(t)]
     if not loose or not labelled:
         return []
-    body_top = min(t.box[1] for b in labelled for t in b.lab_toks + b.vals)
+    body_top = min(t.box[1] for b in body for t in b.lab_toks + b.vals)
     head = [ln for ln in lines[i:] if statistics.fmean(t.yc for t in ln) < body_top][:3]
     h = statistics.median(max(t.height, 1) for ln in head for t in ln)
     have = {k for k, _, _ in cols}
@@ -750,12 +787,27 @@ def _reread_headers(labelled: list[_Line], cols: list[tuple[str, float, float]],
 
 
 def _side_from_page(tables: list[Table], lines: list[list[Token]]) -> None:
-    """A page's only hip table, with no side in its heading or rows, takes the
-    side the rest of the page names, if it names just one: the heading was
-    misread too far above the table (a chart between them) or printed away
-    from it (an image caption). Marked approximate: the reader flags it."""
+    """A hip table with no side in its heading or rows takes one from the page.
+
+    Beside one other hip table of the same regions with a side, it is the
+    other hip (Norland: a table per hip). Alone on the page, it takes the side
+    the rest of the page names, if it names just one: the heading was misread
+    too far above the table (a chart between them) or printed away from it (an
+    image caption). Marked approximate: the reader flags it."""
     hips = [t for t in tables if not t.is_spine and any(r.region is not None for r in t.rows)]
-    if len(hips) != 1 or hips[0].heading_side is not None or any(r.side for r in hips[0].rows):
+    lost = [t for t in hips if t.heading_side is None and not any(r.side for r in t.rows)]
+    if len(lost) != 1:
+        return
+    t = lost[0]
+    others = [o for o in hips if o is not t]
+    if others:
+        # Norland prints each hip in a table of its own: a second table of the same regions
+        # whose heading was lost is the other hip
+        sides = ({o.heading_side for o in others} | {r.side for o in others for r in o.rows}) - {None}
+        regions = {r.region for o in others for r in o.rows} & {r.region for r in t.rows}
+        pair = {Side.LEFT: Side.RIGHT, Side.RIGHT: Side.LEFT}
+        if len(others) == 1 and len(sides) == 1 and sides <= set(pair) and regions:
+            t.heading_side, t.heading_approx = pair[next(iter(sides))], True  # type: ignore[index]
         return
     named = set()
     for line in lines:
@@ -764,4 +816,4 @@ def _side_from_page(tables: list[Table], lines: list[list[Token]]) -> None:
         if side is not None:
             named.add(side)
     if len(named) == 1:
-        hips[0].heading_side, hips[0].heading_approx = named.pop(), True
+        t.heading_side, t.heading_approx = named.pop(), True
