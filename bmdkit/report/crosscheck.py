@@ -21,6 +21,7 @@ guard, and they also pick between candidate readings.
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
 from itertools import combinations
 
 from bmdkit import reference
@@ -104,6 +105,56 @@ def _pair_ok(db: float, dt: float, lo: float, hi: float, spine: bool) -> bool:
     if abs(dt) < abs(db) / hi - slack:
         return False
     return not (abs(dt) > slack and abs(db) > (0.03 if spine else 0.002) and (dt > 0) != (db > 0))
+
+
+def _bad_pairs(pts: list[tuple[float, float]], spine: bool) -> int:
+    lo, hi = sd_bounds()
+    return sum(not _pair_ok(b[0] - a[0], b[1] - a[1], lo, hi, spine) for a, b in combinations(pts, 2))
+
+
+#: rows of a site besides the one whose sign is restored: two are needed to say where the line runs
+_SIGN_WITNESSES = 2
+
+
+def restore_signs(regions: list[RegionResult]) -> tuple[list[RegionResult], list[Flag]]:
+    """A positive T-score that breaks its site's line, and fits it exactly once
+    negated, lost its minus (a faint dash): the minus is put back, the value's
+    confidence lowered and the region flagged for review.
+
+    Only where at least two other rows of the site agree with each other and
+    with the negated value; never more than one row per site.
+    """
+    out = list(regions)
+    flags: list[Flag] = []
+    index = {id(r): k for k, r in enumerate(regions)}
+    for g in _groups(regions):
+        pts = [r for r in g if r.bmd is not None and r.t_score is not None]
+        if len(pts) < _SIGN_WITNESSES + 1:
+            continue
+        spine = g[0].region.is_spine
+        line = [(r.bmd, r.t_score) for r in pts]
+        if _bad_pairs(line, spine) == 0:  # type: ignore[arg-type]
+            continue
+        fits = []
+        for k, r in enumerate(pts):
+            if r.t_score is None or r.t_score <= 0:
+                continue
+            flipped = line[:k] + [(r.bmd, -r.t_score)] + line[k + 1:]
+            if _bad_pairs(flipped, spine) == 0 and (r.z_score is None or r.z_score >= -r.t_score - 1.0):  # type: ignore[arg-type]
+                fits.append(r)
+        if len(fits) != 1:
+            continue
+        r = fits[0]
+        src = dict(r.sources)
+        if "t_score" in src:
+            old = src["t_score"]
+            src["t_score"] = replace(old, confidence=min(old.confidence or 0.5, 0.5))
+        fixed = r.replace(t_score=-r.t_score, sources=src)  # type: ignore[operator]
+        out[index[id(r)]] = fixed
+        flags.append(_flag(FlagCode.T_SCORE_INCONSISTENT, fixed,
+                           f"T-score read as {r.t_score} breaks the line of the other rows of this site and fits it "
+                           f"as {fixed.t_score}: its minus was restored"))
+    return out, flags
 
 
 def _t_vs_bmd(regions: list[RegionResult]) -> list[Flag]:

@@ -56,6 +56,10 @@ def parse_number(text: str) -> Parsed | None:
         return Parsed(None, blank=True)
     repaired: list[str] = []
     t = raw.replace(" ", "")
+    if re.fullmatch(r"[.·]\d+[.,]\d+", t):
+        # two decimal points: the first is a faint minus ('.1.5' for -1.5)
+        repaired.append(f"{raw!r}: leading point read as a minus")
+        t = "-" + t[1:]
     m = _NUM.match(t)
     if m is None:
         fixed = t[0] + t[1:].translate(_CONFUSIONS) if t[0] in _MINUS else t.translate(_CONFUSIONS)

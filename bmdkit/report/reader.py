@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bmdkit import reference
 from bmdkit.errors import NoReader, NoResults, NotDXA, ResourceLimit
 from bmdkit.flags import FlagCode, Severity
 from bmdkit.model import (
@@ -211,6 +212,33 @@ def _column_decimals(tab: table.Table) -> dict[str, int | None]:
 #: measures that cannot be negative (a minus read on one is a misread)
 _NEVER_NEGATIVE = ("bmd", "bmc", "area")
 
+#: measures whose printed decimal point OCR may lose ('-11' for -1.1)
+_SCORES = ("t_score", "z_score")
+
+
+def _score_bound(measure: str) -> float | None:
+    """The largest plausible |T| or |Z| (reference_data/plausible_ranges.csv, region 'any')."""
+    for row in reference.table("plausible_ranges"):
+        if row.get("region") == "any" and row.get("measure") == measure:
+            return max(abs(float(row["low"])), abs(float(row["high"])))
+    return None
+
+
+def _restore_decimal(rd: vote.Reading, decimals: int | None, measure: str) -> None:
+    """A score read without its decimal point ('-11' in a column printed to one
+    decimal) and beyond any plausible score gets the point back where the column
+    prints it, with low confidence and a flag; a plausible one is left alone."""
+    bound = _score_bound(measure)
+    if rd.value is None or not decimals or bound is None or abs(rd.value) <= bound:
+        return
+    p = parse_number(rd.raw)
+    fixed = rd.value / 10 ** decimals
+    if p is None or p.decimals != 0 or abs(fixed) > bound:
+        return
+    rd.value, rd.disagreement, rd.conf = round(fixed, decimals), True, min(rd.conf, 0.5)
+    rd.repair = f"decimal point restored: {rd.value}"
+
+
 #: words a PDF text layer must have before its lack of any DXA word is taken as "not a report"
 _PLAIN_TEXT_WORDS = 20
 
@@ -314,6 +342,8 @@ def _read_page_in_time(page: Page, engines: list[str], options: ReadOptions, bud
             if m in _NEVER_NEGATIVE and rd.value is not None and rd.value < 0:
                 # a dash left of a BMD is a rule or a speck, never a sign: keep the digits, flag the cell
                 rd.value, rd.disagreement = -rd.value, True
+            if is_ocr and m in _SCORES:
+                _restore_decimal(rd, decs.get(m), m)
         per_row: dict[int, dict[str, vote.Reading]] = {}
         cellbox: dict[int, dict[str, table.Cell]] = {}
         for (r, m, c), rd in zip(cells, readings):
@@ -471,8 +501,9 @@ def _value_flags(region: RegionResult, rds: dict[str, vote.Reading], columns: se
         if rd.disagreement:
             seen = sorted({c.text for c in rd.candidates if c.text})
             dropped = " without its minus (never negative)" if m in _NEVER_NEGATIVE and "-" in rd.raw else ""
-            flags.append(Flag(FlagCode.ENGINE_DISAGREEMENT, f"{where} {m}: readings {seen}, kept {rd.raw!r}{dropped}",
-                              region=code))
+            repair = f"; {rd.repair}" if rd.repair else ""
+            flags.append(Flag(FlagCode.ENGINE_DISAGREEMENT,
+                              f"{where} {m}: readings {seen}, kept {rd.raw!r}{dropped}{repair}", region=code))
         elif rd.value is None and not rd.blank:
             flags.append(Flag(FlagCode.LOW_CONFIDENCE, f"{where} {m}: cell {rd.raw!r} unreadable", region=code))
         elif rd.value is not None and rd.conf < vote.MIN_CONFIDENCE:
@@ -524,6 +555,8 @@ def read_report(path: Path, source: Source, options: ReadOptions = DEFAULT_OPTIO
         raise NotDXA("no DXA report found on the page(s)", shown)
     for r in results:
         flags += r.flags
+    regions, restored = crosscheck.restore_signs(regions)
+    flags += restored
     flags += crosscheck.check_regions(regions)
     lines = [line for r in results for line in r.lines]
     found = meta.find_exam_date(lines)

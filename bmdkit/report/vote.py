@@ -52,6 +52,8 @@ class Reading:
     engines: tuple[str, ...]
     disagreement: bool = False
     candidates: list[Candidate] = field(default_factory=list)
+    #: what the reader changed in the value decided ('decimal point restored'), for the flag
+    repair: str = ""
 
 
 def crop(image: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:

@@ -1,0 +1,60 @@
+"""Values the report reader repairs, and only with the page's own evidence: a
+minus lost on a T-score that breaks its site's line, a decimal point lost on a
+score beyond any plausible one. Each repair is flagged for review."""
+
+from __future__ import annotations
+
+import pytest
+
+from bmdkit.flags import FlagCode
+from bmdkit.model import Method, Region, RegionResult, Side, ValueSource
+from bmdkit.report import crosscheck, reader, vote
+
+
+def _spine(t_total: float, z_total: float | None = -0.5) -> list[RegionResult]:
+    rows = [(Region.L1, 0.880, -1.8), (Region.L2, 0.890, -1.8), (Region.L3, 0.990, -1.1), (Region.L4, 0.950, -1.4),
+            (Region.SPINE_TOTAL, 0.937, t_total)]
+    return [RegionResult(region=r, method=Method.OCR, bmd=b, t_score=t,
+                         z_score=z_total if r is Region.SPINE_TOTAL else None,
+                         sources={"t_score": ValueSource(confidence=0.9, raw_text=str(t))}) for r, b, t in rows]
+
+
+def test_a_lost_minus_that_breaks_the_sites_line_is_restored_and_flagged() -> None:
+    fixed, flags = crosscheck.restore_signs(_spine(1.5))
+    total = next(r for r in fixed if r.region is Region.SPINE_TOTAL)
+    assert total.t_score == -1.5 and total.sources["t_score"].confidence == 0.5
+    assert [f.code for f in flags] == [FlagCode.T_SCORE_INCONSISTENT] and flags[0].region == "L1-L4"
+    assert crosscheck.check_regions(fixed) == []  # consistent once restored
+
+
+def test_a_sign_is_not_restored_without_witnesses_or_when_it_still_does_not_fit() -> None:
+    # consistent as read: nothing to do
+    assert crosscheck.restore_signs(_spine(-1.5)) == (_spine(-1.5), [])
+    # negated it still breaks the line (a wrong digit, not a sign): left as read, the check flags it
+    fixed, flags = crosscheck.restore_signs(_spine(3.9))
+    assert flags == [] and next(r for r in fixed if r.region is Region.SPINE_TOTAL).t_score == 3.9
+    # two rows of a site say nothing about which of them is wrong
+    hips = [RegionResult(region=Region.FEMORAL_NECK, method=Method.OCR, side=s, bmd=b, t_score=t)
+            for s, b, t in ((Side.LEFT, 0.700, -1.9), (Side.RIGHT, 0.692, 2.0))]
+    assert crosscheck.restore_signs(hips) == (hips, [])
+
+
+def _reading(raw: str, value: float) -> vote.Reading:
+    return vote.Reading(value, False, 0.9, raw, ("rapidocr",))
+
+
+@pytest.mark.parametrize(("raw", "value", "decimals", "want", "repaired"), [
+    ("-11", -11.0, 1, -1.1, True),    # beyond any T-score: the point goes back where the column prints it
+    ("-25", -25.0, 1, -2.5, True),
+    ("-3", -3.0, 1, -3.0, False),     # plausible as read: left alone (the vote already flagged the decimals)
+    ("-110", -110.0, 2, -1.1, True),
+    ("-1.1", -1.1, 1, -1.1, False),
+    ("-99", -99.0, 0, -99.0, False),  # a column printed without decimals: nothing to put back
+    ("-700", -700.0, 1, -700.0, False),  # still implausible with the point: not a lost point
+])
+def test_a_lost_decimal_point_on_a_score_is_restored_only_beyond_plausible(raw: str, value: float, decimals: int,
+                                                                        want: float, repaired: bool) -> None:
+    rd = _reading(raw, value)
+    reader._restore_decimal(rd, decimals, "t_score")
+    assert rd.value == want and bool(rd.repair) is repaired and rd.disagreement is repaired
+    assert rd.conf == (0.5 if repaired else 0.9)
