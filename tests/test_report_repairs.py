@@ -11,12 +11,14 @@ from bmdkit.model import Method, Region, RegionResult, Side, ValueSource
 from bmdkit.report import crosscheck, reader, vote
 
 
-def _spine(t_total: float, z_total: float | None = -0.5) -> list[RegionResult]:
+def _spine(t_total: float, z_total: float | None = -0.5,
+           engines: tuple[str, ...] = ("rapidocr", "tesseract")) -> list[RegionResult]:
     rows = [(Region.L1, 0.880, -1.8), (Region.L2, 0.890, -1.8), (Region.L3, 0.990, -1.1), (Region.L4, 0.950, -1.4),
             (Region.SPINE_TOTAL, 0.937, t_total)]
     return [RegionResult(region=r, method=Method.OCR, bmd=b, t_score=t,
                          z_score=z_total if r is Region.SPINE_TOTAL else None,
-                         sources={"t_score": ValueSource(confidence=0.9, raw_text=str(t))}) for r, b, t in rows]
+                         sources={"t_score": ValueSource(confidence=0.9, raw_text=str(t), engines=engines)})
+            for r, b, t in rows]
 
 
 def test_a_lost_minus_that_breaks_the_sites_line_is_restored_and_flagged() -> None:
@@ -28,6 +30,8 @@ def test_a_lost_minus_that_breaks_the_sites_line_is_restored_and_flagged() -> No
 
 
 def test_a_sign_is_not_restored_without_witnesses_or_when_it_still_does_not_fit() -> None:
+    # a text layer's characters are the page's own: never repaired
+    assert crosscheck.restore_signs(_spine(1.5, engines=("pdf-text",)))[1] == []
     # consistent as read: nothing to do
     assert crosscheck.restore_signs(_spine(-1.5)) == (_spine(-1.5), [])
     # negated it still breaks the line (a wrong digit, not a sign): left as read, the check flags it

@@ -27,6 +27,7 @@ from itertools import combinations
 from bmdkit import reference
 from bmdkit.flags import FlagCode
 from bmdkit.model import Flag, Region, RegionResult, Side
+from bmdkit.report.pdftext import ENGINE as PDF_ENGINE
 
 
 def _rounding(decimals: int) -> float:
@@ -116,13 +117,20 @@ def _bad_pairs(pts: list[tuple[float, float]], spine: bool) -> int:
 _SIGN_WITNESSES = 2
 
 
+def _recognized(r: RegionResult) -> bool:
+    """The T-score was read from pixels: a text layer's characters are the page's own, never repaired."""
+    src = r.sources.get("t_score")
+    return src is not None and bool(src.engines) and PDF_ENGINE not in src.engines
+
+
 def restore_signs(regions: list[RegionResult]) -> tuple[list[RegionResult], list[Flag]]:
     """A positive T-score that breaks its site's line, and fits it exactly once
     negated, lost its minus (a faint dash): the minus is put back, the value's
     confidence lowered and the region flagged for review.
 
-    Only where at least two other rows of the site agree with each other and
-    with the negated value; never more than one row per site.
+    Only on values read from pixels (a text layer prints what it prints), where
+    at least two other rows of the site agree with each other and with the
+    negated value; never more than one row per site.
     """
     out = list(regions)
     flags: list[Flag] = []
@@ -137,7 +145,7 @@ def restore_signs(regions: list[RegionResult]) -> tuple[list[RegionResult], list
             continue
         fits = []
         for k, r in enumerate(pts):
-            if r.t_score is None or r.t_score <= 0:
+            if r.t_score is None or r.t_score <= 0 or not _recognized(r):
                 continue
             flipped = line[:k] + [(r.bmd, -r.t_score)] + line[k + 1:]
             if _bad_pairs(flipped, spine) == 0 and (r.z_score is None or r.z_score >= -r.t_score - 1.0):  # type: ignore[arg-type]

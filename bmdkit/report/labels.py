@@ -291,6 +291,8 @@ def fuzzy_measure(text: str, taken: frozenset[str] | set[str] = frozenset()) -> 
         if r["kind"] != "measure_word":
             continue
         word = normalize(r["pattern"])
+        if word.isascii() != t.isascii():
+            continue  # 'T-' is not one edit from T值: a misreading keeps its script
         d = edit_distance(t, word)
         if d <= _allowed_edits(word) and d < best.get(r["key"], 99):
             best[r["key"]] = d

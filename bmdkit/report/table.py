@@ -310,7 +310,9 @@ def header_at(lines: list[list[Token]], i: int,
                 before = {k for k, _, _ in pair}
                 pair = _union(pair, single)
                 added = {k for k, _, _ in pair} - before
-            if _n_data(pair) > _n_data(single):
+            exact_pair = _n_data(pair) - len(approx2 | (approx & added))
+            exact_single = _n_data(single) - len(approx)
+            if _n_data(pair) > _n_data(single) or exact_pair > exact_single:
                 return pair, 2, approx2 | (approx & added)
     return single, 1, approx if single is not None else set()
 
