@@ -197,3 +197,22 @@ def test_a_column_named_twice_in_its_header_is_one_column(header: list[str]) -> 
     assert [k for k, _, _ in t.columns] == ["region", "bmd", "t_score", "z_score"]
     assert [(r.region, r.cells["bmd"].text, r.cells["t_score"].text) for r in t.rows] == [
         (Region.FEMORAL_NECK, "0.712", "-2.1"), (Region.TOTAL_HIP, "0.801", "-1.5")]
+
+
+def _tok(text: str, x: int, y: int) -> Token:
+    return Token(text, (x, y, x + 9 * len(text), y + 18), 0.95, "t")
+
+
+def test_labels_wrapped_onto_two_lines_name_their_rows_and_do_not_end_the_table() -> None:
+    head = [_tok("Region", 20, 0), _tok("BMD", 200, 0), _tok("T-score", 320, 0)]
+    rows = [  # 'Femoral' above its values' line, 'Hip' below, 'Upper' beside its values and 'Neck' below
+        _tok("Femoral", 20, 40), _tok("Neck", 20, 60), _tok("0.712", 200, 60), _tok("-2.1", 320, 60),
+        _tok("Total", 20, 100), _tok("0.801", 200, 100), _tok("-1.5", 320, 100), _tok("Hip", 20, 120),
+        _tok("Upper", 20, 160), _tok("0.655", 200, 160), _tok("-2.4", 320, 160), _tok("Neck", 20, 180),
+        _tok("Troch", 20, 220), _tok("0.601", 200, 220), _tok("-1.5", 320, 220),
+    ]
+    (t,), _ = find_tables(head + rows)
+    assert [(r.region, r.cells["bmd"].text) for r in t.rows] == [
+        (Region.FEMORAL_NECK, "0.712"), (Region.TOTAL_HIP, "0.801"), (Region.UPPER_NECK, "0.655"),
+        (Region.TROCHANTER, "0.601")]
+    assert t.unread_rows == []

@@ -317,6 +317,12 @@ def header_at(lines: list[list[Token]], i: int,
     return single, 1, approx if single is not None else set()
 
 
+def _close(a: list[Token], b: list[Token]) -> bool:
+    """Line ``b`` follows line ``a`` within about a line's height (a wrapped label, not the next row)."""
+    h = statistics.median(max(t.height, 1) for t in a + b)
+    return statistics.fmean(t.yc for t in b) - statistics.fmean(t.yc for t in a) < 1.3 * h
+
+
 def _has_header_word(line: list[Token]) -> bool:
     """The line names a column by a word (Region, BMD, 骨密度), not only by units:
     a line of units is the second line of a header, never its first."""
@@ -658,7 +664,30 @@ def find_tables(tokens: list[Token], relabel: Relabel | None = None,
                 break
             label, lab_toks, vals = _row_label(lines[j], first_data_x)
             meaning = _label_meaning(label)
+            if not vals and label and body and body[-1].vals and _close(lines[j - 1], lines[j]):
+                # a label wrapped onto the next line ('Femoral' / 'Neck'): the words together name the row
+                joined = _label_meaning(f"{body[-1].label} {label}")
+                if joined != (None, None) and (not body[-1].placed or joined == body[-1].meaning):
+                    body[-1].label, body[-1].meaning = f"{body[-1].label} {label}", joined
+                    body[-1].lab_toks = body[-1].lab_toks + lab_toks
+                    j += 1
+                    continue
+            if vals and label and body and not body[-1].vals and not body[-1].placed \
+                    and _close(lines[j - 1], lines[j]):
+                # ... or wrapped from the line above, the values beside its second line
+                joined = _label_meaning(f"{body[-1].label} {label}")
+                if joined != (None, None) and meaning in ((None, None), joined):
+                    prev = body.pop()
+                    label, lab_toks, meaning = f"{prev.label} {label}", prev.lab_toks + lab_toks, joined
             if not vals and meaning == (None, None):
+                if body and label and j + 1 < len(lines) and _close(lines[j], lines[j + 1]):
+                    nxt_label, _, nxt_vals = _row_label(lines[j + 1], first_data_x)
+                    joined = _label_meaning(f"{label} {nxt_label}")
+                    if nxt_vals and nxt_label and joined != (None, None) and \
+                            _label_meaning(nxt_label) in ((None, None), joined):
+                        body.append(_Line(label, lab_toks, vals, (None, None)))  # joined with the next line
+                        j += 1
+                        continue
                 group_guess = labels.fuzzy_label(label) if body and label and guess else None
                 if group_guess is not None and group_guess[0] is not None and group_guess[1] is None:
                     # a misread region heading ('大#子' over Hologic's side rows) does not end the table
