@@ -404,3 +404,21 @@ def test_a_header_whose_first_line_words_ocr_lost_is_found_by_its_units() -> Non
     # a line of units alone above the first row is not a header's first line
     units_first = bottom + _shifted(body, 0)
     assert find_tables(units_first)[0] == []
+
+
+def test_a_units_line_read_as_a_row_does_not_hide_the_header_lines_from_a_second_reading() -> None:
+    # '(9)' (for '(g)') parses as a number, so the units line enters the body: the header's
+    # second line must still be read again above a column whose header OCR lost
+    xs = [20, 150, 280, 400, 520, 640]
+    toks = (_line(0, ["部位", "面积", "骨矿含量", "骨密度", "PR"], xs[:4] + xs[5:])
+            + _line(24, ["(cm²)", "(9)", "(g/cm²)", "值", "(%)"], xs[1:])
+            + _line(64, ["股骨颈", "5.12", "3.06", "0.598", "-2.7", "71"], xs)
+            + _line(104, ["总计", "30.10", "25.20", "0.837", "-1.0", "88"], xs))
+    asked: list[tuple[int, int, int, int]] = []
+
+    def reread(boxes: list[tuple[int, int, int, int]]) -> list[list[str]]:
+        asked.extend(boxes)
+        return [["T值" if b[1] == 24 else ""] for b in boxes]
+
+    (t,), _ = find_tables(toks, reread)
+    assert {b[1] for b in asked} == {0, 24} and t.reread_columns == {"t_score": "reread"}

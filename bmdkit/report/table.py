@@ -778,7 +778,8 @@ def _reread_headers(body: list[_Line], labelled: list[_Line], cols: list[tuple[s
     loose = [t for b in labelled for t in b.vals if id(t) not in where and not _blank(t)]
     if not loose or not labelled:
         return []
-    body_top = min(t.box[1] for b in body for t in b.lab_toks + b.vals)
+    rows = [b for b in body if b.placed or b.n_numbers >= _UNREAD_ROW_MIN_NUMBERS] or body
+    body_top = min(t.box[1] for b in rows for t in b.lab_toks + b.vals)  # a units line ('(9)') is no row
     head = [ln for ln in lines[i:] if statistics.fmean(t.yc for t in ln) < body_top][:3]
     h = statistics.median(max(t.height, 1) for ln in head for t in ln)
     have = {k for k, _, _ in cols}
