@@ -62,3 +62,26 @@ def test_a_lost_decimal_point_on_a_score_is_restored_only_beyond_plausible(raw: 
     reader._restore_decimal(rd, decimals, "t_score")
     assert rd.value == want and bool(rd.repair) is repaired and rd.disagreement is repaired
     assert rd.conf == (0.5 if repaired else 0.9)
+
+
+def _cell(value: float, texts: list[str], disagreement: bool) -> vote.Reading:
+    from bmdkit.report.numbers import parse_number
+
+    cands = [vote.Candidate("rapidocr", t, 0.8, parse_number(t)) for t in texts]
+    return vote.Reading(value, False, 0.4 if disagreement else 0.95, texts[0], ("rapidocr",),
+                        disagreement=disagreement, candidates=cands)
+
+
+def test_bmc_over_area_picks_between_a_disputed_cells_readings() -> None:
+    rds = {"bmd": _cell(1.682, ["1.682", "1.082", "1082"], True),
+           "bmc": _cell(17.48, ["17.48"], False), "area": _cell(16.16, ["16.16"], False)}
+    assert vote.settle_by_ratio(rds) == "bmd" and rds["bmd"].value == 1.082 and rds["bmd"].disagreement
+    assert "BMC/area" in rds["bmd"].repair
+    # a cell the engines agreed on is never changed, even when the ratio fails
+    rds = {"bmd": _cell(1.682, ["1.682", "1.082"], False),
+           "bmc": _cell(17.48, ["17.48"], False), "area": _cell(16.16, ["16.16"], False)}
+    assert vote.settle_by_ratio(rds) is None and rds["bmd"].value == 1.682
+    # two disputed cells that could each make it fit: no choice
+    rds = {"bmd": _cell(1.682, ["1.682", "1.082"], True),
+           "bmc": _cell(17.48, ["17.48", "27.18"], True), "area": _cell(16.16, ["16.16"], False)}
+    assert vote.settle_by_ratio(rds) is None and rds["bmd"].value == 1.682

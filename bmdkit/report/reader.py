@@ -350,6 +350,8 @@ def _read_page_in_time(page: Page, engines: list[str], options: ReadOptions, bud
             per_row.setdefault(id(r), {})[m] = rd
             cellbox.setdefault(id(r), {})[m] = c
         for r in tab.rows:
+            if is_ocr and r.side is not Side.MEAN:
+                vote.settle_by_ratio(per_row.get(id(r), {}))
             res.rows.append((r, tab, per_row.get(id(r), {}), page.number, to_page))
     if is_ocr:
         confs = [rd.conf for _, _, rds, _, _ in res.rows for rd in rds.values()]

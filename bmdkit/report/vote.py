@@ -150,6 +150,46 @@ def decide(cands: list[Candidate], decimals: int | None, two_engines: bool) -> R
     return Reading(best[0], best[1], 0.4, raw, engines, disagreement=True, candidates=cands)
 
 
+def settle_by_ratio(rds: dict[str, Reading]) -> str | None:
+    """Pick, for a row whose BMD, BMC and area disagree as decided, the one
+    reading of a disputed cell that makes BMD = BMC / area hold.
+
+    Only a cell the engines disagreed on changes, only to a value one of its
+    own readings gave, and only if exactly one such value fits; it stays
+    flagged as a disagreement. Returns the measure changed, or None.
+    (Not for Mean rows: a printed mean BMD is not their BMC over area.)
+    """
+    from bmdkit.report.crosscheck import bmd_matches
+
+    got = {m: rds.get(m) for m in ("bmd", "bmc", "area")}
+    if any(rd is None or rd.value is None for rd in got.values()):
+        return None
+    vals = {m: rd.value for m, rd in got.items() if rd is not None}
+    if bmd_matches(vals["bmd"], vals["bmc"], vals["area"]):  # type: ignore[arg-type]
+        return None
+    fits: dict[str, set[float]] = {}
+    for m, rd in got.items():
+        if rd is None or not rd.disagreement:
+            continue
+        for c in rd.candidates:
+            v = c.parsed.value if c.parsed is not None else None
+            if v is None or v <= 0 or v == rd.value:
+                continue
+            trial = {**vals, m: v}
+            if bmd_matches(trial["bmd"], trial["bmc"], trial["area"]):  # type: ignore[arg-type]
+                fits.setdefault(m, set()).add(v)
+    if len(fits) != 1:
+        return None
+    (m, values), = fits.items()
+    if len(values) != 1:
+        return None
+    rd = got[m]
+    assert rd is not None
+    rd.value = values.pop()
+    rd.repair = f"BMC/area picked the reading {rd.value}"
+    return m
+
+
 def read_cells(image: np.ndarray, cells: list[Cell], engines: Sequence[str],
                decimals: dict[int, int | None]) -> list[Reading]:
     """Decide every cell's value with the engines given.
