@@ -17,6 +17,7 @@ from bmdkit.report.table import find_tables
     ("-1.2", -1.2, 1), ("\u22121.2", -1.2, 1), ("\u20130.8", -0.8, 1), ("0,835", 0.835, 3),
     ("O.835", 0.835, 3), ("l.2", 1.2, 1), ("12.66", 12.66, 2), ("0.9027", 0.9027, 4), ("109", 109.0, 0),
     (".1.5", -1.5, 1),  # a faint minus read as a point: a number has one decimal point
+    ("0.712 g/cm²", 0.712, 3), ("-2.1†", -2.1, 1), ("0.801¹", 0.801, 3), ("12.10 cm2", 12.1, 2),
 ])
 def test_numbers_parse_with_repairs(text: str, value: float, decimals: int) -> None:
     p = parse_number(text)

@@ -19,6 +19,9 @@ _CONFUSIONS = str.maketrans({"O": "0", "o": "0", "D": "0", "Q": "0", "l": "1", "
 _NUM = re.compile(r"^(?P<sign>[" + re.escape(_MINUS) + r"]?)(?P<int>\d{1,5})(?:(?P<sep>[.,·:])(?P<frac>\d{1,4}))?$")
 _DASH_ONLY = re.compile(r"^[" + re.escape(_MINUS) + r"]{1,3}$")
 _JUNK = " \t'\"`()[]{}%*"
+#: what may follow a printed value in its cell: a unit spelled out, a footnote or flag mark
+#: ('0.712 g/cm²', '-2.1†', '0.801¹'); a bare 'g' is not among them (OCR reads 9 as g)
+_TRAILER = re.compile(r"(?:\s*(?:g/cm[²2]?|cm[²2]))?\s*[†‡§¶#¹²³⁴ᵃᵇᶜ]*$")
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,8 @@ def parse_number(text: str) -> Parsed | None:
     True
     """
     raw = text.strip().strip(_JUNK)
+    if raw and raw[-1] not in "0123456789":
+        raw = _TRAILER.sub("", raw).strip(_JUNK)
     if not raw:
         return None
     if _DASH_ONLY.match(raw):

@@ -12,6 +12,13 @@ re-read on their crops by every engine, or taken from the nearest label
 word and flagged (LABEL_UNCERTAIN). Boxes are reported in the pixels of the
 page as given, through the preparation's homography.
 
+Some misreadings are repaired from the page's own evidence, always flagged:
+a disputed BMD, BMC or area cell takes the one reading of its own that makes
+BMD = BMC/area hold; a score read without its decimal point and beyond any
+plausible score gets the point back where its column prints it; a T-score
+whose lost minus breaks its site's line gets the minus back
+(crosscheck.restore_signs). A text layer's characters are never repaired.
+
 Every value keeps its confidence, engines, raw text and box. Only the
 regions asked for are kept (lumbar L1-L4 and spine total, femoral neck and
 total hip, plus optional hip subregions) from whichever pages hold them.

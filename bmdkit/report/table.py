@@ -17,7 +17,17 @@ failing that takes the nearest spelled-out label word within a small edit
 distance (``labels.fuzzy_label``); such rows are marked so the reader can
 flag them. A misread heading ('大#子', '右航') and a unit under a misread
 header word ('(g/cm²)') are handled the same way. Vertebral levels are never
-guessed.
+guessed: only an 'L' read as a one ('14') is repaired, and only between the
+levels before and after it.
+
+Headers: a two-line header is read stacked ('T-' over 'score'), keeping the
+first line's columns the stacking lost; its units name the columns whose
+words OCR garbled. A column of numbers under no recognized header has its
+header lines read again on their crops, then takes the nearest header word
+still free ('值' is T值 where Z值 is a column). Labels printed over two lines
+are joined. A hip table with no side takes the other hip's beside it, or the
+one side the rest of the page names. Whatever was guessed is marked for the
+reader to flag.
 """
 
 from __future__ import annotations
@@ -315,6 +325,40 @@ def header_at(lines: list[list[Token]], i: int,
             if _n_data(pair) > _n_data(single) or exact_pair > exact_single:
                 return pair, 2, approx2 | (approx & added)
     return single, 1, approx if single is not None else set()
+
+
+def _wrapped_label(body: list[_Line], line: _Line, lines: list[list[Token]], j: int, first_data_x: float) -> bool:
+    """A row label printed over two lines ('Femoral' / 'Neck', 'Total' / 'Hip'),
+    its values beside either line: the words together name the row.
+
+    Line ``j`` (``line``) may end the label of the row above (joined into it),
+    begin the label of the row below (kept in ``body`` to be joined next), or
+    hold the values of a row begun on the line above (``line`` takes that
+    line's words). True when line ``j`` needs no more handling.
+    """
+    if not line.label:
+        return False
+    prev = body[-1] if body else None
+    if prev is not None and _close(lines[j - 1], lines[j]):
+        joined = _label_meaning(f"{prev.label} {line.label}")
+        if joined != (None, None):
+            if not line.vals and prev.vals and (not prev.placed or joined == prev.meaning):
+                prev.label, prev.meaning, prev.lab_toks = f"{prev.label} {line.label}", joined, \
+                    prev.lab_toks + line.lab_toks
+                return True
+            if line.vals and not prev.vals and not prev.placed and line.meaning in ((None, None), joined):
+                body.pop()
+                line.label, line.lab_toks, line.meaning = f"{prev.label} {line.label}", \
+                    prev.lab_toks + line.lab_toks, joined
+                return False
+    if body and not line.vals and line.meaning == (None, None) and j + 1 < len(lines) \
+            and _close(lines[j], lines[j + 1]):
+        nxt_label, _, nxt_vals = _row_label(lines[j + 1], first_data_x)
+        joined = _label_meaning(f"{line.label} {nxt_label}")
+        if nxt_vals and nxt_label and joined != (None, None) and _label_meaning(nxt_label) in ((None, None), joined):
+            body.append(line)
+            return True
+    return False
 
 
 def _close(a: list[Token], b: list[Token]) -> bool:
@@ -663,31 +707,12 @@ def find_tables(tokens: list[Token], relabel: Relabel | None = None,
             if header_at(lines, j, guess)[0] is not None:
                 break
             label, lab_toks, vals = _row_label(lines[j], first_data_x)
-            meaning = _label_meaning(label)
-            if not vals and label and body and body[-1].vals and _close(lines[j - 1], lines[j]):
-                # a label wrapped onto the next line ('Femoral' / 'Neck'): the words together name the row
-                joined = _label_meaning(f"{body[-1].label} {label}")
-                if joined != (None, None) and (not body[-1].placed or joined == body[-1].meaning):
-                    body[-1].label, body[-1].meaning = f"{body[-1].label} {label}", joined
-                    body[-1].lab_toks = body[-1].lab_toks + lab_toks
-                    j += 1
-                    continue
-            if vals and label and body and not body[-1].vals and not body[-1].placed \
-                    and _close(lines[j - 1], lines[j]):
-                # ... or wrapped from the line above, the values beside its second line
-                joined = _label_meaning(f"{body[-1].label} {label}")
-                if joined != (None, None) and meaning in ((None, None), joined):
-                    prev = body.pop()
-                    label, lab_toks, meaning = f"{prev.label} {label}", prev.lab_toks + lab_toks, joined
+            line = _Line(label, lab_toks, vals, _label_meaning(label))
+            if _wrapped_label(body, line, lines, j, first_data_x):
+                j += 1
+                continue
+            label, lab_toks, meaning = line.label, line.lab_toks, line.meaning
             if not vals and meaning == (None, None):
-                if body and label and j + 1 < len(lines) and _close(lines[j], lines[j + 1]):
-                    nxt_label, _, nxt_vals = _row_label(lines[j + 1], first_data_x)
-                    joined = _label_meaning(f"{label} {nxt_label}")
-                    if nxt_vals and nxt_label and joined != (None, None) and \
-                            _label_meaning(nxt_label) in ((None, None), joined):
-                        body.append(_Line(label, lab_toks, vals, (None, None)))  # joined with the next line
-                        j += 1
-                        continue
                 group_guess = labels.fuzzy_label(label) if body and label and guess else None
                 if group_guess is not None and group_guess[0] is not None and group_guess[1] is None:
                     # a misread region heading ('大#子' over Hologic's side rows) does not end the table
@@ -805,8 +830,10 @@ def _reread_headers(body: list[_Line], labelled: list[_Line], cols: list[tuple[s
         for n in list(todo):
             keys = set()
             for text in readings[n]:
-                key = labels.measure_of(text.replace(" ", "")) or labels.unit_measure(text) if how == "reread" \
-                    else labels.fuzzy_measure(text, have)
+                if how == "reread":
+                    key = labels.header_measure(text.replace(" ", "")) or labels.unit_measure(text)
+                else:
+                    key = labels.fuzzy_measure(text, have)
                 if key in DATA_MEASURES:
                     keys.add(key)
             if len(keys) == 1 and not keys & have:
