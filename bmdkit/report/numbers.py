@@ -53,8 +53,7 @@ def parse_number(text: str) -> Parsed | None:
     True
     """
     raw = text.strip().strip(_JUNK)
-    if raw and raw[-1] not in "0123456789":
-        raw = _TRAILER.sub("", raw).strip(_JUNK)
+    raw = _TRAILER.sub("", raw).strip(_JUNK)
     if not raw:
         return None
     if _DASH_ONLY.match(raw):
