@@ -30,6 +30,11 @@ from bmdkit.model import Flag, Region, RegionResult, Side
 from bmdkit.report.pdftext import ENGINE as PDF_ENGINE
 
 
+#: a Z-score this far below its T-score marks a lost minus on T (adults past peak bone mass have Z >= T,
+#: give or take reference details; a review threshold, not a reference number)
+Z_BELOW_T = 1.0
+
+
 def _rounding(decimals: int) -> float:
     return 0.5 * 10 ** (-decimals)
 
@@ -78,7 +83,7 @@ def check_regions(regions: list[RegionResult]) -> list[Flag]:
                                    f"total BMC/area {tot.bmc}/{tot.area} but vertebrae sum to {sb:.2f}/{sa:.2f}"))
     flags += _t_vs_bmd(regions)
     for r in regions:
-        if r.t_score is not None and r.z_score is not None and r.z_score < r.t_score - 1.0:
+        if r.t_score is not None and r.z_score is not None and r.z_score < r.t_score - Z_BELOW_T:
             flags.append(_flag(FlagCode.T_SCORE_INCONSISTENT, r,
                                f"Z-score {r.z_score} below T-score {r.t_score}: a minus sign may be lost"))
     return flags
@@ -148,7 +153,7 @@ def restore_signs(regions: list[RegionResult]) -> tuple[list[RegionResult], list
             if r.t_score is None or r.t_score <= 0 or not _recognized(r):
                 continue
             flipped = line[:k] + [(r.bmd, -r.t_score)] + line[k + 1:]
-            if _bad_pairs(flipped, spine) == 0 and (r.z_score is None or r.z_score >= -r.t_score - 1.0):  # type: ignore[arg-type]
+            if _bad_pairs(flipped, spine) == 0 and (r.z_score is None or r.z_score >= -r.t_score - Z_BELOW_T):  # type: ignore[arg-type]
                 fits.append(r)
         if len(fits) != 1:
             continue

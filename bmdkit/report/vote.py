@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 
 from bmdkit.report import ocr
+from bmdkit.report.crosscheck import bmd_matches
 from bmdkit.report.numbers import Parsed, parse_number
 from bmdkit.report.table import Cell
 
@@ -159,8 +160,6 @@ def settle_by_ratio(rds: dict[str, Reading]) -> str | None:
     flagged as a disagreement. Returns the measure changed, or None.
     (Not for Mean rows: a printed mean BMD is not their BMC over area.)
     """
-    from bmdkit.report.crosscheck import bmd_matches
-
     got = {m: rds.get(m) for m in ("bmd", "bmc", "area")}
     if any(rd is None or rd.value is None for rd in got.values()):
         return None
