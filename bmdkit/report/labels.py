@@ -201,11 +201,9 @@ def fuzzy_heading_side(text: str) -> Side | None:
     t = normalize(text)
     if len(t) < (5 if t.isascii() else 2) or len(t) > _HEADING_MAX_CHARS:
         return None
-    rows = reference.table("report_labels")
-    sides = [(normalize(r["pattern"]), Side(r["key"])) for r in rows
-             if r["kind"] == "side_word" and r["key"] in ("left", "right")]
-    hips = [normalize(r["pattern"]) for r in rows if r["kind"] == "hip_word"]
-    tails = [""] + [normalize(r["pattern"]) for r in rows if r["kind"] == "heading_tail"]
+    sides = [(w, Side(key)) for w, key in _words("side_word") if key in ("left", "right")]
+    hips = [w for w, _ in _words("hip_word")]
+    tails = [""] + [w for w, _ in _words("heading_tail")]
     best: dict[Side, int] = {}
     for s, side in sides:
         for h in hips:
@@ -222,13 +220,16 @@ def fuzzy_heading_side(text: str) -> Side | None:
     return None
 
 
+@functools.cache
+def _words(kind: str) -> tuple[tuple[str, str], ...]:
+    """(normalized word, key) of every spelled-out word of ``kind`` in report_labels.csv."""
+    return tuple((normalize(r["pattern"]), r["key"]) for r in reference.table("report_labels") if r["kind"] == kind)
+
+
 def side_word(text: str) -> Side | None:
     """The side ``text`` is, spelled out and nothing else ('右', 'Left'), or None."""
     t = normalize(text)
-    for r in reference.table("report_labels"):
-        if r["kind"] == "side_word" and normalize(r["pattern"]) == t:
-            return Side(r["key"])
-    return None
+    return next((Side(key) for word, key in _words("side_word") if word == t), None)
 
 
 def is_dxa_text(text: str) -> int:
@@ -287,15 +288,12 @@ def fuzzy_measure(text: str, taken: frozenset[str] | set[str] = frozenset()) -> 
     if not t or re.fullmatch(r"[\d.\-()%]+", t):
         return None
     best: dict[str, int] = {}
-    for r in reference.table("report_labels"):
-        if r["kind"] != "measure_word":
-            continue
-        word = normalize(r["pattern"])
+    for word, key in _words("measure_word"):
         if word.isascii() != t.isascii():
             continue  # 'T-' is not one edit from T值: a misreading keeps its script
         d = edit_distance(t, word)
-        if d <= _allowed_edits(word) and d < best.get(r["key"], 99):
-            best[r["key"]] = d
+        if d <= _allowed_edits(word) and d < best.get(key, 99):
+            best[key] = d
     if not best:
         return None
     low = min(best.values())

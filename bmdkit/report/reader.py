@@ -26,6 +26,7 @@ total hip, plus optional hip subregions) from whichever pages hold them.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import statistics
@@ -223,6 +224,7 @@ _NEVER_NEGATIVE = ("bmd", "bmc", "area")
 _SCORES = ("t_score", "z_score")
 
 
+@functools.cache
 def _score_bound(measure: str) -> float | None:
     """The largest plausible |T| or |Z| (reference_data/plausible_ranges.csv, region 'any')."""
     for row in reference.table("plausible_ranges"):

@@ -232,17 +232,13 @@ def _header_columns(line: list[Token], above: list[Token] | None, strict: bool =
     for tok in line:
         for t in _split_header_token(tok):
             unit = labels.unit_measure(t.text)
-            if cols and re.fullmatch(r"[\(\[（].*", t.text) and t.box[0] - cols[-1][2] < 2 * max(t.height, 1) \
-                    and unit in (None, cols[-1][0]):
-                k, a, _ = cols[-1]
-                cols[-1] = (k, a, t.box[2])  # units: '(g/cm²)', '(%)'
+            word = labels.header_measure(t.text)
+            bracket = re.fullmatch(r"[\(\[（].*", t.text) is not None
+            if _beside_last(cols, t) and (bracket and unit in (None, cols[-1][0]) or (word or unit) == cols[-1][0]):
+                # units ('(g/cm²)', '(%)') or one column named twice ('骨密度 BMD', 'BMD g/cm2')
+                cols[-1] = (cols[-1][0], cols[-1][1], t.box[2])
                 continue
-            key = labels.header_measure(t.text) or unit
-            if cols and key == cols[-1][0] and t.box[0] - cols[-1][2] < 2 * max(t.height, 1):
-                k, a, _ = cols[-1]
-                cols[-1] = (k, a, t.box[2])  # one column named twice: '骨密度 BMD', 'BMD g/cm2'
-                continue
-            key = labels.header_measure(t.text)
+            key = word
             if key in DATA_MEASURES:
                 own += 1
             if key is None and above:
@@ -258,9 +254,8 @@ def _header_columns(line: list[Token], above: list[Token] | None, strict: bool =
                     approx.add(key)
             if key is None:
                 # units on their own ('(g/cm²)') or unknown words: merge into a previous column just before
-                if cols and re.fullmatch(r"[\(\[（].*", t.text) and t.box[0] - cols[-1][2] < 2 * max(t.height, 1):
-                    k, a, _ = cols[-1]
-                    cols[-1] = (k, a, t.box[2])
+                if bracket and _beside_last(cols, t):
+                    cols[-1] = (cols[-1][0], cols[-1][1], t.box[2])
                 continue
             cols.append((key, t.box[0], t.box[2]))
     if not strict:
@@ -296,6 +291,11 @@ def _stack(top: list[Token], bottom: list[Token]) -> list[Token]:
         out.append(Token("".join(t.text for t in g), (min(t.box[0] for t in g), min(t.box[1] for t in g),
                          max(t.box[2] for t in g), max(t.box[3] for t in g)), min(t.conf for t in g), g[0].engine))
     return sorted(out, key=lambda t: t.box[0])
+
+
+def _beside_last(cols: list[tuple[str, float, float]], t: Token) -> bool:
+    """``t`` starts within two text heights of the last column's end."""
+    return bool(cols) and t.box[0] - cols[-1][2] < 2 * max(t.height, 1)
 
 
 def _n_data(cols: list[tuple[str, float, float]] | None) -> int:
