@@ -22,6 +22,19 @@ Two passes over the same cases:
 
 Prints one line of figures per pass and a table of outcomes by mutation.
 Exit code 0 when every aim is met (0 exceptions, 0 hangs, 0 missing, 0 duplicates).
+
+``--round-two`` adds the section for the hand-made classes of issue 18
+(:func:`bmdkit.samples.hostile.round_two_cases`, at an attacker's sizes):
+colliding names (the same zip member twice, four spellings of one member,
+``a.zip!x.dcm`` beside ``a.zip``, a non-UTF-8 name beside its escaped
+text), bzip2/LZMA/deflate zip bombs whose members lie about their size,
+ten 600 MiB members in one zip, an 8 GiB sparse file, a TIFF with a
+12000x12000 page 2, a PDF content-stream bomb, encrypted PDFs, PDFs with
+JavaScript and launch actions, a CMYK JPEG, 16-bit and palette PNGs, an
+animated GIF named ``.png`` and a TIFF whose page chain loops. They go
+through ``bmdkit batch`` (every member and file must be its own line:
+names shown alike count once each) and each file through ``bmdkit check``
+(exit 0/1/2, no traceback, within the time cap); nothing in them may run.
 """
 
 from __future__ import annotations
@@ -224,9 +237,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, default=None, help="also write the batch figures here")
     ap.add_argument("--rescore", action="store_true",
                     help="score the results already in WORKDIR/out (same seed, count and bases) without running")
+    ap.add_argument("--round-two", action="store_true",
+                    help="also run the hand-made hostile classes of issue 18 (batch and check)")
+    ap.add_argument("--round-two-only", action="store_true", help="only the round-two section")
     args = ap.parse_args(argv)
 
     work = args.workdir or Path(tempfile.mkdtemp(prefix="bmdkit-fuzz-"))
+    if args.round_two_only:
+        return 0 if round_two(work / "round2", args.timeout, args.workers, args.json) == 0 else 1
     cases_dir = work / "cases"
     if cases_dir.exists():
         for p in cases_dir.rglob("*"):  # the 'unreadable' case has mode 0
@@ -287,7 +305,113 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps(s, indent=2) + "\n", encoding="utf-8")
     failures += fig.failures
+    if args.round_two:
+        failures += round_two(work / "round2", args.timeout, args.workers, None)
     return 0 if failures == 0 else 1
+
+
+def score_round_two(cases: list[Case], lines: list[dict[str, Any]]) -> BatchFigures:
+    """Like :func:`score_lines`, but names shown alike are told apart by the batch (``name [place]``):
+    each expected name must be matched by as many result names (exact, or with a ``[...]`` suffix)
+    as there are inputs shown under it."""
+    from bmdkit.samples.hostile import round_two_expected
+
+    fig = BatchFigures(cases=0, lines=len(lines))
+    want: collections.Counter[str] = collections.Counter()
+    mutation: dict[str, str] = {}
+    for c in cases:
+        for n in round_two_expected(c):
+            want[n] += 1
+            mutation[n] = c.mutation
+    fig.cases = sum(want.values())
+    got: collections.Counter[str] = collections.Counter()
+    for d in lines:
+        names = line_names(d)
+        codes = [f.get("code") for f in d.get("flags", [])]
+        messages = " ".join(f.get("message", "") for f in d.get("flags", []))
+        for n in names:
+            base = n if n in want else n.rsplit(" [", 1)[0]
+            if base not in want:
+                fig.unexpected.append(n)
+                continue
+            got[base] += 1
+            fig.outcomes.setdefault(mutation[base], collections.Counter())[d.get("status", "?")] += 1
+        if "internal_error" in codes:
+            fig.exceptions.append(f"{names[0]}: {messages}")
+        if "resource_limit" in codes and TIME_LIMIT_WORDS in messages:
+            fig.hangs.append(names[0])
+    fig.missing = sorted(n for n in want if got[n] < want[n])
+    fig.duplicates = sorted(n for n in want if got[n] > want[n])
+    all_names = [n for d in lines for n in line_names(d)]
+    fig.duplicates += sorted(n for n, k in collections.Counter(all_names).items() if k > 1)
+    return fig
+
+
+def _check_one(path: Path, timeout: float) -> tuple[int, float, float, bool]:
+    """(exit code, seconds, peak MiB, traceback seen) of ``bmdkit check`` on one file."""
+    cmd = [sys.executable, "-m", "bmdkit", "check", os.fsdecode(path), "--format", "json",
+           "--timeout", str(timeout)]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    stop, peak = threading.Event(), [0.0]
+    watcher = threading.Thread(target=_watch_memory, args=(proc.pid, stop, peak), daemon=True)
+    watcher.start()
+    try:
+        _, err = proc.communicate(timeout=timeout * 3 + 60)
+    finally:
+        stop.set()
+        watcher.join()
+    return proc.returncode, time.perf_counter() - t0, peak[0], b"Traceback" in err
+
+
+def round_two(work: Path, timeout: float, workers: int | None, json_out: Path | None) -> int:
+    """The issue-18 section: make the classes, run batch and check over them, print the figures."""
+    from bmdkit.samples.hostile import round_two_cases
+
+    cases_dir = work / "cases"
+    shutil.rmtree(work, ignore_errors=True)
+    t0 = time.perf_counter()
+    cases = round_two_cases(cases_dir)
+    print(f"round two: {len(cases)} files made in {time.perf_counter() - t0:.0f} s in {cases_dir}", flush=True)
+    fig = run_batch_pass(cases, cases_dir, work / "out", timeout, workers)
+    results = work / "out" / "results.jsonl"
+    lines = [json.loads(x) for x in results.read_text(encoding="utf-8").split("\n") if x.strip()] \
+        if results.exists() else []
+    scored = score_round_two(cases, lines)
+    fig.lines, fig.cases, fig.outcomes = scored.lines, scored.cases, scored.outcomes
+    fig.exceptions, fig.hangs, fig.missing = scored.exceptions, scored.hangs, scored.missing
+    fig.duplicates, fig.unexpected = scored.duplicates, scored.unexpected
+    s = fig.summary()
+    print(f"round two batch: exit {fig.exit_code}, {fig.cases} inputs ({len(cases)} files), {fig.lines} result lines, "
+          f"{s['exceptions']} uncaught exceptions, {s['hangs']} over {timeout:g} s, {s['missing']} missing, "
+          f"{s['duplicates']} duplicates, {s['unexpected']} unexpected, {fig.tracebacks} tracebacks, "
+          f"{fig.wall_s:.0f} s wall, peak memory {fig.peak_rss_mib:.0f} MiB", flush=True)
+    for mut, cnt in sorted(fig.outcomes.items()):
+        print(f"  {mut:32s} " + " ".join(f"{k}={v}" for k, v in sorted(cnt.items())))
+    for title, items in (("exception", fig.exceptions), ("hang", fig.hangs), ("missing", fig.missing),
+                         ("duplicate", fig.duplicates), ("unexpected", fig.unexpected)):
+        for x in items[:20]:
+            print(f"  {title}: {x}")
+    bad_exit = slow = tracebacks = 0
+    peak = slowest = 0.0
+    for c in cases:
+        if c.path.suffix == ".zip":
+            continue  # check refuses archives by design (exit 2): the batch pass covers their members
+        code, dt, mib, tb = _check_one(c.path, timeout)
+        bad_exit += code not in (0, 1, 2)
+        slow += dt > timeout + 30  # start-up and hashing on top of the read's own time cap
+        tracebacks += tb
+        peak, slowest = max(peak, mib), max(slowest, dt)
+    ran = (cases_dir / "ACTION_RAN").exists()
+    checked = sum(1 for c in cases if c.path.suffix != ".zip")
+    print(f"round two check: {checked} files, {bad_exit} bad exit codes, {tracebacks} tracebacks, "
+          f"{slow} over the time cap, slowest {slowest:.1f} s, peak memory {peak:.0f} MiB, "
+          f"actions run: {'YES' if ran else 'none'}", flush=True)
+    if json_out:
+        json_out.write_text(json.dumps({**s, "check_bad_exit": bad_exit, "check_tracebacks": tracebacks,
+                                        "check_over_time": slow, "check_peak_mib": round(peak),
+                                        "actions_run": ran}, indent=2) + "\n", encoding="utf-8")
+    return fig.failures + bad_exit + tracebacks + slow + ran
 
 
 if __name__ == "__main__":

@@ -1,7 +1,19 @@
-"""Decide what an input file is from its first bytes, never from its name."""
+"""Decide what an input file is from its first bytes, never from its name.
+
+Besides the formats bmdkit reads, it recognizes the files a site folder
+holds beside its scans that are plainly not scans or reports: text (notes,
+JSON, CSV, TOML, Markdown, HTML, RTF), office documents (OOXML, OpenDocument,
+and the OLE2 container of Office 97-2003 and ``Thumbs.db``), a DICOMDIR (the
+media directory, not an exam) and the folder metadata macOS leaves
+(``.DS_Store``, ``._`` AppleDouble files). The batch lists those as
+*skipped*, not *failed*: see :attr:`Format.not_a_scan`.
+"""
 
 from __future__ import annotations
 
+import codecs
+import re
+import zipfile
 from enum import Enum
 from pathlib import Path
 
@@ -19,7 +31,17 @@ class Format(str, Enum):
     BMP = "bmp"
     ZIP = "zip"
     EMPTY = "empty"
+    TEXT = "text"
+    OFFICE = "office"
+    OLE2 = "ole2"
+    DICOMDIR = "dicomdir"
+    OS_METADATA = "os_metadata"
     UNKNOWN = "unknown"
+
+    @property
+    def not_a_scan(self) -> str | None:
+        """Why a file of this format is skipped (plainly not a scan or report), or None."""
+        return _NOT_A_SCAN.get(self)
 
     @property
     def kind(self) -> InputKind:
@@ -32,7 +54,23 @@ class Format(str, Enum):
         return InputKind.UNKNOWN
 
 
+_NOT_A_SCAN: dict[Format, str] = {
+    Format.TEXT: "a text file (notes, JSON, CSV, TOML, Markdown, HTML or similar), not a scan or report",
+    Format.OFFICE: "an office document (Word, Excel, PowerPoint or OpenDocument), not a scan or report",
+    Format.OLE2: "an Office 97-2003 document or a Windows thumbnail cache (Thumbs.db), not a scan or report",
+    Format.DICOMDIR: "a DICOMDIR (the media's directory of files), not an exam",
+    Format.OS_METADATA: "folder metadata left by macOS (.DS_Store or an AppleDouble '._' file)",
+}
+
 _HEAD = 1024
+#: Media Storage Directory Storage, the SOP class of a DICOMDIR (PS3.4 Annex F), as it sits in the file meta
+_DICOMDIR_UID = re.compile(rb"1\.2\.840\.10008\.1\.3\.10(?![.0-9])")
+_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_DS_STORE_MAGIC = b"\x00\x00\x00\x01Bud1"
+_APPLEDOUBLE_MAGIC = b"\x00\x05\x16\x07"
+#: control characters that do not occur in text files (tab, newlines, form feed and escape may)
+_BINARY_BYTES = frozenset(range(0x00, 0x09)) | frozenset((0x0E, 0x0F)) | frozenset(range(0x10, 0x1B)) \
+    | frozenset(range(0x1C, 0x20)) | frozenset((0x7F,))
 
 
 def sniff_bytes(head: bytes) -> Format:
@@ -40,7 +78,7 @@ def sniff_bytes(head: bytes) -> Format:
     if not head:
         return Format.EMPTY
     if len(head) >= 132 and head[128:132] == b"DICM":
-        return Format.DICOM
+        return Format.DICOMDIR if _DICOMDIR_UID.search(head, 132) else Format.DICOM
     if head.lstrip(b"\x00\t\r\n ")[:5] == b"%PDF-" or b"%PDF-" in head[:1024]:
         return Format.PDF
     if head[:8] == b"\x89PNG\r\n\x1a\n":
@@ -55,7 +93,43 @@ def sniff_bytes(head: bytes) -> Format:
         return Format.ZIP
     if _looks_like_raw_dicom(head):
         return Format.DICOM
+    if head[:8] == _OLE2_MAGIC:
+        return Format.OLE2
+    if head[:8] == _DS_STORE_MAGIC or head[:4] == _APPLEDOUBLE_MAGIC:
+        return Format.OS_METADATA
+    if _looks_like_text(head):
+        return Format.TEXT
     return Format.UNKNOWN
+
+
+def _looks_like_text(head: bytes) -> bool:
+    """True when ``head`` decodes as text (UTF-8, UTF-16 with a BOM, or GB18030) with no
+    binary control bytes; a multi-byte character cut at the end of ``head`` is allowed."""
+    if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        try:
+            text = codecs.getincrementaldecoder("utf-16")().decode(head, final=False)
+        except UnicodeDecodeError:
+            return False
+        return not any(ord(c) in _BINARY_BYTES for c in text)
+    if any(b in _BINARY_BYTES for b in head):
+        return False
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            codecs.getincrementaldecoder(encoding)().decode(head, final=False)
+            return True
+        except UnicodeDecodeError:
+            continue
+    return False
+
+
+def _office_zip(path: str | Path) -> bool:
+    """True when a zip archive is an OOXML or OpenDocument file (a document, not a delivery)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = set(zf.namelist()[:10_000])
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return False
+    return "[Content_Types].xml" in names or "mimetype" in names and "META-INF/manifest.xml" in names
 
 
 def _looks_like_raw_dicom(head: bytes) -> bool:
@@ -81,4 +155,7 @@ def _looks_like_raw_dicom(head: bytes) -> bool:
 def sniff(path: str | Path) -> Format:
     """The format of the file at ``path`` (reads at most 1 KiB)."""
     with open(path, "rb") as fh:
-        return sniff_bytes(fh.read(_HEAD))
+        fmt = sniff_bytes(fh.read(_HEAD))
+    if fmt is Format.ZIP and _office_zip(path):
+        return Format.OFFICE
+    return fmt

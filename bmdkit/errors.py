@@ -38,6 +38,13 @@ class UnsupportedInput(BmdkitError):
     flag_code = FlagCode.UNSUPPORTED_KIND
 
 
+class NotAScan(BmdkitError):
+    """A file that is plainly not a scan or report (notes, data, office documents, DICOMDIR):
+    the batch lists it as skipped, not failed."""
+
+    flag_code = FlagCode.NOT_A_SCAN
+
+
 class NotDXA(BmdkitError):
     """A valid file that is not a bone densitometry exam or report."""
 

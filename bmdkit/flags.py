@@ -29,6 +29,7 @@ class FlagCode(str, Enum):
     EMPTY_FILE = "empty_file"
     UNREADABLE = "unreadable"
     UNSUPPORTED_KIND = "unsupported_kind"
+    NOT_A_SCAN = "not_a_scan"
     NOT_DXA = "not_dxa"
     NO_RESULTS = "no_results"
     NO_READER = "no_reader"
@@ -71,6 +72,7 @@ class FlagCode(str, Enum):
     NO_EQUATION = "no_equation"
     # --- batch and export ----------------------------------------------------
     DUPLICATE_INPUT = "duplicate_input"
+    NAME_COLLISION = "name_collision"
     UNMAPPED_PATIENT = "unmapped_patient"
     OUTSIDE_VISIT_WINDOW = "outside_visit_window"
     CORRECTED = "corrected"
@@ -90,6 +92,8 @@ _CATALOGUE: dict[FlagCode, tuple[Severity, str]] = {
     FlagCode.EMPTY_FILE: (_E, "The file is empty (zero bytes)."),
     FlagCode.UNREADABLE: (_E, "The file is corrupt or truncated and could not be parsed."),
     FlagCode.UNSUPPORTED_KIND: (_E, "The content is not DICOM, PDF or a supported image format."),
+    FlagCode.NOT_A_SCAN: (_I, "The file is plainly not a scan or report (notes, data, an office document, a "
+                             "DICOMDIR, folder metadata): skipped, not failed."),
     FlagCode.NOT_DXA: (_E, "The file is valid but is not a bone densitometry (DXA) exam or report."),
     FlagCode.NO_RESULTS: (_E, "A DXA file with no numeric results in it (e.g. a scan image only)."),
     FlagCode.NO_READER: (_E, "No reader for this kind of input is installed or built yet."),
@@ -127,10 +131,15 @@ _CATALOGUE: dict[FlagCode, tuple[Severity, str]] = {
     FlagCode.AFTER_DRIFT: (_R, "The scan was taken after its scanner's phantom series began to drift."),
     FlagCode.NO_EQUATION: (_R, "No harmonization equation exists for this vendor, region or model."),
     FlagCode.DUPLICATE_INPUT: (_I, "The same file content was seen under more than one name."),
+    FlagCode.NAME_COLLISION: (_R, "Another input is shown under the same name (or this place held other "
+                                  "content before); each is kept as its own result: check which is which."),
     FlagCode.UNMAPPED_PATIENT: (_R, "The patient is not in the subject mapping; not exported."),
     FlagCode.OUTSIDE_VISIT_WINDOW: (_R, "The exam date falls outside every visit window."),
     FlagCode.CORRECTED: (_I, "A reviewer corrected or accepted this value; see the audit trail."),
 }
+
+#: codes that make a file *skipped* rather than failed (see :class:`bmdkit.model.Outcome`)
+SKIP_CODES: frozenset[FlagCode] = frozenset({FlagCode.NOT_A_SCAN})
 
 missing = set(FlagCode) - set(_CATALOGUE)
 if missing:  # pragma: no cover - guarded by tests too

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Iterable, Mapping
 
-from bmdkit.flags import FlagCode, Severity
+from bmdkit.flags import SKIP_CODES, FlagCode, Severity
 
 
 class Vendor(str, Enum):
@@ -121,6 +121,17 @@ class Status(str, Enum):
     EXTRACTED = "extracted"
     FLAGGED = "flagged"
     FAILED = "failed"
+
+
+class Outcome(str, Enum):
+    """What became of an input: its status, or *skipped* for a file that is plainly not a scan
+    or report. A skipped file's status is ``failed`` (nothing was read), but it is not counted
+    or listed as a failure."""
+
+    EXTRACTED = "extracted"
+    FLAGGED = "flagged"
+    FAILED = "failed"
+    SKIPPED = "skipped"
 
 
 MEASURES: tuple[str, ...] = ("bmd", "bmc", "area", "t_score", "z_score")
@@ -298,6 +309,13 @@ class Exam:
     def status(self) -> Status:
         """extracted, flagged or failed; derived, never stored."""
         return derive_status(self.regions, self.flags)
+
+    @property
+    def outcome(self) -> Outcome:
+        """The status, or ``skipped`` when a flag says the file is not a scan; derived, never stored."""
+        if any(f.code in SKIP_CODES for f in self.flags):
+            return Outcome.SKIPPED
+        return Outcome(self.status.value)
 
     def region(
         self, region: Region, side: Side | None = None, method: Method | None = None

@@ -23,6 +23,11 @@ class ReadOptions:
         resource limit instead of exhausting memory (decompression bombs).
     max_pages:
         Pages of a PDF or frames of a DICOM considered.
+    max_pdf_stream_bytes:
+        Bytes all of a PDF's non-image streams (page content, forms, object
+        and cross-reference streams) may inflate to, measured in bounded
+        steps before any PDF library decodes them; more fails as
+        ``resource_limit`` (a content-stream bomb).
     max_xml_bytes, max_xml_depth:
         Caps on embedded XML (DICOM private elements) before parsing.
     timeout_s:
@@ -37,17 +42,25 @@ class ReadOptions:
         Which OCR engines the report reader uses, in order.
     ocr_languages:
         Tesseract language packs.
+    cross_check_pixels:
+        Also OCR the burned-in report page of a DICOM file whose own data
+        (private script or XML, SR) already gives the results, and flag any
+        value the page shows differently. Off by default: the page costs
+        seconds and the DICOM values are exact; the cross-check runs anyway
+        where the DICOM data is incomplete or inconsistent.
     """
 
     max_file_bytes: int = 512 * 1024 * 1024
     max_pixels: int = 60_000_000
     max_pages: int = 12
+    max_pdf_stream_bytes: int = 64 * 1024 * 1024
     max_xml_bytes: int = 8 * 1024 * 1024
     max_xml_depth: int = 64
     timeout_s: float = 180.0
     memory_bytes: int = 4 * 1024 * 1024 * 1024
     ocr_engines: tuple[str, ...] = ("tesseract", "rapidocr")
     ocr_languages: tuple[str, ...] = ("eng", "chi_sim")
+    cross_check_pixels: bool = False
     extra: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
 
 

@@ -7,24 +7,26 @@ add flags and computed regions afterwards, never overwriting a read value.
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
+from bmdkit.checks import apply_all
+from bmdkit.export.privacy import redact_exam
 from bmdkit.model import Exam
 from bmdkit.options import DEFAULT_OPTIONS, ReadOptions
 from bmdkit.read import read_file
 
 
 def apply_checks(exam: Exam) -> Exam:
-    """Run every per-exam check (``bmdkit.checks.apply_all``) where the checks exist."""
-    try:
-        checks = importlib.import_module("bmdkit.checks")
-    except ModuleNotFoundError:
-        return exam
-    apply_all = getattr(checks, "apply_all", None)
-    return apply_all(exam) if apply_all is not None else exam
+    """Run every per-exam check (:func:`bmdkit.checks.apply_all`).
+
+    Imported plainly: a broken checks package must break loudly, never let an
+    exam through unchecked.
+    """
+    return apply_all(exam)
 
 
 def process_file(path: str | Path, options: ReadOptions = DEFAULT_OPTIONS) -> Exam:
-    """Read ``path`` and check it; never raises for a bad input file."""
-    return apply_checks(read_file(path, options))
+    """Read ``path``, check it, and mask its own patient's identifiers in every free-text field
+    (a row label or a flag message can quote the name printed on the page); never raises for a
+    bad input file. The identifiers themselves stay in ``exam.patient``."""
+    return redact_exam(apply_checks(read_file(path, options)))

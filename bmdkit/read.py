@@ -5,9 +5,10 @@ It hashes the file, decides its kind from content, runs the right reader and
 turns every failure into a failed exam that names the path and the reason,
 so that no input is ever lost and no traceback reaches the user.
 
-Readers are plain functions, found by name so that a reader that is not
-built or not installed fails that file with ``no_reader`` instead of
-breaking every other kind:
+Readers are plain functions, registered by name in :data:`_READERS` and
+imported when first needed (so that ``bmdkit check`` on a DICOM file does not
+load the OCR engines). They are bmdkit's own modules: a reader that cannot
+be imported is a broken install and raises, never a silent ``no_reader``:
 
 - DICOM: ``bmdkit.dicom.read_dicom(path, source, options) -> DicomReading``
   (``exam``: what DICOM itself holds, or ``None``; ``no_results_reason``;
@@ -33,6 +34,8 @@ from bmdkit.errors import (
     BmdkitError,
     EmptyInput,
     NoReader,
+    NotAScan,
+    NotDXA,
     NoResults,
     ResourceLimit,
     UnreadableInput,
@@ -72,15 +75,7 @@ def display_path(path: str | Path) -> str:
 def _reader(name: str, path: str) -> Callable[..., Any]:
     target = _READERS[name]
     module_name, func_name = target.split(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name and module_name.startswith(exc.name):
-            raise NoReader(f"no {name} reader is available in this bmdkit", path) from None
-        raise
-    func = getattr(module, func_name, None)
-    if func is None:
-        raise NoReader(f"no {name} reader is available in this bmdkit", path)
+    func: Callable[..., Any] = getattr(importlib.import_module(module_name), func_name)
     return func
 
 
@@ -131,6 +126,9 @@ def make_source(path: str | Path, options: ReadOptions = DEFAULT_OPTIONS) -> Sou
         if not p.is_file():
             raise UnsupportedInput("not a regular file (device, socket or pipe)", shown)
         size = p.stat().st_size
+        if size > options.max_file_bytes:  # refused by its size: hashing gigabytes is work for nothing
+            raise ResourceLimit(f"file of {size} bytes exceeds the {options.max_file_bytes}-byte cap (not read)",
+                                shown)
         digest = sha256_file(p)
     except PermissionError:
         raise UnreadableInput("permission denied", shown) from None
@@ -158,6 +156,11 @@ def read_file(path: str | Path, options: ReadOptions = DEFAULT_OPTIONS) -> Exam:
         return failed_exam(source, exc.flag_code, exc.reason)
     except MemoryError:
         return failed_exam(source, FlagCode.RESOURCE_LIMIT, "ran out of memory while reading")
+    except ImportError as exc:
+        if not out_of_memory(exc):
+            raise  # a broken install, not a bad file: never a quiet per-file failure
+        return failed_exam(source, FlagCode.RESOURCE_LIMIT,
+                           f"ran out of memory while reading ({type(exc).__name__} under the memory cap)")
     except RecursionError:
         return failed_exam(source, FlagCode.UNREADABLE, "structure nested too deeply to read")
     except Exception as exc:  # noqa: BLE001 - the promise is: no input is lost
@@ -179,6 +182,8 @@ def _dispatch(path: Path, source: Source, options: ReadOptions) -> Exam:
             f"file of {source.size} bytes exceeds the {options.max_file_bytes}-byte cap", shown
         )
     fmt = sniff(path)
+    if fmt.not_a_scan:
+        raise NotAScan(fmt.not_a_scan, shown)
     if fmt is Format.ZIP:
         raise UnsupportedInput("a zip archive: give it to 'bmdkit batch', which unpacks archives", shown)
     if source.kind is InputKind.UNKNOWN:
@@ -217,22 +222,34 @@ def _read_dicom(path: Path, source: Source, options: ReadOptions) -> Exam:
     if reading.payload is not None:
         try:
             report = _reader("report", source.path)(path, source, options, payload=reading.payload)
-        except NoReader:
+        except NoReader:  # OCR turned off (--no-ocr) or no engine usable here
             report = None
-        except BmdkitError:
-            if exam is None or not exam.regions:
+        except BmdkitError as exc:
+            if exam is None:
                 raise
+            if not exam.regions:  # the header's vendor, model and date stay; the reason is the real one
+                return exam.with_flags([_page_failure(exc, reading.no_results_reason)])
             report = None  # exact DICOM values stand even when the page itself cannot be read
         if report is not None:
             if exam is None or not exam.regions:
                 return report if exam is None else _page_values_in_dicom(exam, report)
-            try:
-                merge = _reader("merge", source.path)
-            except NoReader:
-                return exam
-            return merge(exam, report)
-        if exam is None or not exam.regions:
-            raise NoReader("the file is a report page and no report reader is available", source.path)
+            return _reader("merge", source.path)(exam, report)
+        if exam is None:
+            raise NoReader("the file is a report page and it could not be read without OCR", source.path)
+        if not exam.regions:
+            return exam.with_flags([Flag(FlagCode.NO_READER,
+                                         "the file is a report page and it could not be read without OCR")])
     if exam is None:
         raise NoResults(reading.no_results_reason or "no results found in the DICOM file", source.path)
     return exam
+
+
+def _page_failure(exc: BmdkitError, no_results_reason: str | None) -> Flag:
+    """Why a DXA DICOM file whose page was read gave nothing.
+
+    A page with no DXA report on it makes the file a DXA image with no
+    results (its header says it is DXA), not a non-DXA file.
+    """
+    if isinstance(exc, (NotDXA, NoResults)) and no_results_reason:
+        return Flag(FlagCode.NO_RESULTS, f"{no_results_reason} (its pixels were read: {exc.reason})")
+    return Flag(exc.flag_code, exc.reason)

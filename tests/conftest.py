@@ -22,8 +22,15 @@ def _schema_path() -> Path:
 
 @pytest.fixture(scope="session")
 def contract() -> jsonschema.Draft202012Validator:
-    """Validator for shared/contract/exam.schema.json."""
-    return jsonschema.Draft202012Validator(json.loads(_schema_path().read_text()))
+    """Validator for the shared contract and the schema bmdkit ships (both must hold)."""
+    from bmdkit.contract import load_schema
+
+    shared = json.loads(_schema_path().read_text())
+    packaged = load_schema()
+    for schema in (shared, packaged):
+        schema.pop("$id", None)
+        schema.pop("$schema", None)
+    return jsonschema.Draft202012Validator({"allOf": [shared, packaged]})
 
 
 def assert_valid(validator: jsonschema.Draft202012Validator, obj: dict) -> None:

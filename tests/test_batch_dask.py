@@ -5,14 +5,13 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-import pytest
 from test_batch_fixtures import write_sr
 
 from bmdkit.batch.ledger import FAILURES_CSV, RESULTS_CSV, RESULTS_JSONL
 from bmdkit.batch.runner import run_batch
 from bmdkit.samples.truth import TruthGenerator
 
-distributed = pytest.importorskip("distributed")
+import distributed  # noqa: E402  - the [dask] extra, part of the test install
 
 
 def test_dask_run_matches_plain_run(tmp_path: Path) -> None:

@@ -47,7 +47,7 @@ def test_reviewer_corrections_survive_regeneration(tmp_path: Path) -> None:
 
     from bmdkit.model import Region, Side
 
-    decisions = __import__("pytest").importorskip("bmdkit.review.decisions")
+    from bmdkit.review import decisions
     site = tmp_path / "in"
     site.mkdir()
     write_sr(site / "hip.dcm", TruthGenerator(12).exam(scan_type="hip_left"))

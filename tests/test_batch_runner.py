@@ -21,12 +21,12 @@ import pytest
 from conftest import assert_valid
 from test_batch_fixtures import slow_or_crashing_work, write_sr
 
-from bmdkit.batch.ledger import FAILURES_CSV, RESULTS_CSV, RESULTS_JSONL, BatchLocked, Ledger
+from bmdkit.batch.ledger import FAILURES_CSV, RESULTS_CSV, RESULTS_JSONL, SKIPPED_CSV, BatchLocked, Ledger
 from bmdkit.batch.runner import run_batch
 from bmdkit.options import ReadOptions
 from bmdkit.samples.truth import TruthGenerator
 
-OUTPUTS = (RESULTS_JSONL, RESULTS_CSV, FAILURES_CSV)
+OUTPUTS = (RESULTS_JSONL, RESULTS_CSV, FAILURES_CSV, SKIPPED_CSV)
 
 
 def make_inputs(root: Path, n: int = 6, seed: int = 11) -> dict[str, object]:
@@ -85,7 +85,11 @@ def test_every_input_appears_once_and_duplicates_listed(tmp_path: Path, contract
     assert "symbolic link" in by_path[str(inp["site"] / "link.dcm")]["flags"][0]["message"]
     failures = (out / FAILURES_CSV).read_text(encoding="utf-8")
     for d in lines:
-        assert (d["source"]["path"] in failures) == (d["status"] == "failed")
+        assert (d["source"]["path"] in failures) == (d["outcome"] == "failed")
+    skipped = (out / "skipped.csv").read_text(encoding="utf-8")
+    for d in lines:  # a text file is skipped: listed in skipped.csv, not failures.csv
+        assert (d["source"]["path"] in skipped) == (d["outcome"] == "skipped")
+    assert any(d["outcome"] == "skipped" for d in lines)
     # values that were extracted match the truth they were written from
     for path, truth in inp["truths"].items():
         d = next(x for x in lines if path in x["source"].get("seen_as", [x["source"]["path"]]))

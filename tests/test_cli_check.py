@@ -35,7 +35,7 @@ def bad_files(tmp_path: Path) -> dict[str, Path]:
     return files
 
 
-@pytest.mark.parametrize("name,code", [("empty", "empty_file"), ("random", "unsupported_kind"), ("text", "unsupported_kind")])
+@pytest.mark.parametrize("name,code", [("empty", "empty_file"), ("random", "unsupported_kind"), ("text", "not_a_scan")])
 def test_bad_inputs_fail_with_reason(bad_files, name, code, capsys, contract) -> None:
     rc, out, err = run(["check", str(bad_files[name]), "--format", "json"], capsys)
     assert rc == 2

@@ -11,7 +11,12 @@ def test_magic_numbers() -> None:
     assert sniff_bytes(b"\xff\xd8\xff\xe0") is Format.JPEG
     assert sniff_bytes(b"II*\x00abcd") is Format.TIFF
     assert sniff_bytes(b"PK\x03\x04") is Format.ZIP
-    assert sniff_bytes(b"hello world, not a scan") is Format.UNKNOWN
+    assert sniff_bytes(b"hello world, not a scan") is Format.TEXT
+    assert sniff_bytes(bytes(range(256))) is Format.UNKNOWN
+    assert sniff_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(8)) is Format.OLE2
+    dicomdir = b"\x00" * 128 + b"DICM" + b"\x02\x00\x02\x00UI\x14\x001.2.840.10008.1.3.10\x00"
+    assert sniff_bytes(dicomdir) is Format.DICOMDIR
+    assert sniff_bytes(dicomdir.replace(b"1.3.10\x00", b"1.3.1.2")) is Format.DICOM
 
 
 def test_preamble_less_dicom() -> None:

@@ -5,13 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import pytest
 from test_export_common import build_assembly
 
 from bmdkit import reference
 from bmdkit.export import fhir
 
-R4B = pytest.importorskip("fhir.resources.R4B.bundle")
+import fhir.resources.R4B.bundle as R4B  # noqa: E402  - a test extra
 
 UCUM_BY_MEASURE = {"g/cm2", "g", "cm2", "1"}
 

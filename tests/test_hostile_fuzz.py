@@ -15,7 +15,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import sys
-from pathlib import Path
 
 import pytest
 from conftest import ROOT, assert_valid

@@ -19,11 +19,11 @@ from pathlib import Path
 import psutil
 from test_batch_fixtures import write_sr
 
-from bmdkit.batch.ledger import FAILURES_CSV, RESULTS_CSV, RESULTS_JSONL
+from bmdkit.batch.ledger import FAILURES_CSV, RESULTS_CSV, RESULTS_JSONL, SKIPPED_CSV
 from bmdkit.samples.hostile import _many_page_pdf
 from bmdkit.samples.truth import TruthGenerator
 
-OUTPUTS = (RESULTS_JSONL, RESULTS_CSV, FAILURES_CSV)
+OUTPUTS = (RESULTS_JSONL, RESULTS_CSV, FAILURES_CSV, SKIPPED_CSV)
 
 
 def _cmd(site: Path, out: Path) -> list[str]:

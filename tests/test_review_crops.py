@@ -199,7 +199,6 @@ def test_with_the_real_report_reader(tmp_path, kind):
     from bmdkit import read_file
     from bmdkit.samples.pdfs import render_pdf
 
-    pytest.importorskip("bmdkit.report.pages")
     truth = TruthGenerator(77).exam(scan_type="spine")
     pdf = tmp_path / "r.pdf"
     render_pdf(truth, "hologic", "en", pdf)

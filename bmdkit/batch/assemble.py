@@ -10,7 +10,6 @@ SHA-256, never by patient name or hospital ID.
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import tempfile
@@ -23,6 +22,7 @@ from bmdkit.batch.grouping import group_exams
 from bmdkit.batch.ledger import RESULTS_JSONL
 from bmdkit.batch.subjects import MappingRow, SubjectMap, VisitWindow, assign_visit
 from bmdkit.errors import ConfigError
+from bmdkit.export.cells import SafeDictWriter
 from bmdkit.export.jsonout import exam_from_dict
 from bmdkit.export.privacy import SubjectExam, deidentify, register_exam_identifiers
 from bmdkit.flags import FlagCode
@@ -112,11 +112,11 @@ def assemble(exams: list[Exam], mapping: SubjectMap, windows: list[VisitWindow])
 
 
 def write_report(rows: list[dict[str, str]], path: str | Path) -> None:
-    """The placement report as CSV, written atomically."""
+    """The placement report as CSV (text cells spreadsheet-safe), written atomically."""
     target = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
     with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(REPORT_COLUMNS), lineterminator="\n")
+        w = SafeDictWriter(fh, fieldnames=list(REPORT_COLUMNS), lineterminator="\n")
         w.writeheader()
         w.writerows(sorted(rows, key=lambda r: (r["path"], r["sha256"])))
     os.replace(tmp, target)

@@ -25,10 +25,11 @@ from pathlib import Path
 from typing import Any
 
 from bmdkit.batch.ledger import Ledger
-from bmdkit.batch.plan import Task, discard, failed_line, finish_line, plan
+from bmdkit.batch.plan import Task, discard, failed_line, finish_line, limits_for, plan
 from bmdkit.batch.progress import BatchProgress
 from bmdkit.batch.runner import BatchSummary, default_workers
 from bmdkit.batch.walk import DEFAULT_LIMITS, WalkLimits, count_inputs
+from bmdkit.errors import ConfigError
 from bmdkit.export.jsonout import exam_to_dict
 from bmdkit.export.privacy import install_log_filter
 from bmdkit.flags import FlagCode
@@ -86,7 +87,7 @@ def run_batch_dask(
         processed = 0
         with Ledger(out, wait=wait_for_lock) as led, BatchProgress(count_inputs(inputs), progress) as bar:
             try:
-                source = plan(inputs, led, bar.advance, limits)
+                source = plan(inputs, led, bar.advance, limits_for(limits, options))
                 flight: dict[Any, tuple[Task, float]] = {}
                 exhausted = False
                 while True:
@@ -127,14 +128,14 @@ def run_batch_dask(
                         led.record(task.key, line)
                         discard(task)
                         processed += 1
-                        bar.advance(line.get("status") == "failed")
+                        bar.advance(line.get("outcome", line.get("status")) == "failed")
             finally:
                 led.write_outputs()
-            c = led.counts()
+            summary = BatchSummary.from_ledger(led, processed, time.monotonic() - start)
     finally:
         for thing in own:
             thing.close()
-    return BatchSummary(c.names, c.files, processed, c.failed, time.monotonic() - start)
+    return summary
 
 
 class _TooBig(Exception):
@@ -155,3 +156,21 @@ def _why(exc: Exception, options: ReadOptions) -> str:
     if isinstance(exc, _TooBig):
         return f"file exceeds the {options.max_file_bytes}-byte cap"
     return "cannot be read"
+
+
+class DaskMissing(ConfigError):
+    """``--dask`` or ``--scheduler`` was asked for without the ``[dask]`` extra installed."""
+
+
+def require_dask() -> None:
+    """Raise :class:`DaskMissing`, naming the extra to install, when dask.distributed is absent.
+
+    Guarded by the distribution's own name only: any other import error is a broken install
+    and propagates.
+    """
+    try:
+        import distributed  # noqa: F401
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("distributed", "dask"):
+            raise
+        raise DaskMissing("--dask and --scheduler need the [dask] extra: pip install 'bmdkit[dask]'") from None

@@ -17,12 +17,16 @@ are re-applied whenever the outputs are regenerated, so corrections survive
 a re-run.
 
 The database holds the same contract lines as ``results.jsonl``, including
-the ``patient`` object; it stays in the output folder with them.
+the ``patient`` object; it stays in the output folder with them. Both, and
+every output regenerated here, are owner-only files (:mod:`bmdkit.outfiles`).
+
+Files that are plainly not scans or reports (outcome ``skipped``) are
+listed in ``results.jsonl`` and ``skipped.csv``; they are not failures and
+are neither counted as failed nor listed in ``failures.csv``.
 """
 
 from __future__ import annotations
 
-import csv
 import fcntl
 import json
 import os
@@ -35,9 +39,12 @@ from pathlib import Path
 from typing import Any
 
 from bmdkit.errors import ConfigError
+from bmdkit.export.cells import SafeDictWriter, join_list
 from bmdkit.export.jsonout import exam_from_dict
+from bmdkit.export.privacy import Redactor
 from bmdkit.export.table import COLUMNS, exam_rows
-from bmdkit.flags import FlagCode, Severity
+from bmdkit.flags import SKIP_CODES, FlagCode, Severity
+from bmdkit.outfiles import make_private, open_private, prepare_output_dir, touch_private
 
 STATE_NAME = "state.sqlite"
 LOCK_NAME = ".lock"
@@ -45,6 +52,7 @@ WORK_NAME = ".work"
 RESULTS_JSONL = "results.jsonl"
 RESULTS_CSV = "results.csv"
 FAILURES_CSV = "failures.csv"
+SKIPPED_CSV = "skipped.csv"
 FAILURE_COLUMNS = ("path", "sha256", "kind", "flag_codes", "reasons", "seen_as")
 
 _SCHEMA = """
@@ -56,11 +64,14 @@ CREATE TABLE IF NOT EXISTS files (
     line TEXT
 );
 CREATE TABLE IF NOT EXISTS names (
-    display TEXT PRIMARY KEY,
+    place TEXT NOT NULL,
     key TEXT NOT NULL,
-    stamp TEXT
+    display TEXT NOT NULL,
+    stamp TEXT,
+    PRIMARY KEY (place, key)
 );
 CREATE INDEX IF NOT EXISTS names_key ON names(key);
+CREATE INDEX IF NOT EXISTS names_display ON names(display);
 """
 
 
@@ -70,31 +81,42 @@ class BatchLocked(ConfigError):
 
 @dataclass(frozen=True)
 class Counts:
+    """Distinct files, those done, names seen, and the done files by outcome."""
+
     files: int
     done: int
     failed: int
     names: int
+    extracted: int = 0
+    flagged: int = 0
+    skipped: int = 0
 
 
 class Ledger:
     """Open (and lock) the state of the batch in ``out``; use as a context manager."""
 
     def __init__(self, out: str | Path, wait: bool = False) -> None:
-        self.out = Path(out)
-        self.out.mkdir(parents=True, exist_ok=True)
+        self.out = prepare_output_dir(out)
+        touch_private(self.out / LOCK_NAME)
         self._lock_fh = open(self.out / LOCK_NAME, "a+b")
         try:
             fcntl.flock(self._lock_fh, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
         except BlockingIOError:
             self._lock_fh.close()
             raise BatchLocked("another batch is writing to this output folder", str(self.out)) from None
+        # SQLite gives its -wal and -shm files the database file's mode: create it owner-only first
+        touch_private(self.out / STATE_NAME)
+        for side_file in ("-wal", "-shm"):
+            make_private(self.out / (STATE_NAME + side_file))
         self.db = sqlite3.connect(self.out / STATE_NAME, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
+        _migrate_names(self.db)
         self.db.executescript(_SCHEMA)
+        _copy_legacy_names(self.db)
         self.work_dir = self.out / WORK_NAME
         shutil.rmtree(self.work_dir, ignore_errors=True)
-        self.work_dir.mkdir()
+        self.work_dir.mkdir(mode=0o700)
 
     # -- context --------------------------------------------------------------
     def __enter__(self) -> Ledger:
@@ -110,11 +132,12 @@ class Ledger:
         self._lock_fh.close()
 
     # -- what is known ----------------------------------------------------------
-    def known(self, display: str, stamp: str) -> bool:
-        """True when ``display`` was seen with this stamp and its content is done."""
+    def known(self, place: str, stamp: str) -> bool:
+        """True when the input at ``place`` was seen with this stamp and its content is done."""
         row = self.db.execute(
-            "SELECT f.done FROM names n JOIN files f ON f.key = n.key WHERE n.display = ? AND n.stamp = ?",
-            (display, stamp),
+            "SELECT f.done FROM names n JOIN files f ON f.key = n.key WHERE n.place = ? AND n.stamp = ? "
+            "ORDER BY f.done DESC LIMIT 1",
+            (place, stamp),
         ).fetchone()
         return bool(row and row[0])
 
@@ -122,15 +145,32 @@ class Ledger:
         row = self.db.execute("SELECT done FROM files WHERE key = ?", (key,)).fetchone()
         return bool(row and row[0])
 
-    def see(self, display: str, key: str, sha256: str, stamp: str | None) -> bool:
-        """Record that ``display`` holds content ``key``; True if that content still needs work."""
+    def see(self, display: str, key: str, sha256: str, stamp: str | None, place: str | None = None) -> bool:
+        """Record that the input at ``place``, shown as ``display``, holds content ``key``.
+
+        Returns True if that content still needs work. Inputs are keyed by
+        place (see :mod:`bmdkit.batch.walk`), never by the name shown, so two
+        inputs shown alike stay two entries. A place that held other content
+        before (a zip re-sent with the same member names, a file replaced)
+        keeps its earlier entry too: the earlier result is not silently
+        replaced, and both are flagged ``name_collision``. Only an entry that
+        holds no content (the input could not be read) gives way. Without
+        ``place``, the name stands in for it.
+        """
+        place = place or LEGACY_PLACE + display
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
             self.db.execute("INSERT OR IGNORE INTO files(key, sha256) VALUES (?, ?)", (key, sha256))
+            self.db.execute("DELETE FROM names WHERE place = ? AND key != ? AND key IN "
+                            "(SELECT key FROM files WHERE sha256 = ?)", (place, key, _UNREAD_SHA256))
+            # a name recorded by an older bmdkit (no place) for the same content is this input
+            self.db.execute("DELETE FROM names WHERE place = ? AND place != ? AND (key = ? OR key IN "
+                            "(SELECT key FROM files WHERE sha256 = ?))",
+                            (LEGACY_PLACE + display, place, key, _UNREAD_SHA256))
             self.db.execute(
-                "INSERT INTO names(display, key, stamp) VALUES (?, ?, ?) "
-                "ON CONFLICT(display) DO UPDATE SET key = excluded.key, stamp = excluded.stamp",
-                (display, key, stamp),
+                "INSERT INTO names(place, key, display, stamp) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(place, key) DO UPDATE SET display = excluded.display, stamp = excluded.stamp",
+                (place, key, display, stamp),
             )
         return not self.is_done(key)
 
@@ -145,12 +185,26 @@ class Ledger:
             )
 
     def counts(self) -> Counts:
-        files, done, failed = self.db.execute(
-            "SELECT COUNT(*), COALESCE(SUM(done), 0), COALESCE(SUM(status = 'failed'), 0) FROM files "
-            "WHERE key IN (SELECT key FROM names)"
+        files, done = self.db.execute(
+            "SELECT COUNT(*), COALESCE(SUM(done), 0) FROM files WHERE key IN (SELECT key FROM names)"
         ).fetchone()
+        # lines written before outcomes existed have none: their status stands in
+        by_outcome = dict(self.db.execute(
+            "SELECT COALESCE(json_extract(line, '$.outcome'), status), COUNT(*) FROM files "
+            "WHERE done = 1 AND key IN (SELECT key FROM names) GROUP BY 1"
+        ).fetchall())
         names = self.db.execute("SELECT COUNT(*) FROM names").fetchone()[0]
-        return Counts(files, done, failed, names)
+        return Counts(files, done, by_outcome.get("failed", 0), names, by_outcome.get("extracted", 0),
+                      by_outcome.get("flagged", 0), by_outcome.get("skipped", 0))
+
+    def failures(self, limit: int) -> list[tuple[str, str]]:
+        """Up to ``limit`` failed files as (canonical name, reason), in output order."""
+        rows = self.db.execute(
+            "SELECT MIN(n.display), f.line FROM files f JOIN names n ON n.key = f.key "
+            "WHERE f.done = 1 AND COALESCE(json_extract(f.line, '$.outcome'), f.status) = 'failed' "
+            "GROUP BY f.key ORDER BY 1 LIMIT ?", (limit,)
+        ).fetchall()
+        return [(name, failure_row(json.loads(text))["reasons"]) for name, text in rows]
 
     # -- outputs ---------------------------------------------------------------
     def iter_results(self) -> Iterator[dict[str, Any]]:
@@ -162,33 +216,41 @@ class Ledger:
         """
         cur = self.db.execute(
             "SELECT f.key, f.line, MIN(n.display) AS first FROM files f JOIN names n ON n.key = f.key "
-            "WHERE f.done = 1 GROUP BY f.key ORDER BY first"
+            "WHERE f.done = 1 GROUP BY f.key ORDER BY first, f.key"
         )
         decisions = _decisions_by_sha(self.out)
+        clashes = _name_clashes(self.db)
         for key, text, _first in cur:
-            names = sorted(r[0] for r in self.db.execute("SELECT display FROM names WHERE key = ?", (key,)))
+            rows = self.db.execute("SELECT place, display FROM names WHERE key = ?", (key,)).fetchall()
+            names = sorted(clashes[(place, key)][0] if (place, key) in clashes else display
+                           for place, display in rows)
+            notes = sorted({clashes[(place, key)][1] for place, _ in rows if (place, key) in clashes})
             line = json.loads(text)
             if line["source"]["sha256"] in decisions:
                 line = _with_decisions(line, decisions[line["source"]["sha256"]])
-            yield present(line, names)
+            yield present(line, names, notes)
 
     def write_outputs(self) -> None:
-        """Regenerate results.jsonl, results.csv and failures.csv atomically."""
+        """Regenerate results.jsonl, results.csv, failures.csv and skipped.csv atomically (owner-only)."""
         tmp = Path(tempfile.mkdtemp(prefix="out-", dir=self.work_dir))
-        paths = {n: tmp / n for n in (RESULTS_JSONL, RESULTS_CSV, FAILURES_CSV)}
-        with open(paths[RESULTS_JSONL], "w", encoding="utf-8", newline="\n") as fj, \
-                open(paths[RESULTS_CSV], "w", encoding="utf-8", newline="") as fc, \
-                open(paths[FAILURES_CSV], "w", encoding="utf-8", newline="") as ff:
-            wc = csv.DictWriter(fc, fieldnames=list(COLUMNS), lineterminator="\n")
-            wf = csv.DictWriter(ff, fieldnames=list(FAILURE_COLUMNS), lineterminator="\n")
-            wc.writeheader()
-            wf.writeheader()
+        paths = {n: tmp / n for n in (RESULTS_JSONL, RESULTS_CSV, FAILURES_CSV, SKIPPED_CSV)}
+        with open_private(paths[RESULTS_JSONL], "w", encoding="utf-8", newline="\n") as fj, \
+                open_private(paths[RESULTS_CSV], "w", encoding="utf-8", newline="") as fc, \
+                open_private(paths[FAILURES_CSV], "w", encoding="utf-8", newline="") as ff, \
+                open_private(paths[SKIPPED_CSV], "w", encoding="utf-8", newline="") as fs:
+            wc = SafeDictWriter(fc, fieldnames=list(COLUMNS), lineterminator="\n")
+            wf = SafeDictWriter(ff, fieldnames=list(FAILURE_COLUMNS), lineterminator="\n")
+            ws = SafeDictWriter(fs, fieldnames=list(FAILURE_COLUMNS), lineterminator="\n")
+            for w in (wc, wf, ws):
+                w.writeheader()
             for d in self.iter_results():
                 fj.write(json.dumps(d, ensure_ascii=False, sort_keys=True) + "\n")
                 wc.writerows(exam_rows(exam_from_dict(d)))
-                if d["status"] == "failed":
+                if d.get("outcome") == "skipped":
+                    ws.writerow(failure_row(d))
+                elif d["status"] == "failed":
                     wf.writerow(failure_row(d))
-            for fh in (fj, fc, ff):
+            for fh in (fj, fc, ff, fs):
                 fh.flush()
                 os.fsync(fh.fileno())
         for name, p in paths.items():
@@ -198,10 +260,8 @@ class Ledger:
 
 def _decisions_by_sha(out: Path) -> dict[str, list[Any]]:
     """Reviewer decisions recorded in ``out/audit.csv`` (by bmdkit.review), grouped by file."""
-    try:
-        from bmdkit.review.decisions import AUDIT_FILE, load_audit
-    except ImportError:  # the review package is optional
-        return {}
+    from bmdkit.review.decisions import AUDIT_FILE, load_audit
+
     if not (out / AUDIT_FILE).is_file():
         return {}
     grouped: dict[str, list[Any]] = {}
@@ -221,8 +281,19 @@ def _with_decisions(line: dict[str, Any], decisions: list[Any]) -> dict[str, Any
     return out
 
 
-def present(line: dict[str, Any], names: list[str]) -> dict[str, Any]:
-    """A stored result as shown: canonical path, other names, duplicate flag."""
+def present(line: dict[str, Any], names: list[str], clashes: list[str] | None = None) -> dict[str, Any]:
+    """A stored result as shown: canonical path, other names, duplicate flag, name collisions.
+
+    ``clashes`` are messages for names this input shares with another input
+    (see :func:`_name_clashes`); each becomes a ``name_collision`` flag, which
+    needs a reviewer, so an extracted line becomes flagged.
+    """
+    for message in clashes or []:
+        line["flags"].append({"code": FlagCode.NAME_COLLISION.value, "message": message, "region": None,
+                              "severity": FlagCode.NAME_COLLISION.severity.value})
+        for field in ("status", "outcome"):
+            if line.get(field) == "extracted":
+                line[field] = "flagged"
     line["source"]["path"] = names[0]
     if len(names) > 1:
         line["source"]["seen_as"] = names
@@ -236,12 +307,92 @@ def present(line: dict[str, Any], names: list[str]) -> dict[str, Any]:
 
 
 def failure_row(d: dict[str, Any]) -> dict[str, str]:
-    errors = [f for f in d["flags"] if f.get("severity") == "error"]
+    """A failed (or skipped) file's row: its error flags, or the flags that made it skipped.
+
+    The reasons have the file's own patient identifiers masked (a message may quote a row
+    label that holds the name); ``seen_as`` lists the names with :func:`join_list`, so a
+    name holding ``;`` stays one name.
+    """
+    skip_codes = {c.value for c in SKIP_CODES}
+    errors = ([f for f in d["flags"] if f.get("severity") == "error"]
+              or [f for f in d["flags"] if f["code"] in skip_codes])
+    redact = Redactor.for_contract(d.get("patient")).text
     return {
         "path": d["source"]["path"],
         "sha256": d["source"]["sha256"],
         "kind": d["source"]["kind"],
         "flag_codes": ";".join(dict.fromkeys(f["code"] for f in errors)),
-        "reasons": "; ".join(f["message"] for f in errors) or "no values found",
-        "seen_as": ";".join(d["source"].get("seen_as", [])),
+        "reasons": redact("; ".join(f["message"] for f in errors)) or "no values found",
+        "seen_as": join_list(d["source"].get("seen_as", [])),
     }
+
+
+#: place recorded for a name stored before inputs were keyed by place (or given without one)
+LEGACY_PLACE = "shown:"
+#: the sha256 of an input that gave no bytes (:data:`bmdkit.read.UNREAD_SHA256`)
+_UNREAD_SHA256 = "0" * 64
+
+
+def _migrate_names(db: sqlite3.Connection) -> None:
+    """Set aside a names table from before inputs were keyed by place (its key was the shown name)."""
+    cols = [r[1] for r in db.execute("PRAGMA table_info(names)")]
+    if cols and "place" not in cols:
+        db.execute("DROP INDEX IF EXISTS names_key")
+        db.execute("ALTER TABLE names RENAME TO names_v1")
+
+
+def _copy_legacy_names(db: sqlite3.Connection) -> None:
+    """Bring an older batch's names into the place-keyed table (each under a stand-in place)."""
+    if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'names_v1'").fetchone():
+        with db:
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("INSERT OR IGNORE INTO names(place, key, display, stamp) "
+                       "SELECT ? || display, key, display, stamp FROM names_v1", (LEGACY_PLACE,))
+            db.execute("DROP TABLE names_v1")
+
+
+def place_label(place: str) -> str:
+    """Where an input is, in words, to tell apart inputs shown under the same name."""
+    from urllib.parse import unquote
+
+    kind, _, rest = place.partition(":")
+    if kind == "zip":
+        member, _, occurrence = rest.rpartition("!")[2].rpartition("#")
+        nth = int(occurrence) + 1 if occurrence.isdigit() else 1
+        return f"member {unquote(member)!r}" + (f" (#{nth} of that name)" if nth > 1 else "")
+    if kind == "file":
+        return f"file {rest}"  # %-encoded path bytes: unambiguous whatever the name holds
+    return "an earlier run"
+
+
+def _name_clashes(db: sqlite3.Connection) -> dict[tuple[str, str], tuple[str, str]]:
+    """For every input whose shown name another input shares: (its name made distinct, a message).
+
+    Two places shown alike, or one place that held different contents over
+    time, are each shown as ``name [where]`` (the place in words, plus which
+    content when a place had several), so no two lines of the outputs share
+    a name, and each gets a message for its ``name_collision`` flag.
+    """
+    rows = db.execute(
+        "SELECT display, place, key, rowid FROM names WHERE display IN "
+        "(SELECT display FROM names GROUP BY display HAVING COUNT(*) > 1) ORDER BY display, place, rowid"
+    ).fetchall()
+    groups: dict[str, list[tuple[str, str, int]]] = {}
+    for display, place, key, rowid in rows:
+        groups.setdefault(display, []).append((place, key, rowid))
+    out: dict[tuple[str, str], tuple[str, str]] = {}
+    for display, members in groups.items():
+        places = sorted({p for p, _, _ in members})
+        for place, key, _ in members:
+            contents = [k for p, k, _ in sorted(members, key=lambda m: m[2]) if p == place]
+            label = place_label(place)
+            if len(contents) > 1:
+                label += f", content {contents.index(key) + 1} of {len(contents)} seen there"
+            if len(places) > 1:
+                why = (f"{len(members)} inputs are shown as this name ({len(places)} places); told apart by "
+                       "place, each kept as its own result")
+            else:
+                why = (f"this input held {len(contents)} different contents over time (re-sent or replaced); "
+                       "each kept as its own result, none replaced")
+            out[(place, key)] = (f"{display} [{label}]", why)
+    return out

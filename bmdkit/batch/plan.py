@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from bmdkit.batch.ledger import Ledger
+from bmdkit.batch.ledger import LEGACY_PLACE, Ledger
 from bmdkit.batch.walk import DEFAULT_LIMITS, InputItem, WalkLimits, walk_inputs
 from bmdkit.export.jsonout import exam_to_dict
 from bmdkit.flags import FlagCode
 from bmdkit.model import InputKind, Source
+from bmdkit.options import ReadOptions
 from bmdkit.read import UNREAD_SHA256, failed_exam, sha256_file
 
 
@@ -53,39 +54,62 @@ def discard(task_or_item: Task | InputItem) -> None:
         task_or_item.path.unlink(missing_ok=True)
 
 
+def limits_for(limits: WalkLimits, options: ReadOptions) -> WalkLimits:
+    """``limits`` with the per-file size cap no larger than the readers' own (``options.max_file_bytes``),
+    so a file over it is refused by its size, before it is hashed."""
+    return replace(limits, max_file_bytes=min(limits.max_file_bytes, options.max_file_bytes))
+
+
 def plan(
     inputs: Iterable[str | Path],
     ledger: Ledger,
     advance: Callable[[bool], None],
     limits: WalkLimits = DEFAULT_LIMITS,
 ) -> Iterator[Task]:
-    """Yield the tasks still to do; ``advance(failed)`` is called for every item settled here."""
+    """Yield the tasks still to do; ``advance(failed)`` is called for every item settled here.
+
+    Every item is recorded under its place (:attr:`InputItem.place`), so
+    inputs shown under the same name are never merged. A file larger than
+    ``limits.max_file_bytes`` is failed by its size, before it is hashed:
+    hashing gigabytes in the batch's main process would be work outside
+    every time limit.
+    """
     queued: set[str] = set()
     for item in walk_inputs(inputs, ledger.work_dir, limits, known=ledger.known):
         if item.known:
             advance(False)
             continue
+        place = item.place or LEGACY_PLACE + item.display
         if item.problem is not None or item.path is None:
             code, reason = item.problem or (FlagCode.UNREADABLE, "cannot be read")
-            key = "name:" + item.display
-            if ledger.see(item.display, key, UNREAD_SHA256, None):
-                ledger.record(key, failed_line(item.display, code, reason))
+            _settle(ledger, item, place, code, reason)
+            advance(True)
+            continue
+        if item.size is not None and item.size > limits.max_file_bytes:
+            _settle(ledger, item, place, FlagCode.RESOURCE_LIMIT,
+                    f"file of {item.size} bytes exceeds the {limits.max_file_bytes}-byte cap (not read)")
+            discard(item)
             advance(True)
             continue
         try:
             sha = sha256_file(item.path)
         except OSError as exc:
-            key = "name:" + item.display
-            if ledger.see(item.display, key, UNREAD_SHA256, None):
-                ledger.record(key, failed_line(item.display, FlagCode.UNREADABLE,
-                                               f"cannot be read ({exc.strerror or type(exc).__name__})"))
+            _settle(ledger, item, place, FlagCode.UNREADABLE,
+                    f"cannot be read ({exc.strerror or type(exc).__name__})")
             discard(item)
             advance(True)
             continue
-        needs = ledger.see(item.display, sha, sha, item.stamp)
+        needs = ledger.see(item.display, sha, sha, item.stamp, place=place)
         if not needs or sha in queued:
             discard(item)
             advance(False)
             continue
         queued.add(sha)
         yield Task(sha, item.path, item.display, item.temporary)
+
+
+def _settle(ledger: Ledger, item: InputItem, place: str, code: FlagCode, reason: str) -> None:
+    """Record an input that gives no content as failed, keyed by its place (not by its name)."""
+    key = "place:" + place
+    if ledger.see(item.display, key, UNREAD_SHA256, None, place=place):
+        ledger.record(key, failed_line(item.display, code, reason))

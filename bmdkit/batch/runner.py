@@ -34,7 +34,7 @@ from typing import Any
 
 from bmdkit.batch.ledger import Ledger
 from bmdkit.batch.lifetime import die_with_parent
-from bmdkit.batch.plan import Task, discard, failed_line, finish_line, plan
+from bmdkit.batch.plan import Task, discard, failed_line, finish_line, limits_for, plan
 from bmdkit.batch.progress import BatchProgress
 from bmdkit.batch.walk import DEFAULT_LIMITS, WalkLimits, count_inputs
 from bmdkit.export.jsonout import exam_to_dict
@@ -49,13 +49,28 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class BatchSummary:
-    """What a run did: names seen, files processed now, failures in the whole output."""
+    """What a run did: names seen, files processed now, and the whole output by outcome.
+
+    ``failures`` holds the first few failed files (name and reason) so a
+    summary can say which they are; ``failures.csv`` lists them all.
+    """
 
     names: int
     files: int
     processed: int
     failed: int
     seconds: float
+    extracted: int = 0
+    flagged: int = 0
+    skipped: int = 0
+    failures: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def from_ledger(cls, led: Ledger, processed: int, seconds: float, show_failures: int = 10) -> BatchSummary:
+        """The summary of the output folder ``led`` holds, after ``processed`` files this run."""
+        c = led.counts()
+        return cls(c.names, c.files, processed, c.failed, seconds, c.extracted, c.flagged, c.skipped,
+                   tuple(led.failures(show_failures)))
 
 
 def work(path: str, options: ReadOptions) -> dict[str, Any]:
@@ -148,20 +163,19 @@ def run_batch(
         processed = 0
         last_checkpoint = time.monotonic()
         try:
-            tasks = plan(inputs, led, bar.advance, limits)
+            tasks = plan(inputs, led, bar.advance, limits_for(limits, options))
             for task, line in pool.run(tasks):
                 led.record(task.key, line)
                 discard(task)
                 processed += 1
-                bar.advance(line.get("status") == "failed")
+                bar.advance(line.get("outcome", line.get("status")) == "failed")
                 if time.monotonic() - last_checkpoint > checkpoint_s:
                     led.write_outputs()
                     last_checkpoint = time.monotonic()
         finally:
             pool.shutdown()
             led.write_outputs()
-        c = led.counts()
-    return BatchSummary(c.names, c.files, processed, c.failed, time.monotonic() - start)
+        return BatchSummary.from_ledger(led, processed, time.monotonic() - start)
 
 
 class _Pool:
@@ -256,6 +270,11 @@ class _Pool:
                                                 "the worker process crashed on this file", task.key)
                     else:
                         suspects.append(task)
+                except ImportError as exc:
+                    if not out_of_memory(exc):
+                        raise  # a broken install fails the batch loudly, not every file quietly
+                    yield task, failed_line(task.display, FlagCode.RESOURCE_LIMIT,
+                                            "ran out of memory under the per-file memory cap", task.key)
                 except Exception as exc:  # noqa: BLE001 - a result that cannot come back fails its file
                     log.debug("worker error %s", type(exc).__name__)
                     if out_of_memory(exc):

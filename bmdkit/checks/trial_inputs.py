@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bmdkit.errors import BmdkitError
+from bmdkit.export.cells import unescape_cell
 from bmdkit.export.jsonout import exam_from_dict
 from bmdkit.model import Exam
 
@@ -60,9 +61,12 @@ class LoadReport:
 
 
 def _read_csv(path: str | Path) -> list[dict[str, str]]:
+    """Rows with lower-case keys and stripped cells; a cell bmdkit wrote spreadsheet-safe
+    (``subjects.csv``: a leading ``'``, :mod:`bmdkit.export.cells`) is read back as it was."""
     with Path(path).open(encoding="utf-8-sig", newline="") as fh:
         reader = csv.DictReader(fh)
-        return [{(k or "").strip().lower(): (v or "").strip() for k, v in row.items() if k} for row in reader]
+        return [{(k or "").strip().lower(): unescape_cell((v or "").strip()) or "" for k, v in row.items() if k}
+                for row in reader]
 
 
 def _norm(text: str | None) -> str:

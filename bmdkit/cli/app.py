@@ -1,8 +1,11 @@
 """The ``bmdkit`` command: registers each command module and maps errors to exit codes.
 
-Exit codes: 0 extracted, 1 flagged, 2 failed, 64 bad usage (EX_USAGE).
-Each command lives in its own module with a ``register(app)`` function;
-a command whose module is not present is simply not offered.
+Exit codes: 0 extracted, 1 flagged, 2 failed, 64 bad usage (EX_USAGE),
+70 an internal error or a broken install (EX_SOFTWARE).
+Each command lives in its own module with a ``register(app)`` function,
+imported plainly when the CLI starts: a module of bmdkit's that cannot be
+imported is a broken install, reported as such with exit 70, never a
+command silently missing or a result given unchecked.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import importlib
 import logging
 import sys
+import traceback
 
 import click
 import typer
@@ -17,6 +21,7 @@ import typer
 from bmdkit import __version__
 
 EXIT_USAGE = 64
+EXIT_SOFTWARE = 70
 
 
 def _click_classes(name: str) -> tuple[type[BaseException], ...]:
@@ -68,20 +73,35 @@ def _root(
     # file content, patient names included
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     logging.getLogger("bmdkit").setLevel(level)
+    # library warnings (pydicom's invalid-value notes quote values) go through logging, and every
+    # record through the filters that mask identifiers and control characters
+    logging.captureWarnings(True)
+    from bmdkit.export.privacy import install_log_filter
+
+    install_log_filter()
 
 
-for _name in COMMAND_MODULES:
-    try:
-        _module = importlib.import_module(f"bmdkit.cli.{_name}")
-    except ModuleNotFoundError as _exc:
-        if _exc.name != f"bmdkit.cli.{_name}":
-            raise
-        continue
-    _module.register(app)
+_registered: list[str] = []
+
+
+def register_commands() -> None:
+    """Add every command to :data:`app` (once); an import error propagates."""
+    if _registered:
+        return
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"bmdkit.cli.{name}").register(app)
+        _registered.append(name)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the process exit code."""
+    try:
+        register_commands()
+    except ImportError as exc:
+        traceback.print_exc()
+        typer.echo(f"bmdkit is not installed correctly ({type(exc).__name__}: {exc}); "
+                   "reinstall it (scripts/install.sh)", err=True)
+        return EXIT_SOFTWARE
     command = typer.main.get_command(app)
     try:
         result = command.main(args=argv, prog_name="bmdkit", standalone_mode=False)
@@ -96,4 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     except _CLICK_ERRORS as exc:
         exc.show()  # type: ignore[attr-defined]
         return EXIT_USAGE
+    except Exception as exc:  # noqa: BLE001 - a bug or a broken install: say so, with a code no result uses
+        traceback.print_exc()
+        typer.echo(f"bmdkit hit an internal error ({type(exc).__name__}); please report it", err=True)
+        return EXIT_SOFTWARE
     return result if isinstance(result, int) else 0

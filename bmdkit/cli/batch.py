@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -11,6 +13,11 @@ from bmdkit.batch.ledger import BatchLocked
 from bmdkit.errors import ConfigError
 from bmdkit.export.privacy import install_log_filter
 from bmdkit.options import DEFAULT_OPTIONS
+from bmdkit.outfiles import prepare_output_dir
+from bmdkit.terminal import markup
+
+if TYPE_CHECKING:
+    from bmdkit.batch.runner import BatchSummary
 
 EXIT_LOCKED = 75  # EX_TEMPFAIL: another batch holds the output folder
 EXIT_CONFIG = 64
@@ -33,6 +40,10 @@ def batch(
                                   help="Most pages (PDF) or frames (image, DICOM) read from one file."),
     ocr: bool = typer.Option(True, "--ocr/--no-ocr",
                              help="OCR pages without a usable text layer (--no-ocr: such pages fail as no_reader)."),
+    cross_check_pixels: bool = typer.Option(
+        False, "--cross-check-pixels",
+        help="Also OCR the burned-in report page of DICOM files whose own data gives the results, and flag "
+             "differences (slow; by default only where the DICOM data is incomplete or inconsistent)."),
     dask: bool = typer.Option(False, "--dask", help="Run on a local Dask cluster."),
     scheduler: str | None = typer.Option(None, "--scheduler", help="Run on the Dask cluster at this address."),
     wait: bool = typer.Option(False, "--wait", help="Wait for another batch on the same output instead of refusing."),
@@ -40,24 +51,34 @@ def batch(
 ) -> int:
     """Process every input file into DIR; re-running resumes and skips files already done.
 
-    Exit code: 0 done (failed files are listed in failures.csv), 64 bad
-    configuration, 75 another batch is writing to DIR.
+    Exit code: 0 done (failed files are listed in failures.csv, files that are
+    not scans or reports in skipped.csv), 64 bad usage or configuration (a
+    named input that does not exist, an unusable --out, --dask without the
+    [dask] extra), 75 another batch is writing to DIR.
     """
     from dataclasses import replace
 
     install_log_filter()
-    console = Console(stderr=True, highlight=False)
+    console = Console(stderr=True, highlight=False, soft_wrap=True)
+    missing = [p for p in inputs if not os.path.lexists(p)]
+    if missing:
+        for p in missing:
+            console.print(f"[red]no such file or folder: {markup(os.fsdecode(p))}[/red]")
+        return EXIT_CONFIG
     try:
         memory_bytes = parse_size(max_memory)
     except ValueError:
-        console.print(f"[red]--max-memory: not a size: {max_memory!r}[/red]")
+        console.print(f"[red]--max-memory: not a size: {markup(repr(max_memory))}[/red]")
         return EXIT_CONFIG
     options = replace(DEFAULT_OPTIONS, timeout_s=timeout, memory_bytes=memory_bytes, max_pixels=max_pixels,
-                      max_pages=max_pages, ocr_engines=DEFAULT_OPTIONS.ocr_engines if ocr else ())
+                      max_pages=max_pages, ocr_engines=DEFAULT_OPTIONS.ocr_engines if ocr else (),
+                      cross_check_pixels=cross_check_pixels)
     try:
+        prepare_output_dir(out)
         if dask or scheduler:
-            from bmdkit.batch.dask_runner import run_batch_dask
+            from bmdkit.batch.dask_runner import require_dask, run_batch_dask
 
+            require_dask()
             summary = run_batch_dask(inputs, out, scheduler=scheduler, workers=workers, options=options,
                                      progress=progress, wait_for_lock=wait)
         else:
@@ -68,16 +89,32 @@ def batch(
         if mapping is not None:
             _subjects_report(out, mapping, windows)
     except BatchLocked as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[red]{markup(exc)}[/red]")
         return EXIT_LOCKED
     except ConfigError as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[red]{markup(exc)}[/red]")
         return EXIT_CONFIG
-    console.print(
-        f"{summary.names} input names, {summary.files} distinct files, {summary.processed} processed now, "
-        f"{summary.failed} failed, {summary.seconds:.1f} s → {out}"
-    )
+    _print_summary(console, summary, out)
     return 0
+
+
+def _print_summary(console: Console, summary: BatchSummary, out: Path) -> None:
+    """One line of counts by outcome, then the failed files (the first few) and where the rest are listed."""
+    shown_out = markup(os.fsdecode(out))
+    console.print(
+        f"{summary.names} input names, {summary.files} distinct files, {summary.processed} processed now: "
+        f"{summary.extracted} extracted, {summary.flagged} flagged, {summary.failed} failed, "
+        f"{summary.skipped} skipped (not scans or reports), {summary.seconds:.1f} s → {shown_out}"
+    )
+    if summary.failures:
+        more = summary.failed - len(summary.failures)
+        console.print(f"failed ({'all ' if more <= 0 else ''}listed in {shown_out}/failures.csv):")
+        for name, reason in summary.failures:
+            console.print(f"  {markup(name)}: {markup(reason)}")
+        if more > 0:
+            console.print(f"  … and {more} more")
+    if summary.skipped:
+        console.print(f"skipped files are listed in {shown_out}/skipped.csv")
 
 
 _UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from bmdkit.checks.change import CSV_COLUMNS, change_row, changes_from_files
 from bmdkit.checks.settings import CheckSettings, default_settings
 from bmdkit.errors import BmdkitError
+from bmdkit.export.cells import SafeDictWriter
+from bmdkit.terminal import markup as escape
 
 
 def change(
@@ -40,7 +40,7 @@ def change(
             settings = settings.with_(area_change_pct=area_change_pct)
         rows, report, prec = changes_from_files(results, subjects, precision, settings)
     except BmdkitError as exc:
-        console.print(f"[red]error[/red] {exc}")
+        console.print(f"[red]error[/red] {escape(exc)}")
         return 2
     t = Table(show_header=True, header_style="bold")
     for col in ("subject", "site", "visits", "BMD", "change", "%", "LSC", "significant", "flags"):
@@ -51,7 +51,7 @@ def change(
         t.add_row(escape(r.subject_id), escape(site), escape(f"{r.baseline_visit} → {r.visit}"),
                   f"{d['bmd_baseline']} → {d['bmd_visit']}", d["abs_change"], d["pct_change"],
                   f"{d['lsc']} {d['lsc_unit']}".strip(), d["significant"],
-                  escape("\n".join([*r.flag_codes, *r.notes])))
+                  "\n".join(escape(x) for x in [*r.flag_codes, *r.notes]))
     console.print(t)
     console.print(f"LSC = {settings.lsc_factor:g} x precision; precision from {prec.source}")
     if report.bad_lines or report.unmapped or report.ambiguous:
@@ -59,7 +59,7 @@ def change(
                       f"{report.unmapped} unmapped exam(s), {report.ambiguous} ambiguous exam(s)")
     if out is not None:
         with out.open("w", encoding="utf-8", newline="") as fh:
-            w = csv.DictWriter(fh, fieldnames=list(CSV_COLUMNS))
+            w = SafeDictWriter(fh, fieldnames=list(CSV_COLUMNS))
             w.writeheader()
             w.writerows(change_row(r) for r in rows)
     if not rows:

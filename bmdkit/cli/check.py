@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import csv
 import enum
 import io
+from dataclasses import replace
 from pathlib import Path
 
 import typer
@@ -12,12 +12,17 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from bmdkit.cli.batch import parse_size
+from bmdkit.cli.capped import read_capped
+from bmdkit.export.cells import SafeDictWriter
 from bmdkit.export.jsonout import dumps
 from bmdkit.export.table import COLUMNS, exam_rows
 from bmdkit.model import MEASURES, Exam, Method, Region, Status
-from bmdkit.pipeline import process_file
+from bmdkit.options import DEFAULT_OPTIONS
+from bmdkit.terminal import json_text, markup, printable
 
 EXIT_CODES = {Status.EXTRACTED: 0, Status.FLAGGED: 1, Status.FAILED: 2}
+EXIT_USAGE = 64
 
 
 class OutputFormat(str, enum.Enum):
@@ -46,10 +51,10 @@ def _fmt(measure: str, value: float | None) -> str:
 def render_table(exam: Exam, console: Console) -> None:
     """A readable summary: the file, its values and its flags."""
     colour = {"extracted": "green", "flagged": "yellow", "failed": "red"}[exam.status.value]
-    console.print(f"[bold]{exam.source.path}[/bold]  [{colour}]{exam.status.value}[/{colour}]")
+    console.print(f"[bold]{markup(exam.source.path)}[/bold]  [{colour}]{exam.status.value}[/{colour}]")
     console.print(
         f"kind {exam.source.kind.value} · vendor {exam.vendor.value}"
-        f" · model {exam.scanner_model or '-'} · exam date {exam.exam_date or '-'}"
+        f" · model {markup(exam.scanner_model or '-')} · exam date {exam.exam_date or '-'}"
         f" · sha256 {exam.source.sha256[:12]}…"
     )
     if exam.regions:
@@ -66,6 +71,7 @@ def render_table(exam: Exam, console: Console) -> None:
             name = _SHORT.get(r.region, r.region.value)
             if r.region is Region.SPINE_TOTAL and r.label and r.label != name:
                 name = f"{name} [{r.label}]"
+            name = markup(name)
             t.add_row(
                 name, r.side.value[0].upper() if r.side else "",
                 *(_fmt(m, r.value(m)) for m in MEASURES),
@@ -76,7 +82,7 @@ def render_table(exam: Exam, console: Console) -> None:
     for f in exam.flags:
         style = {"info": "cyan", "review": "yellow", "error": "red"}[f.level.value]
         where = f" [{f.region}]" if f.region else ""
-        console.print(f"[{style}]{f.level.value}[/{style}] {f.code.value}{where}: {f.message}")
+        console.print(f"[{style}]{f.level.value}[/{style}] {f.code.value}{markup(where)}: {markup(f.message)}")
 
 
 def check(
@@ -84,19 +90,38 @@ def check(
     format: OutputFormat = typer.Option(
         OutputFormat.table, "--format", "-f", help="table (readable), json (the contract) or csv (one row per value)."
     ),
+    timeout: float = typer.Option(DEFAULT_OPTIONS.timeout_s, "--timeout", min=0.1,
+                                  help="Seconds the read may take before the file fails as resource_limit."),
+    max_memory: str = typer.Option(
+        str(DEFAULT_OPTIONS.memory_bytes), "--max-memory",
+        help="Memory the read may use, bytes or with K/M/G (e.g. 4G); 0 = no cap. "
+             "More fails as resource_limit."),
+    cross_check_pixels: bool = typer.Option(
+        False, "--cross-check-pixels",
+        help="Also OCR the burned-in report page of a DICOM file whose own data gives the results, and flag "
+             "differences (slow; by default only where the DICOM data is incomplete or inconsistent)."),
 ) -> int:
     """Read one file and print its values, flags and status.
 
     Exit code: 0 extracted, 1 flagged (needs review), 2 failed, 64 bad usage.
     """
-    exam = process_file(file)
+    try:
+        memory_bytes = parse_size(max_memory)
+    except ValueError:
+        typer.echo(f"--max-memory: not a size: {max_memory!r}", err=True)
+        return EXIT_USAGE
+    # the read runs in a worker under the same time and memory caps as a batch worker's
+    exam = read_capped(file, replace(DEFAULT_OPTIONS, timeout_s=timeout, memory_bytes=memory_bytes,
+                                     cross_check_pixels=cross_check_pixels))
     if format is OutputFormat.json:
-        typer.echo(dumps(exam, indent=2))
+        typer.echo(json_text(dumps(exam, indent=2)))
     elif format is OutputFormat.csv:
         buf = io.StringIO()
-        w = csv.DictWriter(buf, fieldnames=list(COLUMNS), lineterminator="\n")
+        w = SafeDictWriter(buf, fieldnames=list(COLUMNS), lineterminator="\n")
         w.writeheader()
-        w.writerows(exam_rows(exam))
+        # printed on a terminal: control characters shown as escapes (--format json keeps them exactly)
+        w.writerows({k: printable(v) if isinstance(v, str) else v for k, v in row.items()}
+                    for row in exam_rows(exam))
         typer.echo(buf.getvalue(), nl=False)
     else:
         render_table(exam, Console(highlight=False, soft_wrap=True))

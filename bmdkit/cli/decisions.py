@@ -28,6 +28,8 @@ from bmdkit.review.decisions import (
     load_audit,
     read_decisions,
 )
+from bmdkit.outfiles import touch_private
+from bmdkit.terminal import markup
 
 EXIT_REJECTED = 2
 EXIT_USAGE = 64
@@ -67,7 +69,7 @@ def _apply(directory: Path, decisions_csv: Path, reviewer: str, console: Console
         problems = exc.problems if isinstance(exc, DecisionError) else [str(exc)]
         console.print(f"[red]rejected, nothing applied:[/red] {len(problems)} problem(s)")
         for p in problems:
-            console.print(f"  - {p}")
+            console.print(f"  - {markup(p)}")
         return EXIT_REJECTED
     now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     changed = any(r.applied for r in rows)
@@ -82,6 +84,7 @@ def _apply(directory: Path, decisions_csv: Path, reviewer: str, console: Console
     if new_audit:
         audit_path = directory / AUDIT_FILE
         header = not audit_path.is_file() or audit_path.stat().st_size == 0
+        touch_private(audit_path)
         with open(audit_path, "a", encoding="utf-8", newline="") as fh:
             fh.write(audit_csv_text(new_audit, header=header))
             fh.flush()

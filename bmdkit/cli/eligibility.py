@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import csv
 import enum
 from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from bmdkit.checks.eligibility import CSV_COLUMNS, ELIGIBLE, NOT_ELIGIBLE, assess_files, result_row
 from bmdkit.checks.settings import CheckSettings, default_settings
 from bmdkit.errors import BmdkitError
+from bmdkit.export.cells import SafeDictWriter
+from bmdkit.terminal import markup as escape
 
 
 class SpineSetting(str, enum.Enum):
@@ -50,7 +50,7 @@ def eligibility(
         setting = spine.value if spine is not None else settings.spine_setting
         found, report = assess_files(results, subjects, fractures, setting, settings)
     except BmdkitError as exc:
-        console.print(f"[red]error[/red] {exc}")
+        console.print(f"[red]error[/red] {escape(exc)}")
         return 2
     t = Table(show_header=True, header_style="bold")
     for col in ("subject", "outcome", "incl. 5", "met by", "incl. 6", "vertebrae", "review"):
@@ -73,7 +73,7 @@ def eligibility(
                       f"{report.unmapped} unmapped exam(s), {report.ambiguous} ambiguous exam(s)")
     if out is not None:
         with out.open("w", encoding="utf-8", newline="") as fh:
-            w = csv.DictWriter(fh, fieldnames=list(CSV_COLUMNS))
+            w = SafeDictWriter(fh, fieldnames=list(CSV_COLUMNS))
             w.writeheader()
             w.writerows(result_row(r) for r in found)
     if not found:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import enum
 import json
 import os
@@ -13,8 +12,10 @@ import typer
 from rich.console import Console
 
 from bmdkit.errors import ConfigError, ExportError
+from bmdkit.export.cells import SafeDictWriter, safe_writerows
 from bmdkit.export.edc import ReviewItem
 from bmdkit.export.privacy import install_log_filter
+from bmdkit.terminal import markup
 
 EXIT_CONFIG = 64
 REVIEW_COLUMNS = ("subject_id", "visit", "field", "value", "reason", "path", "sha256")
@@ -35,15 +36,21 @@ def _atomic_write(path: Path, data: bytes) -> None:
 
 
 def _csv_bytes(rows: list[list[str]] | list[dict[str, str]], header: tuple[str, ...] | None = None) -> bytes:
+    """CSV text (UTF-8) of dict rows under ``header``, or of list rows; text cells spreadsheet-safe.
+
+    Every CSV this command writes may be opened in a spreadsheet (the REDCap
+    import too, before upload), so all go through :mod:`bmdkit.export.cells`;
+    numbers and number text are unchanged.
+    """
     import io
 
     buf = io.StringIO()
     if header is not None:
-        w = csv.DictWriter(buf, fieldnames=list(header), lineterminator="\n")
+        w = SafeDictWriter(buf, fieldnames=list(header), lineterminator="\n")
         w.writeheader()
         w.writerows(rows)  # type: ignore[arg-type]
     else:
-        csv.writer(buf, lineterminator="\n").writerows(rows)  # type: ignore[arg-type]
+        safe_writerows(buf, rows)  # type: ignore[arg-type]
     return buf.getvalue().encode("utf-8")
 
 
@@ -69,7 +76,7 @@ def export(
     from bmdkit.batch.subjects import SubjectMap, load_windows
 
     install_log_filter()
-    console = Console(stderr=True, highlight=False)
+    console = Console(stderr=True, highlight=False, soft_wrap=True)  # a path is never broken over lines
     try:
         result = assemble(list(load_exams(directory)), SubjectMap.load(mapping), load_windows(windows))
         review: list[ReviewItem]
@@ -91,15 +98,15 @@ def export(
             bundle, review = fhir.build(result.subjects)
             _atomic_write(out, json.dumps(bundle, ensure_ascii=False, indent=1).encode("utf-8"))
     except (ConfigError, ExportError) as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[red]{markup(exc)}[/red]")
         return EXIT_CONFIG
     _atomic_write(sidecar(out, "review"), _csv_bytes(
         [{k: str(getattr(r, k)) for k in REVIEW_COLUMNS} for r in review], REVIEW_COLUMNS))
     _atomic_write(sidecar(out, "subjects"), _csv_bytes(
         sorted(result.report, key=lambda r: (r["path"], r["sha256"])), REPORT_COLUMNS))
     unplaced = sum(1 for r in result.report if r["problem"])
-    console.print(f"{len(result.subjects)} subject visits exported to {out}; {len(review)} values held for "
-                  f"review; {unplaced} files not exported (see {sidecar(out, 'subjects').name})")
+    console.print(f"{len(result.subjects)} subject visits exported to {markup(out)}; {len(review)} values held for "
+                  f"review; {unplaced} files not exported (see {markup(sidecar(out, 'subjects').name)})")
     return 0
 
 

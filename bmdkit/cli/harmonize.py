@@ -9,7 +9,6 @@ set. Exit code: 0 all requested values produced, 1 some rows flagged
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import re
@@ -19,6 +18,7 @@ import typer
 from rich.console import Console
 
 from bmdkit.errors import BmdkitError, ConfigError
+from bmdkit.export.cells import SafeDictWriter
 from bmdkit.export.jsonout import exam_from_dict
 from bmdkit.harmonize.charts import control_chart
 from bmdkit.harmonize.drift import DEFAULT_RULES, DriftSettings, default_pct_limit
@@ -27,6 +27,7 @@ from bmdkit.harmonize.phantom import read_phantom_csv
 from bmdkit.harmonize.sites import load_sites
 from bmdkit.harmonize.table import HarmonizeSettings, columns, harmonize_exams
 from bmdkit.model import Exam
+from bmdkit.terminal import json_text, markup, printable
 
 EXIT_USAGE = 64
 MAX_RESULT_LINES = 1_000_000
@@ -66,12 +67,12 @@ def _write(rows: list[dict], out: Path | None, fmt: str) -> None:
         text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
     else:
         buf = io.StringIO()
-        w = csv.DictWriter(buf, fieldnames=columns(rows), restval="", lineterminator="\n")
+        w = SafeDictWriter(buf, fieldnames=columns(rows), restval="", lineterminator="\n")
         w.writeheader()
         w.writerows(rows)
         text = buf.getvalue()
-    if out is None:
-        typer.echo(text, nl=False)
+    if out is None:  # on a terminal: no control character from a file reaches it raw
+        typer.echo(json_text(text) if fmt == "jsonl" else printable(text, keep_lines=True), nl=False)
     else:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text, encoding="utf-8")
@@ -123,7 +124,7 @@ def harmonize(
         exams = load_results(results)
         rows, qc = harmonize_exams(exams, settings, config, series)
     except (BmdkitError, ValueError) as exc:
-        err.print(f"[red]error[/red] {exc}")
+        err.print(f"[red]error[/red] {markup(exc)}")
         return EXIT_USAGE
     fmt = fmt or ("jsonl" if out is not None and out.suffix == ".jsonl" else "csv")
     if fmt not in ("csv", "jsonl"):
@@ -149,7 +150,7 @@ def harmonize(
             since = f" from {period.start}" if period.start else ""
             after = {r["sha256"] for r in rows if r.get("scanner_id") == sid and r.get("drift_flag") == "true"
                      and r.get("drift_onset") == (onset[0].isoformat() if onset else None)}
-            err.print(f"  scanner {sid}{since}: " + (f"factor {f.factor:.4f} ± {f.se:.4f};" if f else "no factor;"),
+            err.print(f"  scanner {markup(sid)}{since}: " + (f"factor {f.factor:.4f} ± {f.se:.4f};" if f else "no factor;"),
                       f"drift from {onset[0]} ({onset[1]}); {len(after)} exams after it" if onset else "no drift")
     return 1 if flagged else 0
 
@@ -185,7 +186,7 @@ def crosscal_fit(
             raise ConfigError(f"unknown region {region!r}")
         fit = fit_pairs_csv(pairs, x_col, y_col, delta=delta, min_pairs=min_pairs)
     except (BmdkitError, ValueError) as exc:
-        err.print(f"[red]error[/red] {exc}")
+        err.print(f"[red]error[/red] {markup(exc)}")
         return EXIT_USAGE
     lo, hi = fit.ci_slope()
     typer.echo(f"{y_col} = {fit.slope:.4f} × {x_col} + {fit.intercept:.4f}   (n={fit.n}, {fit.method})")
@@ -193,7 +194,7 @@ def crosscal_fit(
     row = fit_as_row(fit, name, version, vendors[0], vendors[1], region, derived_on, source)
     if out is not None:
         buf = io.StringIO()
-        w = csv.DictWriter(buf, fieldnames=list(row), lineterminator="\n")
+        w = SafeDictWriter(buf, fieldnames=list(row), lineterminator="\n")
         w.writeheader()
         w.writerow(row)
         out.write_text(buf.getvalue(), encoding="utf-8")

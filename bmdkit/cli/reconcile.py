@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
 from bmdkit.errors import ConfigError, ExportError
+from bmdkit.terminal import markup, printable
 
 if TYPE_CHECKING:
     from bmdkit.export.reconcile import Disagreement
@@ -60,14 +60,14 @@ def reconcile(
         items, summary = rec.reconcile(result.subjects, edc_table,
                                        events={w.event: w.visit for w in wins}, report=result.report)
     except (ConfigError, ExportError) as exc:
-        err.print(f"[red]{escape(str(exc))}[/red]")
+        err.print(f"[red]{markup(exc)}[/red]")
         return EXIT_CONFIG
     if out is not None:
         _atomic_write(out, _csv_bytes([d.as_row() for d in items], rec.COLUMNS))
     if items:
         show = Console(highlight=False, soft_wrap=True)
         for d in items[:SHOW_MAX]:
-            show.print(describe(d), markup=False)
+            show.print(printable(describe(d)), markup=False)
         if len(items) > SHOW_MAX:
             err.print(f"{len(items) - SHOW_MAX} more lines not shown" + ("" if out else "; use --out"))
     kinds = ", ".join(f"{k} {n}" for k, n in sorted(summary.by_kind.items())) or "none"

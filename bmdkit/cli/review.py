@@ -9,9 +9,11 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from bmdkit.export.privacy import install_log_filter
 from bmdkit.review.batchdir import BatchDirError
 from bmdkit.review.crops import CropOptions
 from bmdkit.review.page import PageOptions, build_page
+from bmdkit.terminal import markup
 
 EXIT_BAD_INPUT = 2
 
@@ -37,7 +39,8 @@ def review(
 
     Exit code: 0 written, 2 the folder could not be read, 64 bad usage.
     """
-    console = Console(stderr=True, highlight=False)
+    install_log_filter()  # crop warnings quote nothing from files, but a library's may
+    console = Console(stderr=True, highlight=False, soft_wrap=True)  # a path is never broken over lines
     if crops not in ("all", "flagged"):
         raise typer.BadParameter("--crops must be 'all' or 'flagged'")
     crop_options = CropOptions(pdf_dpi=pdf_dpi) if pdf_dpi else CropOptions()
@@ -47,10 +50,10 @@ def review(
     try:
         path = build_page(directory, out, options)
     except BatchDirError as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[red]{markup(exc)}[/red]")
         return EXIT_BAD_INPUT
     size = path.stat().st_size
-    console.print(f"wrote {path} ({size / 1e6:.1f} MB) in {time.perf_counter() - t0:.1f} s")
+    console.print(f"wrote {markup(path)} ({size / 1e6:.1f} MB) in {time.perf_counter() - t0:.1f} s")
     return 0
 
 

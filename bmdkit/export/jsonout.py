@@ -1,4 +1,4 @@
-"""The exam as contract JSON (``shared/contract/exam.schema.json``) and back.
+"""The exam as contract JSON (``bmdkit/contract/exam.schema.json``) and back.
 
 What ``bmdkit check --format json`` prints and each line of a batch's
 ``results.jsonl`` holds. Fields in the contract keep their names and
@@ -174,6 +174,7 @@ def exam_to_dict(exam: Exam, include_patient: bool = True) -> dict[str, Any]:
             "kind": exam.source.kind.value,
         },
         "status": exam.status.value,
+        "outcome": exam.outcome.value,
         "vendor": exam.vendor.value,
         "scanner_model": exam.scanner_model,
         "scanner_serial": exam.scanner_serial,

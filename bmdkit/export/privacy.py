@@ -6,6 +6,12 @@ directly: they receive :class:`SubjectExam` objects, built only by
 but no name, hospital ID, birth date or free-text identifiers. The logging
 filter :class:`RedactingFilter` masks identifiers that a batch has seen in
 case any message ever includes one.
+
+:class:`Redactor` masks one exam's own identifiers in the free text that
+people read: a report row labelled with the patient's name ends up in the
+region's label and in every flag message that quotes the label, and those
+reach ``results.csv``, ``failures.csv`` and the review page. Every writer of
+such an output passes the text through the exam's :class:`Redactor`.
 """
 
 from __future__ import annotations
@@ -14,10 +20,12 @@ import datetime as dt
 import logging
 import re
 import threading
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
 
-from bmdkit.model import Exam, Flag, RegionResult
+from bmdkit.model import Exam, Flag, Location, PatientIdentity, RegionResult
+from bmdkit.terminal import ControlCharFilter
 
 REDACTED = "<redacted>"
 
@@ -145,12 +153,20 @@ def redacting_filter() -> RedactingFilter:
     return _FILTER
 
 
+_CONTROL_FILTER = ControlCharFilter()
+
+
 def install_log_filter(logger: logging.Logger | None = None) -> RedactingFilter:
-    """Attach the redacting filter to ``logger``'s handlers (root by default)."""
+    """Attach the redacting filter to ``logger``'s handlers (root by default).
+
+    The handlers also get :class:`~bmdkit.terminal.ControlCharFilter`: a
+    message quoting file-derived text cannot drive the terminal it is shown on.
+    """
     target = logger or logging.getLogger()
     for h in target.handlers:
-        if _FILTER not in h.filters:
-            h.addFilter(_FILTER)
+        for f in (_FILTER, _CONTROL_FILTER):
+            if f not in h.filters:
+                h.addFilter(f)
     if _FILTER not in target.filters:
         target.addFilter(_FILTER)
     return _FILTER
@@ -162,3 +178,103 @@ def register_exam_identifiers(exam: Exam) -> None:
     if p is None:
         return
     _FILTER.register(p.name, p.patient_id, *p.other.values())
+
+
+#: A name part or ID shorter than this (after the rules below) is not masked: it would hit ordinary words.
+_MIN_PART = 2
+#: A purely numeric ID shorter than this is not masked: it would hit ordinary numbers in messages.
+_MIN_NUMERIC = 4
+_CJK = re.compile("[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def identifier_parts(ident: str | None) -> list[str]:
+    """What of one identifier to mask: the whole, its name parts, and a Chinese name's given name.
+
+    ``Wang^Lihua`` gives ``Wang^Lihua``, ``Wang``, ``Lihua``; ``Wang Lihua``
+    and ``WANG, Lihua`` the same parts; ``王丽华`` gives ``王丽华`` and
+    ``丽华`` (a report may print the given name alone).
+    """
+    if not ident:
+        return []
+    ident = str(ident).strip()
+    found = [ident, *re.split(r"[\^=,\s]+", ident)]
+    for part in list(found):
+        if _CJK.fullmatch(part[:1] or " ") and len(part) >= 3 and all(_CJK.match(c) for c in part):
+            found += [part[1:], part[2:]] if len(part) >= 4 else [part[1:]]
+    out = []
+    for p in dict.fromkeys(x.strip() for x in found):
+        if len(p) >= (_MIN_NUMERIC if p.isdigit() else _MIN_PART):
+            out.append(p)
+    return out
+
+
+def _part_pattern(part: str) -> str:
+    """A part as a pattern: Latin letters and digits match only as a whole word (``Li`` not in ``Limit``)."""
+    body = re.escape(part)
+    if part.isascii():
+        return rf"(?<![A-Za-z0-9]){body}(?![A-Za-z0-9])"
+    return body
+
+
+class Redactor:
+    """Masks one patient's identifiers (name, its parts, hospital ID, other IDs) in free text.
+
+    Matching ignores case (reports print names in capitals). A redactor
+    without identifiers returns text unchanged.
+    """
+
+    def __init__(self, identifiers: Iterable[str | None]) -> None:
+        parts = sorted({p for i in identifiers for p in identifier_parts(i)}, key=len, reverse=True)
+        self._pattern = re.compile("|".join(_part_pattern(p) for p in parts), re.IGNORECASE) if parts else None
+
+    @classmethod
+    def for_patient(cls, patient: PatientIdentity | None) -> Redactor:
+        """The redactor of an exam's :class:`PatientIdentity` (None: masks nothing)."""
+        if patient is None:
+            return cls(())
+        return cls((patient.name, patient.patient_id, *patient.other.values()))
+
+    @classmethod
+    def for_contract(cls, patient: Mapping[str, Any] | None) -> Redactor:
+        """The redactor of a contract line's ``patient`` object (``name``, ``id`` and the ``other`` IDs)."""
+        if not isinstance(patient, Mapping):
+            return cls(())
+        other = patient.get("other")
+        others = [str(v) for v in other.values()] if isinstance(other, Mapping) else []
+        return cls([*(str(patient[k]) for k in ("name", "id") if patient.get(k)), *others])
+
+    def text(self, text: str | None) -> str | None:
+        """``text`` with every identifier replaced by ``<redacted>``."""
+        if text is None or self._pattern is None:
+            return text
+        return self._pattern.sub(REDACTED, text)
+
+    def exam(self, exam: Exam) -> Exam:
+        """``exam`` with its file-derived free text masked (the ``patient`` field is left as it is).
+
+        Flag messages, region labels, raw cell text and location details, and the
+        scanner and institution fields (a site may type the name into any field).
+        """
+        if self._pattern is None:
+            return exam
+        return replace(
+            exam,
+            scanner_model=self.text(exam.scanner_model), scanner_serial=self.text(exam.scanner_serial),
+            scanner_software=self.text(exam.scanner_software), institution=self.text(exam.institution),
+            study_instance_uid=self.text(exam.study_instance_uid),
+            regions=tuple(self._region(r) for r in exam.regions),
+            flags=tuple(replace(f, message=self.text(f.message) or "") for f in exam.flags),
+        )
+
+    def _location(self, loc: Location | None) -> Location | None:
+        return replace(loc, detail=self.text(loc.detail)) if loc is not None and loc.detail else loc
+
+    def _region(self, r: RegionResult) -> RegionResult:
+        sources = {m: replace(s, raw_text=self.text(s.raw_text), location=self._location(s.location))
+                   for m, s in r.sources.items()}
+        return r.replace(label=self.text(r.label), location=self._location(r.location), sources=sources)
+
+
+def redact_exam(exam: Exam) -> Exam:
+    """``exam`` with its own patient's identifiers masked in every free-text field."""
+    return Redactor.for_patient(exam.patient).exam(exam)

@@ -1,13 +1,17 @@
 """The exam as a long table: one row per region, side and measure.
 
 Used by ``bmdkit check --format csv`` and a batch's ``results.csv``. No
-patient identifiers: rows carry the file's path and SHA-256 only.
+patient identifiers: rows carry the file's path and SHA-256 only, and text
+holding the patient's name (a report row labelled with it, a model field
+typed wrongly) is masked by the exam's :class:`~bmdkit.export.privacy.Redactor`. Writers pass the
+rows through :mod:`bmdkit.export.cells` (spreadsheet-safe text).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from bmdkit.export.privacy import redact_exam
 from bmdkit.model import MEASURES, Exam
 
 COLUMNS: tuple[str, ...] = (
@@ -18,7 +22,11 @@ COLUMNS: tuple[str, ...] = (
 
 
 def exam_rows(exam: Exam) -> list[dict[str, Any]]:
-    """Rows for every measured value; a file without values gives one row with its status."""
+    """Rows for every measured value; a file without values gives one row with its status.
+
+    The exam's own identifiers are masked in its free text (:func:`redact_exam`).
+    """
+    exam = redact_exam(exam)
     base = {
         "path": exam.source.path,
         "sha256": exam.source.sha256,

@@ -193,13 +193,9 @@ def tesseract_crops(crops: Sequence[np.ndarray], gap: int = 24, languages: Seque
 
 def available_engines() -> list[str]:
     """Engines that can run here (both are plain package installs)."""
-    found = []
-    try:
-        import rapidocr_onnxruntime  # noqa: F401
+    import rapidocr_onnxruntime  # noqa: F401  - a runtime dependency: missing means a broken install
 
-        found.append("rapidocr")
-    except ImportError:
-        pass
+    found = ["rapidocr"]
     try:
         import pytesseract
 

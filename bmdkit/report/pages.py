@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -38,14 +39,19 @@ class Page:
         return len(self.words) >= 8
 
 
-def _check_pixels(w: int, h: int, options: ReadOptions, shown: str) -> None:
+def _check_pixels(w: int, h: int, options: ReadOptions, shown: str, page: int | None = None) -> None:
     if w * h > options.max_pixels:
-        raise ResourceLimit(f"page of {w}x{h} pixels exceeds the {options.max_pixels}-pixel cap", shown)
+        which = f"page {page}" if page is not None else "page"
+        raise ResourceLimit(f"{which} of {w}x{h} pixels exceeds the {options.max_pixels}-pixel cap", shown)
 
 
 def load_image_bytes(data: bytes, options: ReadOptions, shown: str) -> list[np.ndarray]:
-    """Decode an image file (every frame of a multi-page TIFF) under the pixel cap."""
-    from PIL import Image, ImageOps
+    """Decode an image file (every frame of a multi-page TIFF) under the pixel cap.
+
+    Every frame's size is checked against ``max_pixels`` from its own header
+    before that frame is decoded (a small page 1 says nothing about page 2).
+    """
+    from PIL import Image
 
     # The cap is checked on the header's size before any pixel is decoded; Pillow's own
     # (process-wide) bomb guard is left as it is, so other code in the process is unaffected.
@@ -58,8 +64,8 @@ def load_image_bytes(data: bytes, options: ReadOptions, shown: str) -> list[np.n
                 raise ResourceLimit(f"{n} frames exceed the {options.max_pages}-page cap", shown)
             for i in range(n):
                 im.seek(i)
-                fr = ImageOps.exif_transpose(im.copy()) or im.copy()
-                frames.append(np.asarray(fr.convert("RGB")))
+                _check_pixels(im.width, im.height, options, shown, page=i + 1 if n > 1 else None)
+                frames.append(_rgb(im))
             return frames
     except Image.DecompressionBombError:
         raise ResourceLimit("image exceeds the pixel cap (decompression bomb guard)", shown) from None
@@ -67,15 +73,48 @@ def load_image_bytes(data: bytes, options: ReadOptions, shown: str) -> list[np.n
         raise UnreadableInput(f"image cannot be decoded ({type(exc).__name__})", shown) from None
 
 
+def _rgb(frame: Any) -> np.ndarray:
+    """One decoded frame as an 8-bit RGB array, whatever its mode.
+
+    16- and 32-bit greyscale is scaled to 8 bits (a plain conversion clips
+    everything above 255 to white); transparent pixels (alpha, or a palette
+    or greyscale transparent colour) are laid on white paper, not black.
+    """
+    from PIL import Image, ImageOps
+
+    fr = ImageOps.exif_transpose(frame.copy()) or frame.copy()
+    if fr.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        arr = np.asarray(fr, dtype=np.float64)
+        top = float(arr.max()) if arr.size else 0.0
+        scale = 255.0 / (65535.0 if 255 < top <= 65535 else max(top, 255.0))
+        grey = np.clip(arr * scale, 0, 255).round().astype(np.uint8)
+        return np.ascontiguousarray(np.stack([grey] * 3, axis=-1))
+    if "A" in fr.mode or "transparency" in fr.info:
+        rgba = fr.convert("RGBA")
+        paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        fr = Image.alpha_composite(paper, rgba)
+    return np.asarray(fr.convert("RGB"))
+
+
 def load_pdf_bytes(data: bytes, options: ReadOptions, shown: str) -> list[Page]:
-    """Every page of a PDF: its text-layer words if any, and a rendered image."""
+    """Every page of a PDF: its text-layer words if any, and a rendered image.
+
+    The PDF's streams are measured first (:func:`~bmdkit.report.pdftext.check_pdf_streams`):
+    content that would inflate past ``max_pdf_stream_bytes`` fails as a
+    resource limit before pdfium or pdfplumber decode it. Actions and
+    JavaScript are never run: pdfium is used without a form environment and
+    pdfplumber only reads text.
+    """
     import pypdfium2 as pdfium
 
-    from bmdkit.report.pdftext import pdf_words
+    from bmdkit.report.pdftext import check_pdf_streams, pdf_words
 
+    check_pdf_streams(data, options, shown)
     try:
         doc = pdfium.PdfDocument(data)
-    except pdfium.PdfiumError:
+    except pdfium.PdfiumError as exc:
+        if "password" in str(exc).lower():
+            raise UnreadableInput("PDF is encrypted and needs a password to open", shown) from None
         raise UnreadableInput("PDF cannot be parsed", shown) from None
     try:
         n = len(doc)

@@ -42,7 +42,7 @@ class Line:
 
 
 _KNOWN_KEYS = frozenset({
-    "source", "status", "vendor", "scanner_model", "scanner_serial", "scanner_software",
+    "source", "status", "outcome", "vendor", "scanner_model", "scanner_serial", "scanner_software",
     "institution", "exam_date", "study_instance_uid", "scan_types", "patient", "regions",
     "extra_regions", "flags", "software",
 })

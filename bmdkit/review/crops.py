@@ -56,10 +56,8 @@ _DPI_RE = re.compile(r"\bdpi\s*=\s*(\d{2,4})\b")
 
 def _reader_pdf_dpi() -> float | None:
     """The report reader's PDF render resolution, if that reader is installed."""
-    try:
-        from bmdkit.report.pages import RENDER_DPI
-    except ImportError:
-        return None
+    from bmdkit.report.pages import RENDER_DPI
+
     return float(RENDER_DPI)
 
 

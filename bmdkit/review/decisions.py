@@ -36,6 +36,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from bmdkit.export.cells import SafeDictWriter, unescape_cell
 from bmdkit.flags import FlagCode, Severity
 from bmdkit.model import MEASURES, Exam, Flag, Method, Region, RegionResult, Side, ValueSource
 
@@ -136,7 +137,9 @@ def _number(text: str | None, what: str, problems: list[str], where: str) -> flo
 def parse_decisions(text: str, *, default_reviewer: str = "", origin: str = "decisions") -> list[Decision]:
     """Decisions from CSV text; raises :class:`DecisionError` listing every malformed row.
 
-    Extra columns are ignored; a row without a reviewer takes ``default_reviewer``.
+    Extra columns are ignored; a row without a reviewer takes ``default_reviewer``. Cells are
+    read back as written by the review page and ``audit.csv`` (:mod:`bmdkit.export.cells`: one
+    leading ``'`` that kept a spreadsheet from running the text is removed).
     """
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     header = reader.fieldnames or []
@@ -147,7 +150,7 @@ def parse_decisions(text: str, *, default_reviewer: str = "", origin: str = "dec
     out: list[Decision] = []
     for lineno, row in enumerate(reader, start=2):
         where = f"{origin} line {lineno}"
-        row = {k: (v or "").strip() for k, v in row.items() if k is not None}
+        row = {k: (unescape_cell((v or "").strip()) or "").strip() for k, v in row.items() if k is not None}
         n_before = len(problems)
         sha = row["sha256"].lower()
         if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
@@ -328,9 +331,9 @@ def apply_decisions(
 
 
 def audit_csv_text(decisions: Iterable[Decision], *, header: bool) -> str:
-    """Rows for ``audit.csv`` (with the header line when ``header``)."""
+    """Rows for ``audit.csv`` (with the header line when ``header``); text cells spreadsheet-safe."""
     buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=list(AUDIT_COLUMNS), lineterminator="\n")
+    w = SafeDictWriter(buf, fieldnames=list(AUDIT_COLUMNS), lineterminator="\n")
     if header:
         w.writeheader()
     for d in decisions:

@@ -9,7 +9,16 @@ scrolls), so a page of thousands of exams opens in seconds.
 Privacy: the page never carries patient names, hospital IDs or birth dates,
 nor the source path (file names often hold the patient's name). An exam is
 shown by its trial subject (``subject`` field the batch adds) or else by the
-first 12 digits of its SHA-256.
+first 12 digits of its SHA-256. Text read from the file (row labels, raw
+cells, flag messages that quote them) passes through the exam's
+:class:`~bmdkit.export.privacy.Redactor`, so a row labelled with the
+patient's name shows ``<redacted>``.
+
+Any field content is safe: the data block is JSON with ``<``, ``>``, ``&``
+and U+2028/2029 written as ``\\uXXXX`` (so no field can close the script
+element or open a comment), the template is filled in one pass (a field
+holding ``{{js}}`` stays text), and the script escapes every value it
+puts into HTML.
 """
 
 from __future__ import annotations
@@ -18,6 +27,7 @@ import datetime as dt
 import html
 import json
 import logging
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,8 +35,10 @@ from pathlib import Path
 from typing import Any
 
 from bmdkit import __version__
+from bmdkit.export.privacy import Redactor
 from bmdkit.flags import FlagCode, Severity
 from bmdkit.model import MEASURES, Exam, Method, Status
+from bmdkit.outfiles import open_private
 from bmdkit.review.batchdir import Line, read_lines
 from bmdkit.review.crops import Crop, CropOptions, Cropper, Strip
 from bmdkit.review.decisions import DECISION_COLUMNS, decided_values
@@ -57,11 +69,11 @@ class PageOptions:
 
 
 def center_of(line: Line) -> str:
-    """The exam's center: the batch's subject.center, else the institution, else '?'."""
+    """The exam's center: the batch's subject.center, else the institution (identifiers masked), else '?'."""
     c = line.subject.get("center")
     if isinstance(c, str) and c.strip():
         return c.strip()
-    return (line.exam.institution or "").strip() or "?"
+    return (Redactor.for_patient(line.exam.patient).text(line.exam.institution) or "").strip() or "?"
 
 
 def subject_label(line: Line) -> str:
@@ -87,8 +99,11 @@ def needing_decision(exam: Exam) -> frozenset[int]:
 
 
 def exam_entry(idx: int, line: Line, crops: ExamCrops) -> tuple[dict[str, Any], dict[str, str]]:
-    """The JSON for one exam and its images (keyed ``exam/region`` for strips, ``exam/region/measure``)."""
-    e = line.exam
+    """The JSON for one exam and its images (keyed ``exam/region`` for strips, ``exam/region/measure``).
+
+    The exam's own identifiers are masked in its free text (labels, raw cells, flag messages).
+    """
+    e = Redactor.for_patient(line.exam.patient).exam(line.exam)
     need = needing_decision(e)
     decided = decided_values(e)
     regions = []
@@ -216,10 +231,26 @@ def build_data(lines: list[Line], crop_fn: CropFn | None, options: PageOptions) 
     }
 
 
+#: Characters written as ``\uXXXX`` in the page's JSON: none can then end the script element
+#: (``</script>``), open an HTML comment (``<!--``) or end a JavaScript line (U+2028/2029).
+_SCRIPT_UNSAFE = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+_SCRIPT_UNSAFE_RE = re.compile("[<>&\u2028\u2029]")
+_SLOT = re.compile(r"\{\{(title|css|data|js)\}\}")
+
+
 def _json_for_script(obj: Any) -> str:
-    """JSON safe inside a <script> element (no '</', no HTML comment openers)."""
+    """JSON safe inside a <script> element whatever the strings hold; parses to the same value.
+
+    These characters can only occur inside JSON strings, where ``\\uXXXX`` is
+    the same character.
+    """
     text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    return text.replace("</", "<\\/").replace("<!--", "<\\!--")
+    return _SCRIPT_UNSAFE_RE.sub(lambda m: _SCRIPT_UNSAFE[m.group()], text)
+
+
+def fill_template(template: str, slots: dict[str, str]) -> str:
+    """``{{name}}`` slots replaced in one pass: text put into one slot is never searched for another."""
+    return _SLOT.sub(lambda m: slots[m.group(1)], template)
 
 
 def render_html(data: dict[str, Any], plots: list[dict[str, str]], title: str) -> str:
@@ -228,10 +259,7 @@ def render_html(data: dict[str, Any], plots: list[dict[str, str]], title: str) -
     js = (_STATIC / "review.js").read_text(encoding="utf-8")
     tpl = (_STATIC / "review.html").read_text(encoding="utf-8")
     data = {**data, "plots": plots}
-    return (tpl.replace("{{title}}", html.escape(title))
-               .replace("{{css}}", css)
-               .replace("{{data}}", _json_for_script(data))
-               .replace("{{js}}", js))
+    return fill_template(tpl, {"title": html.escape(title), "css": css, "data": _json_for_script(data), "js": js})
 
 
 def build_page(directory: Path, out: Path | None = None, options: PageOptions | None = None,
@@ -259,6 +287,8 @@ def build_page(directory: Path, out: Path | None = None, options: PageOptions | 
             plots += control_charts(options.harmonize_dir)
     out = Path(out) if out else directory / "review.html"
     tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(render_html(data, plots, options.title), encoding="utf-8")
+    # the page shows crops of report pages, which can show the patient's name: owner-only
+    with open_private(tmp, "w", encoding="utf-8") as fh:
+        fh.write(render_html(data, plots, options.title))
     tmp.replace(out)
     return out

@@ -266,6 +266,11 @@ def write_index(out: Path, written: list[Written], seed: int, count: int) -> Non
         "that is not exactly right must be flagged; `failed`: with the expected flag code).",
         "Synthetic patients and values; T-scores use the reference named in the truth file.",
         "",
+        "`bmdkit batch samples --out out` (the quick start) reads every file here. The files under `bad/`",
+        "fail, each on purpose and for the reason the table gives; this README, the `*.truth.json` files,",
+        "`trial/*.csv` and `config/*.toml` are skipped (plainly not scans or reports); every other file is",
+        "extracted or flagged.",
+        "",
         "| file | what it shows | vendor | scan | expected |",
         "|---|---|---|---|---|",
     ]

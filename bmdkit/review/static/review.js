@@ -104,7 +104,7 @@
   }
 
   function entry(e) {
-    let h = '<article class="exam ' + e.status + '" id="x' + e.id + '"><h2><span class="st">' + e.status + "</span>" +
+    let h = '<article class="exam ' + esc(e.status) + '" id="x' + esc(e.id) + '"><h2><span class="st">' + esc(e.status) + "</span>" +
       "<span>" + esc(e.subj) + (e.visit != null ? " · " + esc(e.visit) : "") + "</span>" +
       '<span class="dim">' + esc(e.center) + " · " + esc(e.date || "no date") + " · " + esc(e.vendor) +
       (e.model ? " " + esc(e.model) : "") + " · " + esc(e.kind) + ' · <span title="SHA-256 of the file">' + esc(e.sha.slice(0, 12)) + "</span></span></h2>";
@@ -236,9 +236,13 @@
   });
 
   /* ---- CSV download ---- */
+  // The rule of bmdkit/export/cells.py: text that a spreadsheet would run as a formula gets a
+  // leading "'" (one more when it already starts with one, so the reader can take exactly one off);
+  // text that is exactly one number is left as it is.
+  const NUMBER = /^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/;
   function csvCell(s) {
     s = String(s == null ? "" : s);
-    if (/^[=+\-@\t\r]/.test(s) && !/^[-+]?\d/.test(s)) s = "'" + s;  // no formulas when opened in a spreadsheet
+    if (s.startsWith("'") || (/^[=+\-@\t\r]/.test(s) && !NUMBER.test(s))) s = "'" + s;
     return /[",\n\r]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
   }
 
