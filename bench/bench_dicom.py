@@ -1,53 +1,94 @@
-"""Benchmark: files per second of ``bmdkit.dicom.read_dicom`` beside bare ``pydicom.dcmread``.
+"""Benchmark: the DICOM reader on a mix like a real archive, beside bare ``pydicom.dcmread``, in one run.
 
-Generates a set of DXA DICOM files of the result-bearing and no-result kinds
-(SR x3 shapes, Hologic XML x2, GE Lunar CR, GE Lunar raw blob, Hologic display
-image; report pages are left out, they are OCR work), then times, in the same
-run and over the same files:
+The mix (issue 20): 70% scan images (real-shaped GE Lunar CR/BMD/OT frames of
+knee, total body, forearm, LVA, hip implant, spine and femur, many page-sized;
+GE Lunar CR with and without an enCORE raw blob; Hologic display images),
+20% structured reports (development SR shapes, LOINC-named SRs with
+modifiers), 10% report objects (Hologic report DICOM with script and page,
+vendor XML objects, a report page as Secondary Capture, an encapsulated PDF).
 
-- bare ``pydicom.dcmread(path, stop_before_pixels=True)`` (the aim's baseline);
-- the same read followed by ``Dataset.walk`` over every element, which makes
-  pydicom convert every nested sequence (what any reader of an SR content
-  tree must pay at least: the bare read leaves defined-length sequences as
-  raw bytes);
-- ``read_dicom(path, source, options)`` (parse, find results, metadata).
+Measured over the same files, in the same run:
 
-Prints files/s of each, their ratios overall and per file kind, and the peak
-Python memory of one ``read_dicom`` pass (tracemalloc). Usage::
+1. bare ``pydicom.dcmread(path, stop_before_pixels=True)`` vs
+   ``bmdkit.dicom.read_dicom`` (header, triage, results, text-density test
+   and page pixels where a page must be OCR'd; not the OCR itself) on the
+   whole mix: the ratio of their speeds (aim >= 0.5);
+2. the same on the scan images alone (aim >= 0.8);
+3. ``bmdkit batch`` with one worker (hashing, ledger, checks, outputs,
+   results passed between processes) vs a bare ``bmdkit.read_file`` loop,
+   both with OCR off: the ratio of their times (aim <= 1.3);
+4. a profile of SR reading (top functions by cumulative time), and the
+   time of ``dcmread`` + ``Dataset.walk`` (every sequence expanded) on the SRs.
 
-    .venv/bin/python bench/bench_dicom.py [--files 2000] [--dir /tmp/bench_dicom] [--repeat 1]
+Usage::
+
+    .venv/bin/python bench/bench_dicom.py [--files 1000] [--dir DIR] [--repeat 3] [--batch-files 300]
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
+import io
+import json
+import os
+import pstats
 import shutil
 import tempfile
 import time
-import tracemalloc
+from dataclasses import replace
 from pathlib import Path
 
 import pydicom
 
+from bmdkit import read_file
+from bmdkit.batch.runner import run_batch
 from bmdkit.dicom import read_dicom
 from bmdkit.model import InputKind, Source
 from bmdkit.options import DEFAULT_OPTIONS
-from bmdkit.samples import dicom_gen
-from bmdkit.samples.truth import SCAN_KINDS, TruthGenerator
 
-KINDS = ("sr_flat", "sr_nested", "sr_zh", "hologic_xml", "hologic_xml_attr",
-         "lunar_cr", "lunar_raw", "hologic_display")
+SCAN_KINDS_DICOM = ("lunar_cr", "lunar_raw", "hologic_display")
+SR_KINDS = ("sr_flat", "sr_nested", "sr_zh", "sr_loinc_mod", "sr_loinc_lat", "sr_loinc_unitless")
+REPORT_KINDS = ("hologic_script", "hologic_xml", "xml_nested_child", "report_page_sc", "report_pdf")
+SHARES = {"scan": 0.7, "sr": 0.2, "report": 0.1}
+_GE_CLASSES = ("cr", "cr", "bmd", "ot")
 
 
-def make_set(outdir: Path, n_files: int, seed: int = 2026) -> list[Path]:
+def make_mix(outdir: Path, n_files: int, seed: int = 2026) -> dict[str, list[Path]]:
+    """Write the mix (or reuse the one listed in ``outdir/mix.json``); the files by group."""
+    manifest = outdir / "mix.json"
+    if manifest.exists():
+        listed = json.loads(manifest.read_text())
+        if sum(len(v) for v in listed.values()) == sum(max(1, round(n_files * s)) for s in SHARES.values()):
+            return {g: [Path(p) for p in v] for g, v in listed.items()}
+    groups = _write_mix(outdir, n_files, seed)
+    manifest.write_text(json.dumps({g: [str(p) for p in v] for g, v in groups.items()}))
+    return groups
+
+
+def _write_mix(outdir: Path, n_files: int, seed: int) -> dict[str, list[Path]]:
+    from bmdkit.samples import dicom_gen
+    from bmdkit.samples.dicom_kinds.scan_images import GE_SCANS, write_ge_scan
+    from bmdkit.samples.truth import SCAN_KINDS, TruthGenerator
     gen = TruthGenerator(seed)
-    files: list[Path] = []
+    want = {g: max(1, round(n_files * s)) for g, s in SHARES.items()}
+    out: dict[str, list[Path]] = {g: [] for g in SHARES}
     i = 0
-    while len(files) < n_files:
+    while any(len(out[g]) < want[g] for g in SHARES):
         t = gen.exam(scan_type=SCAN_KINDS[i % len(SCAN_KINDS)], exclude=["L1"] if i % 7 == 0 else None)
         i += 1
-        files += [p for p, _ in dicom_gen.write_dicom_samples(t, outdir, KINDS)]
-    return files[:n_files]
+        if len(out["scan"]) < want["scan"]:
+            for j, scan in enumerate(GE_SCANS):
+                p = outdir / f"{t.sample_id}_ge_{scan}.dcm"
+                write_ge_scan(t, p, scan, _GE_CLASSES[(i + j) % len(_GE_CLASSES)])
+                out["scan"].append(p)
+            out["scan"] += [p for p, _ in dicom_gen.write_dicom_samples(t, outdir, SCAN_KINDS_DICOM)]
+        if len(out["sr"]) < want["sr"]:
+            out["sr"] += [p for p, _ in dicom_gen.write_dicom_samples(t, outdir, SR_KINDS)]
+        if len(out["report"]) < want["report"]:
+            kinds = REPORT_KINDS[(i % len(REPORT_KINDS)):] + REPORT_KINDS[:(i % len(REPORT_KINDS))]
+            out["report"] += [p for p, _ in dicom_gen.write_dicom_samples(t, outdir, kinds[:2], page_dpi=90)]
+    return {g: files[:want[g]] for g, files in out.items()}
 
 
 def bare(files: list[Path]) -> float:
@@ -64,59 +105,97 @@ def walked(files: list[Path]) -> float:
     return time.perf_counter() - t0
 
 
-def kind_of(p: Path) -> str:
-    return next((k for k in KINDS if p.stem.endswith("_" + k)), "other")
-
-
-def ours(files: list[Path]) -> tuple[float, int]:
-    found = 0
+def ours(files: list[Path]) -> float:
     t0 = time.perf_counter()
     for p in files:
-        src = Source(str(p), "0" * 64, InputKind.DICOM)
-        r = read_dicom(p, src, DEFAULT_OPTIONS)
-        found += bool(r.exam is not None and r.exam.regions)
-    return time.perf_counter() - t0, found
+        read_dicom(p, Source(str(p), "0" * 64, InputKind.DICOM), DEFAULT_OPTIONS)
+    return time.perf_counter() - t0
+
+
+def best(fn, files: list[Path], repeat: int) -> float:  # type: ignore[no-untyped-def]
+    return min(fn(files) for _ in range(repeat))
+
+
+def slowest_scan(files: list[Path]) -> tuple[float, str]:
+    """The longest any scan image took (read_dicom), and which."""
+    worst = (0.0, "")
+    for p in files:
+        t0 = time.perf_counter()
+        read_dicom(p, Source(str(p), "0" * 64, InputKind.DICOM), DEFAULT_OPTIONS)
+        worst = max(worst, (time.perf_counter() - t0, p.name))
+    return worst
+
+
+def batch_overhead(files: list[Path], work: Path) -> tuple[float, float]:
+    """(bare read_file loop seconds, batch with one worker seconds), OCR off in both."""
+    src = work / "batch_in"
+    src.mkdir(exist_ok=True)
+    for p in files:
+        dest = src / p.name
+        if not dest.exists():
+            os.link(p, dest)
+    opts = replace(DEFAULT_OPTIONS, ocr_engines=())
+    listed = sorted(src.iterdir())
+    t0 = time.perf_counter()
+    for p in listed:
+        read_file(p, opts)
+    loop = time.perf_counter() - t0
+    out = work / "batch_out"
+    shutil.rmtree(out, ignore_errors=True)
+    t0 = time.perf_counter()
+    run_batch([src], out, workers=1, options=opts, progress=False)
+    return loop, time.perf_counter() - t0
+
+
+def profile_sr(files: list[Path], top: int = 12) -> str:
+    prof = cProfile.Profile()
+    prof.enable()
+    ours(files)
+    prof.disable()
+    buf = io.StringIO()
+    pstats.Stats(prof, stream=buf).sort_stats("cumulative").print_stats(top)
+    return "\n".join(line for line in buf.getvalue().splitlines() if line.strip())[-4000:]
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--files", type=int, default=2000)
+    ap.add_argument("--files", type=int, default=1000)
     ap.add_argument("--dir", type=Path, default=None)
-    ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--batch-files", type=int, default=300)
+    ap.add_argument("--no-batch", action="store_true")
     args = ap.parse_args()
     tmp = args.dir or Path(tempfile.mkdtemp(prefix="bench_dicom_"))
+    tmp.mkdir(parents=True, exist_ok=True)
     try:
         t0 = time.perf_counter()
-        files = make_set(tmp, args.files)
-        size = sum(p.stat().st_size for p in files)
-        print(f"generated {len(files)} files ({size / 1e6:.1f} MB) in {time.perf_counter() - t0:.1f} s")
-        bare(files[:50]), ours(files[:50])  # warm the page cache and imports
-        best_bare = min(bare(files) for _ in range(args.repeat))
-        best_walk = min(walked(files) for _ in range(args.repeat))
-        runs = [ours(files) for _ in range(args.repeat)]
-        best_ours = min(r[0] for r in runs)
-        per_kind = []
-        for k in KINDS:
-            sub = [p for p in files if kind_of(p) == k]
-            if sub:
-                b, w, o = bare(sub), walked(sub), ours(sub)[0]
-                per_kind.append((k, len(sub), b, w, o))
-        tracemalloc.start()
-        ours(files[:200])
-        _, peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
-        n = len(files)
-        print(f"bare pydicom.dcmread(stop_before_pixels=True): {n / best_bare:8.1f} files/s")
-        print(f"dcmread + Dataset.walk (sequences expanded):   {n / best_walk:8.1f} files/s")
-        print(f"bmdkit read_dicom:                             {n / best_ours:8.1f} files/s "
-              f"({runs[0][1]} files with results)")
-        print(f"ratio read_dicom / bare read:                  {best_bare / best_ours:8.2f}")
-        print(f"ratio read_dicom / read + walk:                {best_walk / best_ours:8.2f}")
-        print("per kind (ms per file: bare, read+walk, read_dicom; ratio to bare, to read+walk):")
-        for k, m, b, w, o in per_kind:
-            print(f"  {k:18s} {m:5d} files  {1000 * b / m:6.2f} {1000 * w / m:6.2f} {1000 * o / m:6.2f}"
-                  f"   {b / o:5.2f} {w / o:5.2f}")
-        print(f"peak Python memory over 200 read_dicom calls: {peak / 1e6:8.1f} MB")
+        groups = make_mix(tmp, args.files)
+        mix = [p for g in ("scan", "sr", "report") for p in groups[g]]
+        size = sum(p.stat().st_size for p in mix)
+        print(f"mix: {len(groups['scan'])} scan images, {len(groups['sr'])} SR, {len(groups['report'])} "
+              f"report objects ({size / 1e6:.0f} MB), written in {time.perf_counter() - t0:.0f} s")
+        bare(mix[:50]), ours(mix[:50])  # warm the page cache and imports
+        rows = []
+        for name, files in (("whole mix", mix), ("scan images", groups["scan"]), ("SR", groups["sr"]),
+                            ("report objects", groups["report"])):
+            b, o = best(bare, files, args.repeat), best(ours, files, args.repeat)
+            rows.append((name, len(files), b, o))
+        print("speed vs bare pydicom.dcmread(stop_before_pixels=True), same files, best of "
+              f"{args.repeat} (ms per file: bare, read_dicom; ratio = read_dicom files/s / bare files/s):")
+        for name, n, b, o in rows:
+            print(f"  {name:15s} {n:5d} files  {1000 * b / n:7.2f} {1000 * o / n:7.2f}   ratio {b / o:5.2f}")
+        worst = slowest_scan(groups["scan"])
+        print(f"slowest scan image: {1000 * worst[0]:.1f} ms ({worst[1]}; aim < 200 ms)")
+        w = best(walked, groups["sr"], args.repeat)
+        print(f"SR: dcmread + Dataset.walk (every sequence expanded): {1000 * w / len(groups['sr']):.2f} ms per file")
+        if not args.no_batch:
+            sample = mix[:: max(1, len(mix) // args.batch_files)][: args.batch_files]
+            loop, batch = batch_overhead(sample, tmp)
+            print(f"batch, 1 worker, {len(sample)} files of the mix, OCR off: {1000 * batch / len(sample):.1f} ms "
+                  f"per file vs bare read_file loop {1000 * loop / len(sample):.1f} ms: ratio {batch / loop:.2f} "
+                  "(aim <= 1.3)")
+        print("profile of read_dicom over the SRs (cumulative):")
+        print(profile_sr(groups["sr"]))
     finally:
         if args.dir is None:
             shutil.rmtree(tmp, ignore_errors=True)

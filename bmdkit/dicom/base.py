@@ -151,6 +151,15 @@ def text(ds: Dataset, keyword_or_tag: str | int) -> str | None:
     that declares the wrong character set (or none) for Chinese text still
     decodes; returns ``None`` for absent or empty values.
     """
+    cache = ds.__dict__.setdefault("_bmdkit_text", {})  # a parsed file is never changed: read once
+    if keyword_or_tag in cache:
+        return cache[keyword_or_tag]  # type: ignore[no-any-return]
+    out = _text(ds, keyword_or_tag)
+    cache[keyword_or_tag] = out
+    return out
+
+
+def _text(ds: Dataset, keyword_or_tag: str | int) -> str | None:
     tag = keyword_or_tag if isinstance(keyword_or_tag, int) else Tag(keyword_or_tag)
     value = raw_value(ds, int(tag))
     if value is None:

@@ -7,14 +7,22 @@ Order of work:
 3. find results wherever they are: the SR content tree, a report script or
    XML in any element of any VR (found by content), and compare sources that
    hold the same value;
-4. report pages (Secondary Capture of a report, encapsulated PDF) are handed
-   on as a :class:`~bmdkit.payload.PagePayload` for the report reader;
-5. a DXA file without results keeps its metadata and ends with a
-   ``no_results`` flag that says what the site should send instead.
+4. decide from the header alone what the object is (:mod:`.triage`): a scan
+   image is never OCR'd; a possible page is OCR'd only if a fast
+   text-density test (:mod:`.density`) finds printed text;
+5. when the DICOM data gives the results, the burned-in page is not read
+   (seconds of OCR for nothing) unless ``ReadOptions.cross_check_pixels``
+   asks for it or the data is incomplete or inconsistent
+   (:mod:`.sufficiency`); a page to read goes on as a
+   :class:`~bmdkit.payload.PagePayload` for the report reader;
+6. a DXA file without results keeps its header metadata (vendor, model,
+   date) and ends with the real reason (:mod:`.reasons`): results found but
+   not understood (with element paths), or a scan image with no results.
 """
 
 from __future__ import annotations
 
+import logging
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,15 +31,17 @@ from pydicom import dcmread
 from pydicom.dataset import Dataset
 from pydicom.errors import BytesLengthException, InvalidDicomError
 
-from bmdkit.dicom import meta, pages, script, sr, words, xmlres
-from bmdkit.dicom.base import iter_text_elements, private_creators, text
+from bmdkit.dicom import density, meta, pages, reasons, script, sr, sufficiency, triage, words, xmlres
+from bmdkit.dicom.base import iter_text_elements, text
 from bmdkit.dicom.collect import Collector
 from bmdkit.dicom.compare import disagreement_flags
-from bmdkit.errors import NotDXA, ResourceLimit, UnreadableInput
+from bmdkit.errors import BmdkitError, NotDXA, ResourceLimit, UnreadableInput
 from bmdkit.flags import FlagCode
 from bmdkit.model import Exam, Flag, Region, RegionResult, ScanType, Side, Source, Vendor
 from bmdkit.options import ReadOptions
 from bmdkit.payload import PagePayload
+
+log = logging.getLogger(__name__)
 
 READER_NAME = "bmdkit.dicom"
 #: Values above this size are not loaded when the header is parsed (read on demand).
@@ -96,17 +106,94 @@ def _check_not_truncated(path: Path, ds: Dataset, shown: str) -> None:
 
 
 def read_dicom(path: Path, source: Source, options: ReadOptions) -> DicomReading:
-    """Read one DICOM file; raises UnreadableInput / NotDXA / ResourceLimit for unusable files."""
+    """Read one DICOM file; raises UnreadableInput when it cannot be parsed at all.
+
+    Once the header is parsed, every later failure (not DXA, pixels over the
+    cap, damaged pixels) comes back as an exam that keeps the header's
+    vendor, model, date and patient, with a flag naming the reason.
+    """
     shown = source.path
     ds = _parse(Path(path), shown)
+    header = _header_exam(ds, source)
     try:
-        return _read(path, ds, source, options)
+        return _read(path, ds, source, options, header)
     except _DAMAGE as exc:
-        raise UnreadableInput(f"a DICOM element is damaged ({type(exc).__name__}: {str(exc)[:120]})",
-                              shown) from None
+        reason = f"a DICOM element is damaged ({type(exc).__name__}: {str(exc)[:120]})"
+        return DicomReading(exam=header.with_flags([Flag(FlagCode.UNREADABLE, reason)]),
+                            no_results_reason=reason)
+    except BmdkitError as exc:
+        return DicomReading(exam=header.with_flags([Flag(exc.flag_code, exc.reason)]),
+                            no_results_reason=exc.reason)
 
 
-def _read(path: Path, ds: Dataset, source: Source, options: ReadOptions) -> DicomReading:
+def _header_exam(ds: Dataset, source: Source) -> Exam:
+    """What the header says about the exam, before any result is looked for."""
+    def safe(keyword: str) -> str | None:
+        try:
+            return text(ds, keyword)
+        except _DAMAGE:
+            return None
+    try:
+        vendor, date, patient = meta.vendor(ds), meta.date_of(ds), meta.patient(ds)
+    except _DAMAGE:
+        vendor, date, patient = Vendor.UNKNOWN, None, None
+    return Exam(source=source, vendor=vendor, scanner_model=safe("ManufacturerModelName"),
+                scanner_serial=safe("DeviceSerialNumber"), scanner_software=safe("SoftwareVersions"),
+                institution=safe("InstitutionName"), exam_date=date,
+                study_instance_uid=safe("StudyInstanceUID"), patient=patient, reader=READER_NAME)
+
+
+@dataclass
+class _Found:
+    """Results sources found in one file, and what could not be read or placed."""
+
+    collectors: list[Collector]
+    flags: list[Flag]
+    has_script: bool
+    skipped: list[str]
+    not_understood: list[str]
+
+
+def _find_results(ds: Dataset, ctx: words.Meaning, options: ReadOptions) -> _Found:
+    """The SR content tree, and scripts and XML in any element of any VR (found by content)."""
+    found = _Found([], [], False, [], [])
+    if sr.is_sr(ds):
+        found.collectors.append(sr.read_sr(ds, ctx))
+    for el in iter_text_elements(ds, options.max_xml_bytes, skipped=found.skipped):
+        if "ContentSequence" in el.path:
+            continue
+        body = el.text
+        if script.looks_like_script(body):
+            found.has_script = True
+            found.collectors.append(script.read_script(body, el.path, ctx))
+        elif xmlres.looks_like_xml(body):
+            _read_xml(body, el.path, ctx, options, found)
+    for col in found.collectors:
+        if not col:
+            found.not_understood.extend(f"{col.what}: {u}" for u in col.unplaced)
+    return found
+
+
+def _read_xml(body: str, where: str, ctx: words.Meaning, options: ReadOptions, found: _Found) -> None:
+    try:
+        root = xmlres.parse(body, options.max_xml_bytes, options.max_xml_depth)
+    except (xmlres.XmlRejected, ResourceLimit) as exc:
+        reason = exc.reason if isinstance(exc, ResourceLimit) else str(exc)
+        found.flags.append(Flag(FlagCode.UNPLACED_DATA, f"XML in {where} was not read: {reason}"))
+        return
+    col = xmlres.read_xml(root, where, ctx)
+    if col or col.unplaced:
+        found.collectors.append(col)
+        return
+    numbers = xmlres.numeric_paths(root, where)
+    if numbers:
+        found.flags.append(Flag(FlagCode.UNPLACED_DATA,
+                                f"XML in {where} holds numbers whose meaning could not be placed "
+                                f"({'; '.join(numbers[:5])})"))
+        found.not_understood.extend(f"vendor XML: {p}" for p in numbers)
+
+
+def _read(path: Path, ds: Dataset, source: Source, options: ReadOptions, header: Exam) -> DicomReading:
     shown = source.path
     modality = (text(ds, "Modality") or "").upper()
     if modality in meta.NON_DXA_MODALITIES:
@@ -114,79 +201,56 @@ def _read(path: Path, ds: Dataset, source: Source, options: ReadOptions) -> Dico
                      f"({text(ds, 'SeriesDescription') or text(ds, 'StudyDescription') or 'no description'})",
                      shown)
     ctx = meta.scan_context(ds)
-    flags: list[Flag] = []
-    collectors: list[Collector] = []
-    has_script = False
-    if sr.is_sr(ds):
-        collectors.append(sr.read_sr(ds, ctx))
-    skipped: list[str] = []
-    for el in iter_text_elements(ds, options.max_xml_bytes, skipped=skipped):
-        if "ContentSequence" in el.path:
-            continue
-        body = el.text
-        if script.looks_like_script(body):
-            has_script = True
-            collectors.append(script.read_script(body, el.path, ctx))
-        elif xmlres.looks_like_xml(body):
-            try:
-                root = xmlres.parse(body, options.max_xml_bytes, options.max_xml_depth)
-            except (xmlres.XmlRejected, ResourceLimit) as exc:
-                reason = exc.reason if isinstance(exc, ResourceLimit) else str(exc)
-                flags.append(Flag(FlagCode.UNPLACED_DATA,
-                                  f"XML in {el.path} was not read: {reason}"))
-                continue
-            col = xmlres.read_xml(root, el.path, ctx)
-            if col or col.unplaced:
-                collectors.append(col)
-            elif _numbers_in(root):
-                flags.append(Flag(FlagCode.UNPLACED_DATA,
-                                  f"XML in {el.path} holds numbers whose meaning could not be placed"))
-    regions, found_flags = _combine(collectors)
-    flags.extend(found_flags)
-    evidence = meta.dxa_evidence(ds)
-    if evidence is None and not regions and not (
-            pages.is_encapsulated_pdf(ds) and modality in ("DOC", "OT", "")):
+    found = _find_results(ds, ctx, options)
+    regions, combined = _combine(found.collectors)
+    flags = found.flags + combined + _sideless_hips(regions)
+    kind = triage.triage(ds, found.has_script, ctx)
+    if meta.dxa_evidence(ds) is None and not regions and not (
+            kind.kind is triage.ObjectKind.DOCUMENT and modality in ("DOC", "OT", "")):
         raise NotDXA("valid DICOM with nothing that marks it as bone densitometry "
-                         f"(Modality {modality or 'absent'}, "
-                         f"manufacturer {text(ds, 'Manufacturer') or 'absent'})", shown)
-    payload = None
-    if pages.is_encapsulated_pdf(ds):
-        payload = pages.pdf_payload(ds, shown)
-    elif not sr.is_sr(ds) and pages.looks_like_report_page(ds, has_script):
-        payload = pages.image_payload(Path(path), ds, options)
-    vendor = meta.vendor(ds)
-    if vendor is Vendor.UNKNOWN:
+                     f"(Modality {modality or 'absent'}, "
+                     f"manufacturer {text(ds, 'Manufacturer') or 'absent'})", shown)
+    if header.vendor is Vendor.UNKNOWN:
         flags.append(Flag(FlagCode.UNKNOWN_VENDOR, "Manufacturer does not name a known DXA vendor"))
-    exam = Exam(
-        source=source,
-        vendor=vendor,
-        scanner_model=text(ds, "ManufacturerModelName"),
-        scanner_serial=text(ds, "DeviceSerialNumber"),
-        scanner_software=text(ds, "SoftwareVersions"),
-        institution=text(ds, "InstitutionName"),
-        exam_date=meta.date_of(ds),
-        study_instance_uid=text(ds, "StudyInstanceUID"),
-        scan_types=_scan_types(regions, ctx),
-        patient=meta.patient(ds),
-        regions=tuple(regions),
-        flags=tuple(flags),
-        reader=READER_NAME + "".join(f"+{c.what.replace(' ', '-')}" for c in collectors if c),
-    )
-    if regions or payload is not None:
+    exam = header.replace(
+        scan_types=_scan_types(regions, ctx), regions=tuple(regions), flags=tuple(flags),
+        reader=READER_NAME + "".join(f"+{c.what.replace(' ', '-')}" for c in found.collectors if c))
+    payload, note = None, None
+    if kind.may_hold_page and (not regions or options.cross_check_pixels
+                               or sufficiency.gaps(regions, flags)):
+        try:
+            payload, note = _page(Path(path), ds, kind, options)
+        except BmdkitError as exc:
+            if not regions:
+                raise
+            log.debug("page of %s not cross-checked: %s", source.sha256, exc.reason)
+    if regions:
         return DicomReading(exam=exam, payload=payload)
-    reason = _no_results_reason(ds, ctx, vendor, collectors, skipped)
+    if found.not_understood:
+        reason = reasons.not_understood(found.not_understood, "the file")
+        # values were found but none could be placed: nothing usable, so an error (no_results) that
+        # says why; the unplaced_data review flags beside it name what was seen
+        return DicomReading(exam=exam.with_flags([Flag(FlagCode.NO_RESULTS, reason)]),
+                            no_results_reason=reason, payload=payload)
+    reason = reasons.no_results(ds, ctx, header.vendor, sr.is_sr(ds), found.skipped, note,
+                                page=payload is not None and kind.kind is not triage.ObjectKind.CANDIDATE_PAGE)
+    if payload is not None:  # the page decides; this is the reason if it holds no report
+        return DicomReading(exam=exam, no_results_reason=reason, payload=payload)
     return DicomReading(exam=exam.with_flags([Flag(FlagCode.NO_RESULTS, reason)]),
                         no_results_reason=reason)
 
 
-def _numbers_in(root: object) -> bool:
-    from bmdkit.dicom.base import parse_number
-    for node in root.iter():  # type: ignore[attr-defined]
-        if parse_number((node.text or "").strip()) is not None:
-            return True
-        if any(parse_number(v) is not None for v in node.attrib.values()):
-            return True
-    return False
+def _page(path: Path, ds: Dataset, kind: triage.Triage,
+          options: ReadOptions) -> tuple[PagePayload | None, str | None]:
+    """The report page to OCR, or None with a note when a candidate's pixels hold no text."""
+    if kind.kind is triage.ObjectKind.DOCUMENT:
+        return pages.pdf_payload(ds, str(path)), None
+    payload = pages.image_payload(path, ds, options)
+    if kind.kind is triage.ObjectKind.CANDIDATE_PAGE:
+        dens = density.measure(payload.images[0])
+        if not dens.has_text:
+            return None, f"its pixels hold no printed text ({dens.describe()})"
+    return payload, None
 
 
 def _combine(collectors: list[Collector]) -> tuple[list[RegionResult], list[Flag]]:
@@ -213,6 +277,16 @@ def _combine(collectors: list[Collector]) -> tuple[list[RegionResult], list[Flag
     return list(kept.values()), unique
 
 
+def _sideless_hips(regions: list[RegionResult]) -> list[Flag]:
+    """A hip value with no side beside sided hip values: which femur (or the mean) is not stated."""
+    if not any(r.region.is_hip and r.side is not None for r in regions):
+        return []
+    return [Flag(FlagCode.UNPLACED_DATA,
+                 f"{r.region.value}: a hip value with no side beside left/right values; which femur "
+                 "(or the mean) it belongs to is not stated", region=r.region.value)
+            for r in regions if r.region.is_hip and r.side is None]
+
+
 def _scan_types(regions: list[RegionResult], ctx: words.Meaning) -> tuple[ScanType, ...]:
     found: list[ScanType] = []
     if any(r.region.is_spine for r in regions):
@@ -225,24 +299,3 @@ def _scan_types(regions: list[RegionResult], ctx: words.Meaning) -> tuple[ScanTy
     elif Side.RIGHT in sides:
         found.append(ScanType.HIP_RIGHT)
     return tuple(found) or meta.scan_types(ctx)
-
-
-def _no_results_reason(ds: Dataset, ctx: words.Meaning, vendor: Vendor,
-                       collectors: list[Collector], skipped: list[str]) -> str:
-    what = ", ".join(s.value for s in meta.scan_types(ctx)) or "scan type not stated"
-    model = text(ds, "ManufacturerModelName") or "model not stated"
-    creators = private_creators(ds)
-    ask = "ask the site for the report page (PDF or DICOM) or the scanner's SR export"
-    if sr.is_sr(ds):
-        base = "a structured report with no bone density results that could be placed"
-    elif any("LUNAR_RAW" in c.upper() for c in creators.values()):
-        base = (f"a GE Lunar file ({model}, {what}) whose only data is an embedded enCORE raw "
-                "file (GEMS_LUNAR_RAW), a proprietary format bmdkit cannot read")
-    elif any(k in ds for k in [(g << 16) | 0x1002 for g, c in creators.items() if "HOLOGIC" in c.upper()]):
-        base = (f"a Hologic archive object ({model}, {what}) whose data is embedded raw scan "
-                "files (.P/.R), a proprietary format bmdkit cannot read")
-    else:
-        base = f"a DXA scan image ({vendor.value}, {model}, {what}) with no numeric results"
-    if skipped:
-        base += f"; {len(skipped)} private element(s) over the size cap were not read ({', '.join(skipped[:3])})"
-    return f"{base}: {ask}"

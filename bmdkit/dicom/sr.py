@@ -22,7 +22,8 @@ from pydicom.sequence import Sequence
 from bmdkit.dicom import words
 from bmdkit.dicom.base import charsets, decode_text, parse_number
 from bmdkit.dicom.collect import Collector
-from bmdkit.model import Method, Side
+from bmdkit.flags import FlagCode
+from bmdkit.model import Flag, Method, Region, Side
 
 SR_SOP_CLASSES = {
     "1.2.840.10008.5.1.4.1.1.88.11": "Basic Text SR",
@@ -45,6 +46,9 @@ def is_sr(ds: Dataset) -> bool:
 _VALUE_TYPE, _CONTENT, _CONCEPT_NAME, _CONCEPT_CODE = 0x0040A040, 0x0040A730, 0x0040A043, 0x0040A168
 _MEASURED, _UNITS, _NUMERIC, _TEXT_VALUE = 0x0040A300, 0x004008EA, 0x0040A30A, 0x0040A160
 _CODE_VALUE, _SCHEME, _CODE_MEANING = 0x00080100, 0x00080102, 0x00080104
+_RELATIONSHIP = 0x0040A010
+#: relationships by which a child qualifies its parent NUM (PS3.3 C.17.3.2.4)
+_MODIFIER_RELATIONSHIPS = frozenset({"HAS CONCEPT MOD", "HAS OBS CONTEXT", "HAS PROPERTIES"})
 
 
 def _seq(item: Dataset, tag: int) -> Sequence | list:  # type: ignore[type-arg]
@@ -132,6 +136,7 @@ class _SRWalker:
                 self.walk(item, m.merged_under(ctx), here + ".", depth + 1)
 
     def num(self, item: Dataset, m: words.Meaning, label: str, ctx: words.Meaning, path: str) -> None:
+        """Place one NUM: region and side from its name, then its modifiers, then its context."""
         mvs = _seq(item, _MEASURED)
         if not mvs:
             return
@@ -139,29 +144,60 @@ class _SRWalker:
         raw = self.s(mv, _NUMERIC) or None
         value = parse_number(raw)
         unit_text, unit_code, _ = self.code(_seq(mv, _UNITS))
-        full = m.merged_under(ctx)
-        measure = m.measure or full.measure
-        if measure is None:
-            measure = words.unit_measure(unit_code) or words.unit_measure(unit_text)
-        if measure in (None, "percent"):
-            if measure is None and (m.region or m.total):
-                self.col.unplaced_value(f"{path} '{label}' (no measure)")
+        mods, mod_texts = self.modifiers(item)
+        own = m.merged_under(mods)
+        full = own.merged_under(ctx)
+        verdict = words.weigh_unit(own.measure or full.measure, unit_code, unit_text)
+        if verdict.measure is None:
+            if own.region or own.total or own.context or full.measure:
+                self.col.unplaced_value(f"{path} '{label}' ({verdict.why})")
             return
-        unit_says = words.unit_measure(unit_code) or words.unit_measure(unit_text)
-        if unit_says is not None and unit_says != measure and not (
-                unit_says == "t_score" and measure == "z_score"):
-            # e.g. a "BMD" in mg/cm2 (Norland sBMD) or a percentage: not the value asked for
-            self.col.unplaced_value(f"{path} '{label}' (unit {unit_code or unit_text!r} "
-                                    f"does not fit {measure})")
+        if verdict.measure == "percent":
             return
         region = words.resolve_region(full)
+        if region is None and not full.diff:
+            region = self.whole_site(item, label, mod_texts)
         if region is None or full.diff:
             if not full.diff:
-                self.col.unplaced_value(f"{path} '{label}' (no region)")
+                self.col.unplaced_value(f"{path} '{label}' (no region"
+                                        f"{': a femur value with no finding site' if full.context == 'hip' else ''})")
             return
         side = full.side if region.is_hip else None
-        self.col.add(region, side, measure, value, path, raw=raw,
+        if verdict.conflict:
+            name = region.value + (f"/{side.value}" if side else "")
+            self.col.flags.append(Flag(FlagCode.SOURCES_DISAGREE,
+                                       f"{name}: SR item {path} '{label}': {verdict.conflict}", region=name))
+        self.col.add(region, side, verdict.measure, value, path, raw=raw,
                      label=_label(full), vertebrae=full.vertebrae)
+
+    def modifiers(self, item: Dataset) -> tuple[words.Meaning, list[str]]:
+        """What HAS CONCEPT MOD / HAS OBS CONTEXT children say (Finding Site, Laterality), and their texts."""
+        found = words.Meaning()
+        texts: list[str] = []
+        for child in _seq(item, _CONTENT):
+            rel = self.s(child, _RELATIONSHIP).upper()
+            if rel not in _MODIFIER_RELATIONSHIPS or self.s(child, _VALUE_TYPE).upper() not in ("CODE", "TEXT"):
+                continue
+            value_m, value_text = self.site_value_text(child)
+            found = value_m.merged_under(found)
+            texts.append(value_text)
+            for mod in _seq(child, _CONTENT):  # Laterality beneath Finding Site
+                if self.s(mod, _VALUE_TYPE).upper() in ("CODE", "TEXT"):
+                    sub_m, sub_text = self.site_value_text(mod)
+                    found = sub_m.merged_under(found)
+                    texts.append(sub_text)
+        return found, texts
+
+    def whole_site(self, item: Dataset, label: str, mod_texts: list[str]) -> Region | None:
+        """The region of a whole-site measurement ('DXA Lumbar spine [...]' -> L1-L4 total)."""
+        _, code, scheme = self.code(_seq(item, _CONCEPT_NAME))
+        if scheme.upper() in ("LN", "LOINC") and code in words.loinc_site_regions():
+            return words.loinc_site_regions()[code]
+        for t in (label, *mod_texts):
+            region = words.whole_site(t)
+            if region is not None:
+                return region
+        return None
 
     def site_context(self, seq: object) -> words.Meaning:
         """Region and side that CODE/TEXT siblings name for a whole group (TID 1501 style).
@@ -184,13 +220,19 @@ class _SRWalker:
         return found
 
     def site_value(self, item: Dataset) -> words.Meaning:
+        return self.site_value_text(item)[0]
+
+    def site_value_text(self, item: Dataset) -> tuple[words.Meaning, str]:
+        """The meaning of a CODE/TEXT item's value (SNOMED codes known in reference_data), and its text."""
         if self.s(item, _VALUE_TYPE).upper() == "TEXT":
-            return words.meaning(self.s(item, _TEXT_VALUE))
+            value = self.s(item, _TEXT_VALUE)
+            return words.meaning(value), value
         meaning_text, code, scheme = self.code(_seq(item, _CONCEPT_CODE))
         m = words.meaning(meaning_text)
         if scheme.upper() in ("SCT", "SRT", "SNM3") and code in words.snomed_codes():
             m = m.merged_under(words.snomed_codes()[code])
-        return m
+            meaning_text = meaning_text or words.snomed_display(code)
+        return m, meaning_text
 
     def exclusion(self, item: Dataset, m: words.Meaning, vt: str, ctx: words.Meaning,
                   path: str) -> None:

@@ -99,6 +99,24 @@ def loinc_codes() -> dict[str, tuple[str, Side | None, str]]:
 
 
 @functools.lru_cache(maxsize=1)
+def loinc_site_regions() -> dict[str, Region]:
+    """LOINC codes of a whole site -> the region bmdkit reads them as (dicom_loinc.csv site_region)."""
+    regions = {"L1-L4": Region.SPINE_TOTAL, **_REGION_KEYS}
+    return {row["code"]: regions[row["site_region"]] for row in reference.table("dicom_loinc")
+            if row.get("site_region")}
+
+
+@functools.lru_cache(maxsize=1)
+def _snomed_displays() -> dict[str, str]:
+    return {row["code"]: row["display"] for row in reference.table("dicom_snomed")}
+
+
+def snomed_display(code: str) -> str:
+    """The display name of a SNOMED CT code in reference_data/dicom_snomed.csv ('' if unknown)."""
+    return _snomed_displays().get(code, "")
+
+
+@functools.lru_cache(maxsize=1)
 def snomed_codes() -> dict[str, Meaning]:
     """SNOMED CT body-site codes (edc.md) -> the region, context or side they name."""
     out: dict[str, Meaning] = {}
@@ -233,14 +251,35 @@ def meaning(text: str) -> Meaning:
         context = ctx_keys[0]
     if region is not None and context is None:
         context = "spine" if region.is_spine else "hip"
-    measures = find(text, "measure")
-    measure = measures[0] if measures else None
+    measure = _measure_of(text)
     excl = find(text, "exclusion")
     excluded = None
     if excl:
         excluded = excl[0] == "excluded"
     return Meaning(region=region, total=total, vertebrae=verts, side=side, diff=diff,
                    context=context, measure=measure, excluded=excluded)
+
+
+_BRACKET = re.compile(r"\[([^\]]{1,40})\]")
+
+
+def _measure_of(text: str) -> str | None:
+    """The measure a label names; in a LOINC-style name the bracketed property decides.
+
+    "DXA Femur [T-score] Bone density" is a T-score: LOINC long names put the
+    property (Mass/Area, T-score, Z-score) in brackets and end with the
+    component ("Bone density"), which names no measure on its own. Outside
+    brackets, a T- or Z-score word beside a density word makes a score.
+    """
+    for part in _BRACKET.findall(text):
+        hits = find(part, "measure")
+        if hits:
+            return hits[0]
+    measures = find(text, "measure")
+    scores = [m for m in measures if m in SCORES]
+    if scores and "bmd" in measures:  # "BMD T-score", "Bone density Z-score": a score *of* a density
+        return scores[0]
+    return measures[0] if measures else None
 
 
 def resolve_region(m: Meaning) -> Region | None:
@@ -270,5 +309,75 @@ def _units() -> dict[str, str]:
 
 
 def unit_measure(unit: str) -> str | None:
-    """The measure a unit implies: g/cm2 -> bmd, g -> bmc, cm2 -> area, {T-score} -> t_score."""
+    """What a unit says: bmd (g/cm2), bmc (g), area (cm2), t_score ({T-score}), z_score,
+    ``score`` (a dimensionless 1: a T- or Z-score, not which), ``foreign`` (mg/cm2, %), or None."""
     return _units().get(normalise(unit).replace(" ", "").lower())
+
+
+#: the measures a dimensionless unit ('1', '{score}') fits
+SCORES = frozenset({"t_score", "z_score"})
+
+
+@dataclass(frozen=True)
+class UnitVerdict:
+    """The measure of a value once its unit is weighed against its name.
+
+    ``measure`` None means the value is not to be taken; ``why`` then says
+    why. ``conflict`` is set when the unit named the measure against the name
+    (the unit decides, and a flag says so).
+    """
+
+    measure: str | None
+    conflict: str | None = None
+    why: str | None = None
+
+
+def weigh_unit(name_measure: str | None, unit_code: str, unit_text: str) -> UnitVerdict:
+    """A unit that names the measure decides it; a unit that contradicts the name is a conflict.
+
+    ``{T-score}`` makes a T-score even under a name that says BMD (flagged);
+    ``1`` or no unit leaves the name's T or Z; a foreign unit (mg/cm2, %)
+    means another quantity: not taken.
+    """
+    says = unit_measure(unit_code) if unit_code else None
+    if says in (None, "score") and unit_text:
+        says = unit_measure(unit_text) or says
+        if says in (None, "score") and unit_text.strip() not in ("", "1"):
+            in_text = first(unit_text, "measure")  # US Core style: code '1', text 'T-Score'
+            says = in_text if in_text in SCORES else says
+    shown = unit_code or unit_text
+    if says == "foreign":
+        return UnitVerdict(None, why=f"unit {shown!r} is another quantity than {name_measure or 'a result'}")
+    if says == "score":
+        if name_measure in SCORES:
+            return UnitVerdict(name_measure)
+        if name_measure is None:
+            return UnitVerdict(None, why=f"unit {shown!r} says a score but not whether T or Z")
+        return UnitVerdict(None, why=f"unit {shown!r} (a score) does not fit {name_measure}")
+    if says is None:
+        return UnitVerdict(name_measure, why=None if name_measure else "no measure in the name or unit")
+    if name_measure is not None and name_measure != says and name_measure != "percent":
+        return UnitVerdict(says, conflict=f"the name says {name_measure}, the unit {shown!r} says {says}; "
+                                          f"read as {says}")
+    if name_measure == "percent":
+        return UnitVerdict(None, why=f"a percentage, not {says}")
+    return UnitVerdict(says)
+
+
+@functools.lru_cache(maxsize=1)
+def _whole_sites() -> tuple[_Word, ...]:
+    return tuple(w for w in _vocabulary() if w.kind == "whole_site")
+
+
+def whole_site(text: str) -> Region | None:
+    """The region a measurement of a whole site means ('Lumbar spine' -> L1-L4 total, 'Hip' -> total hip).
+
+    For SR items named LOINC-style ("DXA Lumbar spine [Mass/Area] Bone
+    density") that no finding site narrows down; 'Femur' is not a whole site
+    (neck or total hip: ambiguous, edc.md), so it stays unplaced.
+    """
+    keys = find(text, "whole_site")
+    return _REGION_OF_SITE.get(keys[0]) if keys else None
+
+
+_REGION_OF_SITE = {"L1-L4": Region.SPINE_TOTAL, "total_hip": Region.TOTAL_HIP}

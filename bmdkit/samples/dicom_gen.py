@@ -22,6 +22,12 @@ truncated           a report DICOM cut in the middle
 hostile_xml         Hologic XML with a DTD and entity expansion (billion laughs)
 report_page_sc      a report page as Secondary Capture, numbers only in pixels (OCR)
 report_pdf          the report PDF in an Encapsulated PDF object, Modality DOC (OCR)
+sr_loinc_*          Enhanced SR, concept name = the measurement (LOINC long names), site and
+                    side in HAS CONCEPT MOD children (mod, lat, unitless; sr_loinc.py)
+xml_nested_*        vendor XML with results as nested elements (child, ns_bom, ancestor;
+                    xml_nested.py)
+ge_*                real-shaped GE Lunar scan images, page-sized: knee, total body,
+                    forearm, LVA, hip implant (CR, BMD or OT; scan_images.py): no results
 ==================  ==================================================================
 
 The generator is development data; ``tests/heldout_dicom.py`` writes other
@@ -103,6 +109,7 @@ from bmdkit.samples.dicom_kinds.sr import (  # noqa: F401
 from bmdkit.samples.dicom_kinds.write import (  # noqa: F401
     _WRITERS,
     ALL_KINDS,
+    GE_SCAN_KINDS,
     BAD_KINDS,
     GOOD_KINDS,
     NO_RESULT_KINDS,

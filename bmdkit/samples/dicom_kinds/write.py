@@ -14,12 +14,20 @@ from bmdkit.samples.dicom_kinds.hologic_script import write_hologic_script
 from bmdkit.samples.dicom_kinds.hologic_xml import write_hologic_xml
 from bmdkit.samples.dicom_kinds.images import write_hologic_display, write_lunar_cr
 from bmdkit.samples.dicom_kinds.report_pages import write_report_page_sc, write_report_pdf
+from bmdkit.samples.dicom_kinds.scan_images import write_ge_scan
 from bmdkit.samples.dicom_kinds.sr import write_sr
+from bmdkit.samples.dicom_kinds.sr_loinc import write_sr_loinc
+from bmdkit.samples.dicom_kinds.xml_nested import write_xml_nested
 from bmdkit.samples.truth import TruthExam
 
 GOOD_KINDS = ("hologic_script", "hologic_script_alt", "hologic_xml", "hologic_xml_attr",
-              "sr_flat", "sr_nested", "sr_zh")
-NO_RESULT_KINDS = ("lunar_cr", "lunar_raw", "hologic_display")
+              "sr_flat", "sr_nested", "sr_zh", "sr_loinc_mod", "sr_loinc_lat", "sr_loinc_unitless",
+              "xml_nested_child", "xml_nested_ns_bom", "xml_nested_ancestor")
+#: real-shaped GE scan images (scan_images.py): (kind, scan, SOP class / modality)
+GE_SCAN_KINDS = {"ge_knee_cr": ("knee_right", "cr"), "ge_total_body_bmd": ("total_body", "bmd"),
+                 "ge_forearm_ot": ("forearm", "ot"), "ge_lva_cr": ("lva", "cr"),
+                 "ge_hip_implant_cr": ("hip_implant", "cr")}
+NO_RESULT_KINDS = ("lunar_cr", "lunar_raw", "hologic_display", *GE_SCAN_KINDS)
 BAD_KINDS = ("ct", "truncated", "hostile_xml")
 ALL_KINDS = GOOD_KINDS + NO_RESULT_KINDS + BAD_KINDS
 #: report pages stored as DICOM, read by OCR (the report reader), not by the DICOM reader
@@ -42,6 +50,14 @@ _WRITERS: dict[str, Callable[[TruthExam, Path], dict[str, Any]]] = {
     "hostile_xml": write_hostile_xml,
     "report_page_sc": lambda t, p: write_report_page_sc(t, p),
     "report_pdf": write_report_pdf,
+    "sr_loinc_mod": lambda t, p: write_sr_loinc(t, p, "mod"),
+    "sr_loinc_lat": lambda t, p: write_sr_loinc(t, p, "lat"),
+    "sr_loinc_unitless": lambda t, p: write_sr_loinc(t, p, "unitless"),
+    "xml_nested_child": lambda t, p: write_xml_nested(t, p, "child"),
+    "xml_nested_ns_bom": lambda t, p: write_xml_nested(t, p, "ns_bom"),
+    "xml_nested_ancestor": lambda t, p: write_xml_nested(t, p, "ancestor"),
+    **{k: (lambda scan, klass: lambda t, p: write_ge_scan(t, p, scan, klass))(*v)
+       for k, v in GE_SCAN_KINDS.items()},
 }
 
 
@@ -77,7 +93,7 @@ def _as_vendor(truth: TruthExam, kind: str) -> TruthExam:
     from dataclasses import replace
 
     from bmdkit.samples.truth import VENDOR_MODELS
-    want = "ge_lunar" if kind.startswith("lunar") else (
+    want = "ge_lunar" if kind.startswith(("lunar", "ge_")) else (
         "hologic" if kind.startswith("hologic") or kind in ("truncated", "hostile_xml") else truth.vendor)
     if want == truth.vendor or kind == "ct":
         return truth
