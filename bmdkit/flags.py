@@ -40,6 +40,7 @@ class FlagCode(str, Enum):
     AMBIGUOUS_DATE = "ambiguous_date"
     UNPLACED_DATA = "unplaced_data"
     SOURCES_DISAGREE = "sources_disagree"
+    SHARED_CELL = "shared_cell"
     PAGE_QUALITY = "page_quality"
     # --- one value -----------------------------------------------------------
     LOW_CONFIDENCE = "low_confidence"
@@ -76,6 +77,7 @@ class FlagCode(str, Enum):
     UNMAPPED_PATIENT = "unmapped_patient"
     OUTSIDE_VISIT_WINDOW = "outside_visit_window"
     CORRECTED = "corrected"
+    ACCEPTED = "accepted"
 
     @property
     def severity(self) -> Severity:
@@ -104,6 +106,8 @@ _CATALOGUE: dict[FlagCode, tuple[Severity, str]] = {
     FlagCode.AMBIGUOUS_DATE: (_R, "The exam date could be read more than one way (e.g. day and month)."),
     FlagCode.UNPLACED_DATA: (_R, "Result-like data was found whose meaning could not be placed; it was not used."),
     FlagCode.SOURCES_DISAGREE: (_R, "Two sources in the same file or study give different values."),
+    FlagCode.SHARED_CELL: (_R, "Two measures of one row were read from the same place on the page (a column may be "
+                               "blank): neither value is used; read them from the page."),
     FlagCode.PAGE_QUALITY: (_R, "The page image is of poor quality (blur, skew, low resolution)."),
     FlagCode.LOW_CONFIDENCE: (_R, "A value was read with low confidence."),
     FlagCode.ENGINE_DISAGREEMENT: (_R, "The OCR engines read this value differently."),
@@ -135,7 +139,10 @@ _CATALOGUE: dict[FlagCode, tuple[Severity, str]] = {
                                   "content before); each is kept as its own result: check which is which."),
     FlagCode.UNMAPPED_PATIENT: (_R, "The patient is not in the subject mapping; not exported."),
     FlagCode.OUTSIDE_VISIT_WINDOW: (_R, "The exam date falls outside every visit window."),
-    FlagCode.CORRECTED: (_I, "A reviewer corrected or accepted this value; see the audit trail."),
+    FlagCode.CORRECTED: (_I, "A reviewer changed this value (or the exam date, or the scan type and side); the value "
+                             "first read is in the flag message and the audit trail."),
+    FlagCode.ACCEPTED: (_I, "A reviewer looked at this value (or the exam date, scan type, or the page as a whole) "
+                            "and accepted it as read; nothing was changed. See the audit trail."),
 }
 
 #: codes that make a file *skipped* rather than failed (see :class:`bmdkit.model.Outcome`)

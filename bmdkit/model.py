@@ -135,6 +135,9 @@ class Outcome(str, Enum):
 
 
 MEASURES: tuple[str, ...] = ("bmd", "bmc", "area", "t_score", "z_score")
+#: What a reviewer decides about a file as a whole (the ``measure`` of an exam-level decision):
+#: its date, its scan type and side, and the page accepted as read.
+EXAM_FIELDS: tuple[str, ...] = ("exam_date", "scan_type", "page")
 
 
 @dataclass(frozen=True)
@@ -229,16 +232,32 @@ class RegionResult:
 
 @dataclass(frozen=True)
 class Flag:
-    """Something a person should know about an exam or one of its values."""
+    """Something a person should know about an exam or one of its values.
+
+    ``region`` names the region a flag is about (None: the whole file). ``side``
+    and ``measure`` narrow it further where a reader or a decision knows them
+    (a T-score disagreement on the right total hip): a flag without them is
+    about every side and every measure of its region. Exports and the review
+    page hold back, and ask about, exactly what a flag covers.
+    """
 
     code: FlagCode
     message: str
     region: str | None = None
     severity: Severity | None = None
+    side: Side | None = None
+    measure: str | None = None
 
     def __post_init__(self) -> None:
         if self.severity is None:
             object.__setattr__(self, "severity", self.code.severity)
+        if self.measure is not None and self.measure not in MEASURES and self.measure not in EXAM_FIELDS:
+            raise ValueError(f"unknown measure {self.measure!r} on a flag")
+
+    def covers(self, region: str, side: Side | None, measure: str) -> bool:
+        """True when this flag is about the value ``measure`` of ``region``/``side``."""
+        return (self.region == region and (self.side is None or self.side is side)
+                and (self.measure is None or self.measure == measure))
 
     @property
     def level(self) -> Severity:

@@ -17,7 +17,8 @@ apt_pkgs=(python3 python3-venv python3-pip tesseract-ocr tesseract-ocr-eng tesse
           poppler-utils fonts-noto-cjk fonts-dejavu-core fonts-liberation libgl1 libglib2.0-0)
 for arg in "$@"; do
   case "$arg" in
-    --test) extras="[test,dask]"; lock="requirements/test.lock"; apt_pkgs+=(chromium chromium-driver) ;;
+    --test) extras="[test,dask]"; lock="requirements/test.lock"
+            apt_pkgs+=(chromium chromium-driver orthanc orthanc-dicomweb dcmtk) ;;
     --unlocked) locked=0 ;;
     *) echo "install.sh: unknown option $arg (use --test, --unlocked)" >&2; exit 64 ;;
   esac

@@ -337,3 +337,20 @@ def test_review_page_and_audit_are_owner_only(tmp_path: Path) -> None:
         assert _mode(out / "results.jsonl") == 0o600
     finally:
         os.umask(old)
+
+
+def test_summary_counts_agree_with_the_lines(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Outcomes decided when the outputs are written (a name collision flags a line) are the ones counted."""
+    site = tmp_path / "in"
+    site.mkdir()
+    a = (SAMPLES / "dicom" / "s7-0003_hologic_xml.dcm").read_bytes()
+    b = (SAMPLES / "dicom" / "s7-0013_hologic_xml_attr.dcm").read_bytes()
+    with zipfile.ZipFile(site / "a.zip", "w") as zf:
+        zf.writestr("x.dcm", a)
+    (site / "a.zip!x.dcm").write_bytes(b)  # shown exactly as the member above
+    out = tmp_path / "out"
+    assert main(["batch", str(site), "--out", str(out), "--workers", "1", "--no-progress"]) == 0
+    err = capsys.readouterr().err
+    lines = [json.loads(t) for t in (out / "results.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(lines) == 2 and all(d["outcome"] == "flagged" for d in lines)
+    assert "0 extracted, 2 flagged" in err

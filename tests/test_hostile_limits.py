@@ -21,7 +21,7 @@ from bmdkit.options import ReadOptions
 from bmdkit.read import out_of_memory, read_file
 from bmdkit.samples.build import write_report
 from bmdkit.samples.dicom_gen import write_dicom_samples
-from bmdkit.samples.hostile import _many_page_pdf, _png_bomb
+from bmdkit.samples.hostile import _many_page_pdf, _pdf_of, _png_bomb
 from bmdkit.samples.truth import TruthGenerator
 
 
@@ -111,15 +111,7 @@ def test_in_process_caps_and_helpers(tmp_path: Path) -> None:
 
 def _pdf(objects: list[bytes]) -> bytes:
     """A PDF file of the given objects (object 1 the catalog), with a correct xref table."""
-    out, offsets = b"%PDF-1.4\n", []
-    for i, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += f"{i} 0 obj\n".encode() + body + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    return out
+    return _pdf_of(objects)
 
 
 def test_pdf_with_a_damaged_page_object_fails_with_its_reason(tmp_path: Path) -> None:

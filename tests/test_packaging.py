@@ -142,6 +142,24 @@ def test_lock_files_pin_every_declared_dependency() -> None:
     assert (extras["test"] - runtime) & rt == set()  # the runtime lock holds no test-only package
 
 
+def _extends(shipped: object, shared: object, where: str = "$") -> list[str]:
+    """Where ``shipped`` is not ``shared`` plus optional properties (recursively); [] when it is."""
+    if isinstance(shared, dict) and isinstance(shipped, dict):
+        problems = []
+        if shipped.get("required", []) != shared.get("required", []):
+            problems.append(f"{where}: required changed")
+        for key, value in shared.items():
+            if key not in shipped:
+                problems.append(f"{where}.{key}: dropped")
+            elif key != "required":
+                problems += _extends(shipped[key], value, f"{where}.{key}")
+        is_property_map = where.endswith(".properties")  # new keys here are new (optional) properties
+        if not is_property_map and set(shipped) - set(shared) - {"properties", "description"}:
+            problems.append(f"{where}: new keywords {sorted(set(shipped) - set(shared))}")
+        return problems
+    return [] if shipped == shared else [f"{where}: changed"]
+
+
 def test_the_shipped_schema_only_adds_optional_fields() -> None:
     """bmdkit/contract/exam.schema.json is the shared contract plus optional fields, nothing renamed or dropped."""
     import json
@@ -150,9 +168,15 @@ def test_the_shipped_schema_only_adds_optional_fields() -> None:
 
     shared = json.loads((ROOT / "tests" / "data" / "exam.schema.json").read_text(encoding="utf-8"))
     shipped = load_schema()
-    assert shipped["required"] == shared["required"]
-    for name, spec in shared["properties"].items():
-        assert shipped["properties"][name] == spec, name
+    assert _extends(shipped, shared) == []
     added = set(shipped["properties"]) - set(shared["properties"])
     assert "outcome" in added and not added & set(shipped["required"])
     assert set(shipped["properties"]["outcome"]["enum"]) == {"extracted", "flagged", "failed", "skipped"}
+
+
+def test_the_schema_check_catches_a_dropped_or_changed_field() -> None:
+    shared = {"type": "object", "required": ["a"], "properties": {"a": {"type": "string"}, "b": {"enum": [1, 2]}}}
+    assert _extends({**shared, "properties": {**shared["properties"], "c": {"type": "number"}}}, shared) == []
+    assert _extends({**shared, "properties": {"a": {"type": "string"}}}, shared) == ["$.properties.b: dropped"]
+    assert _extends({**shared, "properties": {**shared["properties"], "b": {"enum": [1]}}}, shared) != []
+    assert _extends({**shared, "required": ["a", "c"]}, shared) == ["$: required changed"]

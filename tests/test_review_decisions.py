@@ -81,7 +81,9 @@ def test_accept_changes_no_value(batch):
     out, audit = apply_decisions(exams, parse_decisions(_csv([_row(e, r, action="accept", reason="")])))
     got = next(x for x in out if x.source.sha256 == e.source.sha256)
     assert got.regions == e.regions
-    assert got.flags[-1].code is FlagCode.CORRECTED and "accepted" in got.flags[-1].message
+    # accepted is recorded as accepted, not as corrected: nothing changed
+    assert got.flags[-1].code is FlagCode.ACCEPTED and "accepted" in got.flags[-1].message
+    assert not any(f.code is FlagCode.CORRECTED for f in got.flags)
 
 
 def test_chained_decisions_and_stale_ones(batch):

@@ -16,19 +16,29 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bmdkit import __version__
 from bmdkit.batch.grouping import group_exams
 from bmdkit.batch.ledger import RESULTS_JSONL
-from bmdkit.batch.subjects import MappingRow, SubjectMap, VisitWindow, assign_visit
+from bmdkit.batch.subjects import (
+    PLACEMENT_FILE,
+    MappingRow,
+    SubjectMap,
+    VisitWindow,
+    assign_visit,
+    keep_mapping,
+    kept_mapping,
+    read_placement,
+)
 from bmdkit.errors import ConfigError
 from bmdkit.export.cells import SafeDictWriter
 from bmdkit.export.jsonout import exam_from_dict
 from bmdkit.export.privacy import SubjectExam, deidentify, register_exam_identifiers
 from bmdkit.flags import FlagCode
-from bmdkit.model import Exam, Status
+from bmdkit.model import Exam, Outcome, Status
 
-REPORT_COLUMNS = ("path", "sha256", "status", "exam_date", "subject_id", "visit", "problem")
+REPORT_COLUMNS = ("path", "sha256", "status", "exam_date", "subject_id", "visit", "problem", "center")
 
 
 @dataclass
@@ -54,20 +64,24 @@ def assemble(exams: list[Exam], mapping: SubjectMap, windows: list[VisitWindow])
     out = Assembly()
     placed: dict[str, list[tuple[list[Exam], MappingRow]]] = {}
 
-    def report(group: list[Exam], problem: str, code: FlagCode | None, subject: str = "", visit: str = "") -> None:
+    def report(group: list[Exam], problem: str, code: FlagCode | None, subject: str = "", visit: str = "",
+               center: str = "") -> None:
         for e in group:
             out.report.append({
                 "path": e.source.path, "sha256": e.source.sha256, "status": e.status.value,
                 "exam_date": e.exam_date.isoformat() if e.exam_date else "",
                 "subject_id": subject, "visit": visit,
-                "problem": f"{code.value}: {problem}" if code else problem,
+                "problem": f"{code.value}: {problem}" if code else problem, "center": center,
             })
 
     for group in group_exams(exams):
         usable = [e for e in group if e.status is not Status.FAILED]
-        failed = [e for e in group if e.status is Status.FAILED]
+        failed = [e for e in group if e.status is Status.FAILED and e.outcome is not Outcome.SKIPPED]
+        skipped = [e for e in group if e.outcome is Outcome.SKIPPED]
         if failed:
             report(failed, "file failed; see failures.csv", None)
+        if skipped:
+            report(skipped, "not a scan or report; see skipped.csv", None)
         if not usable:
             continue
         rows, reasons = {}, []
@@ -96,13 +110,13 @@ def assemble(exams: list[Exam], mapping: SubjectMap, windows: list[VisitWindow])
             window, why = assign_visit(min(gdates) if gdates else None, baseline, windows)
             if window is None:
                 code = FlagCode.NO_EXAM_DATE if not gdates else FlagCode.OUTSIDE_VISIT_WINDOW
-                report(group, why, code, subject_id)
+                report(group, why, code, subject_id, center=row.center)
                 continue
             prev = visits.get(window.visit)
             visits[window.visit] = (window, (prev[1] if prev else []) + group, row)
         for name in sorted(visits, key=lambda v: visits[v][0].target_day):
             window, group, row = visits[name]
-            report(group, "", None, subject_id, window.visit)
+            report(group, "", None, subject_id, window.visit, row.center)
             out.subjects.append(deidentify(
                 group, subject_id=subject_id, center=row.center, visit=window.visit,
                 event=window.event, display_paths={e.source.sha256: e.source.path for e in group},
@@ -120,3 +134,32 @@ def write_report(rows: list[dict[str, str]], path: str | Path) -> None:
         w.writeheader()
         w.writerows(sorted(rows, key=lambda r: (r["path"], r["sha256"])))
     os.replace(tmp, target)
+
+
+def place_subjects(out_dir: str | Path, exams: list[Exam] | None = None) -> dict[str, dict[str, Any]] | None:
+    """Place the batch's files under subjects and visits again with the mapping it kept; rewrite subjects.csv.
+
+    ``exams`` default to results.jsonl's. Returns the new ``subject`` objects by SHA-256 (see
+    :func:`~bmdkit.batch.subjects.read_placement`), or None when the batch kept no mapping.
+    Called after a batch run with ``--mapping`` and after reviewer decisions that change an
+    exam date, so that visits follow the decided date.
+    """
+    out = Path(out_dir)
+    kept = kept_mapping(out)
+    if kept is None:
+        return None
+    result = assemble(list(exams) if exams is not None else list(load_exams(out)), *kept)
+    write_report(result.report, out / PLACEMENT_FILE)
+    return read_placement(out)
+
+
+def place_after_batch(out_dir: str | Path, mapping: Path, windows: Path | None) -> None:
+    """After ``bmdkit batch --mapping``: keep the mapping, write subjects.csv, and put each file's
+    ``subject`` into results.jsonl (the outputs are regenerated under the batch lock)."""
+    from bmdkit.batch.ledger import Ledger
+
+    out = Path(out_dir)
+    keep_mapping(out, mapping, windows)
+    place_subjects(out)
+    with Ledger(out, wait=True) as led:
+        led.write_outputs()

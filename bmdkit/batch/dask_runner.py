@@ -8,9 +8,23 @@ files. Workers receive each file's bytes (capped by
 filesystem; they write the bytes to a private temporary file, run
 :func:`bmdkit.pipeline.process_file` and send back the contract dict.
 
+At most one task per worker thread is in flight (as the process-pool
+runner keeps one per worker process), so the time limit, counted from
+submission, is in effect counted from when the file starts. Waiting for
+results polls :func:`distributed.wait`, which, unlike
+:func:`concurrent.futures.wait`, raises ``TimeoutError`` when nothing
+finishes in time: that is an ordinary "nothing yet", never an error (it
+once crashed every batch holding a file slower than half a second, such as
+any OCR page, and lost the files not yet written).
+
 Limits: Dask cannot stop a running task. A file past ``options.timeout_s``
 is failed as ``resource_limit`` and its future cancelled, but the worker
 thread may run on until the task ends; a worker that dies fails its file.
+
+To use an existing cluster, start ``dask scheduler`` and ``dask worker
+ADDRESS --nthreads 1`` processes (each worker needs bmdkit installed; no
+shared filesystem: files travel as bytes) and run ``bmdkit batch ...
+--scheduler tcp://HOST:8786``.
 """
 
 from __future__ import annotations
@@ -37,8 +51,17 @@ from bmdkit.options import DEFAULT_OPTIONS, ReadOptions
 from bmdkit.pipeline import process_file
 
 
-def work_bytes(display: str, data: bytes, options: ReadOptions) -> dict[str, Any]:
-    """Worker side: process one file's bytes; the temporary name never leaves the worker."""
+def work_bytes(display: str, data: bytes, options: ReadOptions, single_threaded: bool = False) -> dict[str, Any]:
+    """Worker side: process one file's bytes; the temporary name never leaves the worker.
+
+    ``single_threaded`` (a cluster of several worker threads) gives OCR one
+    thread per call, as the process-pool runner's workers do, so neither
+    runner's OCR fights its neighbours for cores.
+    """
+    if single_threaded:
+        from bmdkit.report import ocr
+
+        ocr.set_single_threaded()
     fd, tmp = tempfile.mkstemp(prefix="bmdkit-")
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -82,8 +105,6 @@ def run_batch_dask(
             client = Client(cluster)
         own.insert(0, client)
     try:
-        nworkers = max(1, len(client.scheduler_info().get("workers", {})))
-        window = 2 * nworkers + 2
         processed = 0
         with Ledger(out, wait=wait_for_lock) as led, BatchProgress(count_inputs(inputs), progress) as bar:
             try:
@@ -91,6 +112,7 @@ def run_batch_dask(
                 flight: dict[Any, tuple[Task, float]] = {}
                 exhausted = False
                 while True:
+                    window = _threads(client)  # workers of an existing cluster may join or leave
                     while not exhausted and len(flight) < window:
                         task = next(source, None)
                         if task is None:
@@ -103,11 +125,14 @@ def run_batch_dask(
                             discard(task)
                             bar.advance(True)
                             continue
-                        fut = client.submit(work_bytes, task.display, data, options, pure=False)
+                        fut = client.submit(work_bytes, task.display, data, options, window > 1, pure=False)
                         flight[fut] = (task, time.monotonic())
                     if not flight:
                         break
-                    done, _ = wait(list(flight), timeout=0.5, return_when="FIRST_COMPLETED")
+                    try:
+                        done = set(wait(list(flight), timeout=0.5, return_when="FIRST_COMPLETED").done)
+                    except TimeoutError:  # distributed.wait raises when nothing finished: keep waiting
+                        done = set()
                     now = time.monotonic()
                     for fut in list(flight):
                         task, t0 = flight[fut]
@@ -136,6 +161,12 @@ def run_batch_dask(
         for thing in own:
             thing.close()
     return summary
+
+
+def _threads(client: Any) -> int:
+    """Worker threads in the cluster (at least 1): how many files may be in flight at once."""
+    workers = client.scheduler_info().get("workers", {})
+    return max(1, sum(int(w.get("nthreads", 1) or 1) for w in workers.values()))
 
 
 class _TooBig(Exception):

@@ -20,6 +20,12 @@ The database holds the same contract lines as ``results.jsonl``, including
 the ``patient`` object; it stays in the output folder with them. Both, and
 every output regenerated here, are owner-only files (:mod:`bmdkit.outfiles`).
 
+When the batch placed its files under trial subjects (``--mapping``: the
+placement report ``subjects.csv`` beside the outputs), each line of
+``results.jsonl`` carries a ``subject`` object (subject ID, center code,
+visit). A file processed again with ``--retry-failed`` keeps its earlier
+failures in a ``history`` list (and the database's ``history`` column).
+
 Files that are plainly not scans or reports (outcome ``skipped``) are
 listed in ``results.jsonl`` and ``skipped.csv``; they are not failures and
 are neither counted as failed nor listed in ``failures.csv``.
@@ -27,12 +33,14 @@ are neither counted as failed nor listed in ``failures.csv``.
 
 from __future__ import annotations
 
+import datetime as dt
 import fcntl
 import json
 import os
 import shutil
 import sqlite3
 import tempfile
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +52,7 @@ from bmdkit.export.jsonout import exam_from_dict
 from bmdkit.export.privacy import Redactor
 from bmdkit.export.table import COLUMNS, exam_rows
 from bmdkit.flags import SKIP_CODES, FlagCode, Severity
+from bmdkit.model import Exam
 from bmdkit.outfiles import make_private, open_private, prepare_output_dir, touch_private
 
 STATE_NAME = "state.sqlite"
@@ -114,6 +123,7 @@ class Ledger:
         _migrate_names(self.db)
         self.db.executescript(_SCHEMA)
         _copy_legacy_names(self.db)
+        _add_history_column(self.db)
         self.work_dir = self.out / WORK_NAME
         shutil.rmtree(self.work_dir, ignore_errors=True)
         self.work_dir.mkdir(mode=0o700)
@@ -184,15 +194,37 @@ class Ledger:
                 (line.get("status"), text, key),
             )
 
+    def reopen_failed(self) -> int:
+        """Mark every failed (not skipped) file as still to do, its failure kept in its history.
+
+        The next run processes those files again (with that run's options, e.g. a larger
+        ``--timeout``); their result then carries a ``history`` list with each earlier
+        failure. A reopened file keeps its last result until it is processed again, so a run
+        that does not reach it (other inputs, interrupted) still lists it. Returns how many
+        files were reopened.
+        """
+        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        rows = self.db.execute(
+            "SELECT key, line, history FROM files WHERE done = 1 AND key IN (SELECT key FROM names) "
+            "AND COALESCE(json_extract(line, '$.outcome'), status) = 'failed'"
+        ).fetchall()
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            for key, text, history in rows:
+                past = json.loads(history) if history else []
+                past.append(history_entry(json.loads(text), now))
+                self.db.execute("UPDATE files SET done = 0, history = ? WHERE key = ?",
+                                (json.dumps(past, ensure_ascii=False), key))
+        return len(rows)
+
     def counts(self) -> Counts:
         files, done = self.db.execute(
             "SELECT COUNT(*), COALESCE(SUM(done), 0) FROM files WHERE key IN (SELECT key FROM names)"
         ).fetchone()
-        # lines written before outcomes existed have none: their status stands in
-        by_outcome = dict(self.db.execute(
-            "SELECT COALESCE(json_extract(line, '$.outcome'), status), COUNT(*) FROM files "
-            "WHERE done = 1 AND key IN (SELECT key FROM names) GROUP BY 1"
-        ).fetchall())
+        # counted on the lines as the outputs show them (reviewer decisions applied, name collisions
+        # flagged), so the summary agrees with results.jsonl; a line from before outcomes existed
+        # has none, and its status stands in
+        by_outcome = Counter(d.get("outcome") or d["status"] for d in self.iter_results())
         names = self.db.execute("SELECT COUNT(*) FROM names").fetchone()[0]
         return Counts(files, done, by_outcome.get("failed", 0), names, by_outcome.get("extracted", 0),
                       by_outcome.get("flagged", 0), by_outcome.get("skipped", 0))
@@ -201,7 +233,7 @@ class Ledger:
         """Up to ``limit`` failed files as (canonical name, reason), in output order."""
         rows = self.db.execute(
             "SELECT MIN(n.display), f.line FROM files f JOIN names n ON n.key = f.key "
-            "WHERE f.done = 1 AND COALESCE(json_extract(f.line, '$.outcome'), f.status) = 'failed' "
+            "WHERE f.line IS NOT NULL AND COALESCE(json_extract(f.line, '$.outcome'), f.status) = 'failed' "
             "GROUP BY f.key ORDER BY 1 LIMIT ?", (limit,)
         ).fetchall()
         return [(name, failure_row(json.loads(text))["reasons"]) for name, text in rows]
@@ -215,12 +247,13 @@ class Ledger:
         and a ``duplicate_input`` flag says so.
         """
         cur = self.db.execute(
-            "SELECT f.key, f.line, MIN(n.display) AS first FROM files f JOIN names n ON n.key = f.key "
-            "WHERE f.done = 1 GROUP BY f.key ORDER BY first, f.key"
+            "SELECT f.key, f.line, MIN(n.display) AS first, f.history FROM files f JOIN names n ON n.key = f.key "
+            "WHERE f.line IS NOT NULL GROUP BY f.key ORDER BY first, f.key"
         )
         decisions = _decisions_by_sha(self.out)
+        subjects = placed_subjects(self.out)
         clashes = _name_clashes(self.db)
-        for key, text, _first in cur:
+        for key, text, _first, history in cur:
             rows = self.db.execute("SELECT place, display FROM names WHERE key = ?", (key,)).fetchall()
             names = sorted(clashes[(place, key)][0] if (place, key) in clashes else display
                            for place, display in rows)
@@ -228,7 +261,13 @@ class Ledger:
             line = json.loads(text)
             if line["source"]["sha256"] in decisions:
                 line = _with_decisions(line, decisions[line["source"]["sha256"]])
-            yield present(line, names, notes)
+            line = present(line, names, notes)
+            if history:
+                line["history"] = json.loads(history)
+            subject = subjects.get(line["source"]["sha256"])
+            if subject is not None:
+                line["subject"] = subject
+            yield line
 
     def write_outputs(self) -> None:
         """Regenerate results.jsonl, results.csv, failures.csv and skipped.csv atomically (owner-only)."""
@@ -256,6 +295,64 @@ class Ledger:
         for name, p in paths.items():
             os.replace(p, self.out / name)
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def reopen_failed_files(out: str | Path, wait: bool = False) -> int:
+    """``bmdkit batch --retry-failed``: reopen the failed files of the batch in ``out`` (see
+    :meth:`Ledger.reopen_failed`); returns how many. A folder with no state yet has none."""
+    if not (Path(out) / STATE_NAME).is_file():
+        return 0
+    with Ledger(out, wait=wait) as led:
+        return led.reopen_failed()
+
+
+def history_entry(line: dict[str, Any], when: str) -> dict[str, Any]:
+    """What an earlier run made of a file, for its ``history``: outcome, flag codes, reasons, software."""
+    row = failure_row(line)
+    return {
+        "outcome": line.get("outcome") or line.get("status"),
+        "flag_codes": [c for c in row["flag_codes"].split(";") if c],
+        "reasons": row["reasons"],
+        "software": f"{(line.get('software') or {}).get('name', '')} {(line.get('software') or {}).get('version', '')}".strip(),
+        "retried_at": when,
+    }
+
+
+def write_results_csv(out: Path, exams: list[Exam]) -> Path:
+    """Rewrite ``out/results.csv`` from ``exams`` (the lines of results.jsonl, in order), atomically and owner-only.
+
+    The same rows :meth:`Ledger.write_outputs` writes, so a command that rewrites
+    ``results.jsonl`` on its own (``bmdkit apply-decisions``) keeps the two in step.
+    """
+    fd, tmp = tempfile.mkstemp(prefix=".results.", suffix=".csv.tmp", dir=str(out))
+    os.close(fd)
+    try:
+        with open_private(Path(tmp), "w", encoding="utf-8", newline="") as fh:
+            w = SafeDictWriter(fh, fieldnames=list(COLUMNS), lineterminator="\n")
+            w.writeheader()
+            for e in exams:
+                w.writerows(exam_rows(e))
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, out / RESULTS_CSV)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return out / RESULTS_CSV
+
+
+def placed_subjects(out: Path) -> dict[str, dict[str, Any]]:
+    """``subject`` objects by file SHA-256, from the placement report ``out/subjects.csv`` (empty without one)."""
+    from bmdkit.batch.subjects import read_placement
+
+    return read_placement(out)
+
+
+def _add_history_column(db: sqlite3.Connection) -> None:
+    """Give a state database from before ``--retry-failed`` its ``history`` column (JSON list, or NULL)."""
+    cols = [r[1] for r in db.execute("PRAGMA table_info(files)")]
+    if "history" not in cols:
+        db.execute("ALTER TABLE files ADD COLUMN history TEXT")
 
 
 def _decisions_by_sha(out: Path) -> dict[str, list[Any]]:

@@ -36,7 +36,8 @@ def _rows(d: dict[str, Any]) -> list[dict[str, Any]]:
     file_flags = [f["code"] for f in flags if f.get("region") is None]
     rows = []
     for r in [*d.get("regions", []), *d.get("extra_regions", [])]:
-        codes = file_flags + [f["code"] for f in flags if f.get("region") == r["region"]]
+        codes = file_flags + [f["code"] for f in flags if f.get("region") == r["region"]
+                              and f.get("side") in (None, r.get("side"))]
         rows.append({
             **base, "region": r["region"], "side": r.get("side"), "label": r.get("label"),
             "vertebrae": "+".join(r["vertebrae"]) if r.get("vertebrae") else None,

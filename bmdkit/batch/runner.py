@@ -149,8 +149,13 @@ def run_batch(
     wait_for_lock: bool = False,
     limits: WalkLimits = DEFAULT_LIMITS,
     worker_fn: Callable[[str, ReadOptions], dict[str, Any]] = work,
+    retry_failed: bool = False,
 ) -> BatchSummary:
     """Process ``inputs`` into the output folder ``out``; resumes what is there.
+
+    With ``retry_failed``, files that failed in an earlier run are processed
+    again (with these ``options``), their earlier failures kept in their
+    ``history`` (:meth:`Ledger.reopen_failed`).
 
     ``worker_fn`` must be a picklable top-level function; it exists so tests
     can run a deliberately hanging or crashing worker through the real pool.
@@ -159,6 +164,8 @@ def run_batch(
     install_log_filter()
     workers = workers or default_workers()
     with Ledger(out, wait=wait_for_lock) as led, BatchProgress(count_inputs(inputs), progress) as bar:
+        if retry_failed:
+            led.reopen_failed()
         pool = _Pool(workers, options, worker_fn)
         processed = 0
         last_checkpoint = time.monotonic()

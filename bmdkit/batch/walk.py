@@ -45,6 +45,8 @@ _CHUNK = 1 << 20
 _RAW_CHUNK = 1 << 16
 #: characters kept as they are in a place (everything else is %-encoded, so places are plain ASCII)
 _PLACE_SAFE = "/!._-~+=,@:()[] "
+#: ``ready(path, stat)``: whether a regular file is complete and may be read now (see :func:`walk_inputs`)
+Ready = Callable[[Path, os.stat_result], bool]
 
 
 @dataclass(frozen=True)
@@ -140,15 +142,19 @@ def walk_inputs(
     work_dir: Path,
     limits: WalkLimits = DEFAULT_LIMITS,
     known: Callable[[str, str], bool] | None = None,
+    ready: Ready | None = None,
 ) -> Iterator[InputItem]:
     """Every input file, in a stable order (arguments as given, folders sorted).
 
     ``known(place, stamp)`` says whether the input at this place was
     already processed with this stamp; such archive members are not
     extracted again (the item comes back with ``known=True`` and no path).
+    ``ready(path, stat)``, when given, says whether a regular file is
+    complete (``--watch``: a file still being written is not); a file that
+    is not ready is left out, unrecorded, for a later walk to find.
     """
     counter = 0
-    for item in _files(inputs):
+    for item in _files(inputs, ready):
         if isinstance(item, InputItem):
             yield item
             continue
@@ -169,7 +175,8 @@ def _problem(path: Path, code: FlagCode, reason: str) -> InputItem:
     return InputItem(_shown(path), None, problem=(code, reason), place=file_place(path))
 
 
-def _files(inputs: Iterable[str | Path]) -> Iterator[InputItem | tuple[Path, os.stat_result]]:
+def _files(inputs: Iterable[str | Path], ready: Ready | None = None,
+           ) -> Iterator[InputItem | tuple[Path, os.stat_result]]:
     for raw in inputs:
         p = Path(raw)
         try:
@@ -178,15 +185,17 @@ def _files(inputs: Iterable[str | Path]) -> Iterator[InputItem | tuple[Path, os.
             yield _problem(p, FlagCode.UNREADABLE, f"cannot be read ({exc.strerror})")
             continue
         if stat.S_ISDIR(st.st_mode):
-            yield from _walk_dir(p)
+            yield from _walk_dir(p, ready)
         elif stat.S_ISREG(st.st_mode):
-            yield p, st
+            if ready is None or ready(p, st):
+                yield p, st
         else:
             yield _problem(p, FlagCode.UNSUPPORTED_KIND, "not a regular file")
 
 
-def _walk_dir(root: Path) -> Iterator[InputItem | tuple[Path, os.stat_result]]:
-    """Files under ``root``; a folder that cannot be listed is an item of its own (unreadable)."""
+def _walk_dir(root: Path, ready: Ready | None = None) -> Iterator[InputItem | tuple[Path, os.stat_result]]:
+    """Files under ``root`` (those ``ready`` accepts, when given); a folder that cannot be listed is an
+    item of its own (unreadable)."""
     unlisted: list[OSError] = []
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False, onerror=unlisted.append):
         yield from _unlisted(unlisted)
@@ -206,7 +215,8 @@ def _walk_dir(root: Path) -> Iterator[InputItem | tuple[Path, os.stat_result]]:
             if stat.S_ISLNK(st.st_mode):
                 yield _problem(p, FlagCode.UNSUPPORTED_KIND, "symbolic link not followed")
             elif stat.S_ISREG(st.st_mode):
-                yield p, st
+                if ready is None or ready(p, st):
+                    yield p, st
             else:
                 yield _problem(p, FlagCode.UNSUPPORTED_KIND, "not a regular file")
     yield from _unlisted(unlisted)

@@ -2,7 +2,9 @@
 
 :func:`apply_all` is what :mod:`bmdkit.pipeline` calls. It adds flags and a
 computed spine total and writes each vertebra's ``evaluable`` decision; it
-never changes a value that was read. It is total (an odd or failed exam
+never changes a value that was read, with one exception that runs first: two
+measures of one row read from the same ink on the page are withdrawn and
+flagged (:mod:`.cells`), since at most one of them is what the page prints. It is total (an odd or failed exam
 passes through; an unexpected bug becomes a review flag, not an exception)
 and idempotent (running it twice adds nothing the second time).
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import logging
 
+from bmdkit.checks.cells import withdraw_shared
 from bmdkit.checks.consistency import check_consistency
 from bmdkit.checks.evaluability import apply_evaluation, evaluate
 from bmdkit.checks.plausibility import check_plausibility
@@ -27,9 +30,15 @@ log = logging.getLogger(__name__)
 
 
 def _merge_flags(exam: Exam, new: list[Flag]) -> Exam:
-    """Add ``new`` flags except those whose (code, region) the exam already carries."""
-    seen = {(f.code, f.region) for f in exam.flags}
-    return exam.with_flags(f for f in new if (f.code, f.region) not in seen)
+    """Add ``new`` flags except those an exam's flag of the same code already covers
+    (same region, and its side and measure the same or not named)."""
+    have = list(exam.flags)
+
+    def covered(f: Flag) -> bool:
+        return any(g.code is f.code and g.region == f.region and g.side in (None, f.side)
+                   and g.measure in (None, f.measure) for g in have)
+
+    return exam.with_flags(f for f in new if not covered(f))
 
 
 def apply_all(exam: Exam, settings: CheckSettings | None = None) -> Exam:
@@ -38,9 +47,10 @@ def apply_all(exam: Exam, settings: CheckSettings | None = None) -> Exam:
         return exam
     try:
         s = settings or default_settings()
+        exam, withdrawn = withdraw_shared(exam)
         ev = evaluate(exam, s)
         checked = apply_evaluation(exam, ev)
-        flags = [*ev.flags, *check_plausibility(checked, s), *check_consistency(checked, s)]
+        flags = [*withdrawn, *ev.flags, *check_plausibility(checked, s), *check_consistency(checked, s)]
         return _merge_flags(checked, flags)
     except Exception as exc:
         log.exception("checks failed on %s", exam.source.sha256[:12])

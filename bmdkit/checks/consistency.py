@@ -97,7 +97,7 @@ def check_bmd_bmc_area(exam: Exam, s: CheckSettings) -> list[Flag]:
             flags.append(Flag(
                 FlagCode.BMD_BMC_AREA_MISMATCH,
                 f"{_where(r)}: BMD {r.bmd:g} but BMC/area = {r.bmc:g}/{r.area:g} = {ratio:.4f}{why}",
-                region=r.region.value,
+                region=r.region.value, side=r.side,
             ))
     return flags
 
@@ -174,7 +174,7 @@ def check_t_vs_bmd(exam: Exam, s: CheckSettings) -> list[Flag]:
                 FlagCode.T_SCORE_INCONSISTENT,
                 f"{_where(r)}: T-score {r.t_score:g} but BMD {r.bmd:g} with reference "
                 f"{ya.population} gives {expected:.1f}",
-                region=r.region.value,
+                region=r.region.value, side=r.side,
             ))
     return flags
 

@@ -57,5 +57,5 @@ def check_plausibility(exam: Exam, settings: CheckSettings) -> list[Flag]:
             continue
         measures = ("bmc", "t_score", "z_score") if r.region.is_vertebra else ("bmd", "bmc", "area", "t_score", "z_score")
         for text in violations(r, settings, measures):
-            flags.append(Flag(FlagCode.OUT_OF_RANGE, f"{_where(r)}: {text}", region=r.region.value))
+            flags.append(Flag(FlagCode.OUT_OF_RANGE, f"{_where(r)}: {text}", region=r.region.value, side=r.side))
     return flags

@@ -43,6 +43,7 @@ _ABORTS = (click.exceptions.Abort, typer.Abort)
 
 COMMAND_MODULES: tuple[str, ...] = (
     "check", "batch", "export", "reconcile", "eligibility", "change", "harmonize", "review", "decisions",
+    "listen",
 )
 
 app = typer.Typer(

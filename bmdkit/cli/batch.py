@@ -24,7 +24,7 @@ EXIT_CONFIG = 64
 
 
 def batch(
-    inputs: list[Path] = typer.Argument(..., help="Files, folders or zip archives."),
+    inputs: list[Path] = typer.Argument(None, help="Files, folders or zip archives (optional with --orthanc/--dicomweb)."),
     out: Path = typer.Option(..., "--out", "-o", help="Output folder (state, results.jsonl, results.csv, failures.csv)."),
     workers: int | None = typer.Option(None, "--workers", "-j", min=1, help="Worker processes (default: all cores)."),
     mapping: Path | None = typer.Option(None, "--mapping", help="CSV center,hospital_patient_id,subject_id: writes subjects.csv."),
@@ -47,19 +47,34 @@ def batch(
     dask: bool = typer.Option(False, "--dask", help="Run on a local Dask cluster."),
     scheduler: str | None = typer.Option(None, "--scheduler", help="Run on the Dask cluster at this address."),
     wait: bool = typer.Option(False, "--wait", help="Wait for another batch on the same output instead of refusing."),
+    orthanc: str | None = typer.Option(None, "--orthanc", help="Also pull new instances from this Orthanc (REST changes feed)."),
+    dicomweb: str | None = typer.Option(None, "--dicomweb", help="Also pull instances from this DICOMweb root (QIDO/WADO-RS)."),
+    since: int | None = typer.Option(None, "--since", min=0, help="Orthanc change number to start after (default: where the last pull stopped)."),
+    credentials: Path | None = typer.Option(None, "--credentials", help="TOML file with username and password for --orthanc/--dicomweb (0600)."),
+    watch: bool = typer.Option(False, "--watch", help="Keep running: process files as they arrive (Ctrl-C or SIGTERM stops)."),
+    settle: float = typer.Option(2.0, "--settle", min=0, help="With --watch: seconds a file's size must stay unchanged before it is read."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show the progress bar."),
+    retry_failed: bool = typer.Option(
+        False, "--retry-failed",
+        help="Process again the files that failed in earlier runs (e.g. with a larger --timeout); "
+             "each keeps its earlier failures in its history."),
 ) -> int:
     """Process every input file into DIR; re-running resumes and skips files already done.
 
     Exit code: 0 done (failed files are listed in failures.csv, files that are
     not scans or reports in skipped.csv), 64 bad usage or configuration (a
     named input that does not exist, an unusable --out, --dask without the
-    [dask] extra), 75 another batch is writing to DIR.
+    [dask] extra, a URL with credentials in it), 69 --orthanc/--dicomweb could not
+    be reached (what was pulled is still processed), 75 another batch is writing to DIR.
     """
     from dataclasses import replace
 
     install_log_filter()
     console = Console(stderr=True, highlight=False, soft_wrap=True)
+    inputs = list(inputs or [])
+    if not inputs and not (orthanc or dicomweb):
+        console.print("[red]give input files or folders, or --orthanc/--dicomweb[/red]")
+        return EXIT_CONFIG
     missing = [p for p in inputs if not os.path.lexists(p)]
     if missing:
         for p in missing:
@@ -75,6 +90,21 @@ def batch(
                       cross_check_pixels=cross_check_pixels)
     try:
         prepare_output_dir(out)
+        if retry_failed:
+            from bmdkit.batch.ledger import reopen_failed_files
+
+            reopen_failed_files(out, wait=wait)
+        if orthanc or dicomweb:
+            from bmdkit.cli.sources import pull_remote
+
+            pulled = pull_remote(out, console, orthanc=orthanc, dicomweb=dicomweb, since=since,
+                                 credentials=credentials)
+            inputs = [*pulled.inputs, *inputs]
+        if watch:
+            from bmdkit.cli.sources import watch_inputs
+
+            return watch_inputs(inputs, out, console, settle_s=settle, dask=dask, scheduler=scheduler,
+                                workers=workers, options=options, wait=wait)
         if dask or scheduler:
             from bmdkit.batch.dask_runner import require_dask, run_batch_dask
 
@@ -95,7 +125,7 @@ def batch(
         console.print(f"[red]{markup(exc)}[/red]")
         return EXIT_CONFIG
     _print_summary(console, summary, out)
-    return 0
+    return pulled.exit_code if orthanc or dicomweb else 0
 
 
 def _print_summary(console: Console, summary: BatchSummary, out: Path) -> None:
@@ -131,11 +161,10 @@ def parse_size(text: str) -> int:
 
 
 def _subjects_report(out: Path, mapping: Path, windows: Path | None) -> None:
-    from bmdkit.batch.assemble import assemble, load_exams, write_report
-    from bmdkit.batch.subjects import SubjectMap, load_windows
+    """subjects.csv, and each file's ``subject`` in results.jsonl (see :func:`place_after_batch`)."""
+    from bmdkit.batch.assemble import place_after_batch
 
-    result = assemble(list(load_exams(out)), SubjectMap.load(mapping), load_windows(windows))
-    write_report(result.report, out / "subjects.csv")
+    place_after_batch(out, mapping, windows)
 
 
 def register(app: typer.Typer) -> None:

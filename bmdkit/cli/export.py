@@ -18,7 +18,7 @@ from bmdkit.export.privacy import install_log_filter
 from bmdkit.terminal import markup
 
 EXIT_CONFIG = 64
-REVIEW_COLUMNS = ("subject_id", "visit", "field", "value", "reason", "path", "sha256")
+REVIEW_COLUMNS = ("subject_id", "visit", "field", "value", "reason", "path", "sha256", "detail")
 
 
 class ExportFormat(str, enum.Enum):

@@ -15,8 +15,8 @@ import math
 import re
 import warnings
 from collections.abc import Callable, Iterator
-from typing import TypeVar
 from dataclasses import dataclass
+from typing import TypeVar
 
 from pydicom.charset import convert_encodings, decode_bytes
 from pydicom.dataelem import RawDataElement
@@ -282,21 +282,29 @@ def memo(ds: Dataset, key: str, compute: Callable[[], T]) -> T:
     return cache[key]  # type: ignore[no-any-return]
 
 
+def private_blocks(ds: Dataset) -> dict[tuple[int, int], str]:
+    """Private creators by (group, block byte): (0023,0010) 'HOLOGIC' -> {(0x0023, 0x10): 'HOLOGIC'}."""
+    return memo(ds, "blocks", lambda: _private_blocks(ds))
+
+
 def private_creators(ds: Dataset) -> dict[int, str]:
-    """Private creator strings by group, e.g. ``{0x7003: 'GEMS_LUNAR_RAW'}``."""
-    return memo(ds, "creators", lambda: _private_creators(ds))
-
-
-def _private_creators(ds: Dataset) -> dict[int, str]:
+    """Private creator strings by group (its first block's), e.g. ``{0x7003: 'GEMS_LUNAR_RAW'}``."""
     out: dict[int, str] = {}
-    for tag in list(ds.keys()):
+    for (group, _block), creator in private_blocks(ds).items():
+        out.setdefault(group, creator)
+    return out
+
+
+def _private_blocks(ds: Dataset) -> dict[tuple[int, int], str]:
+    out: dict[tuple[int, int], str] = {}
+    for tag in list(ds.keys()):  # keys only, no conversion; in tag order
         t = Tag(tag)
         if t.is_private and 0x0010 <= t.element <= 0x00FF:
             value = raw_value(ds, int(t))
             if isinstance(value, (bytes, bytearray)):
                 value = decode_text(bytes(value), [])
             if value:
-                out.setdefault(t.group, str(value).strip())
+                out[(t.group, t.element)] = str(value).strip()
     return out
 
 

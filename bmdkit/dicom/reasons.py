@@ -18,26 +18,12 @@ from pydicom.dataset import Dataset
 from pydicom.tag import Tag
 
 from bmdkit.dicom import meta, words
-from bmdkit.dicom.base import decode_text, raw_value, text
+from bmdkit.dicom.base import private_blocks, text
 from bmdkit.model import Vendor
 
 ASK = "ask the site for the report page (PDF or DICOM) or the scanner's SR export"
 #: (vendor word in the private creator, group, element offsets) of proprietary raw-file blobs
 _RAW_BLOBS = (("hologic", 0x0023, (0x02, 0x04)), ("ge_lunar", 0x7003, (0x02,)))
-
-
-def private_blocks(ds: Dataset) -> dict[tuple[int, int], str]:
-    """Private creators by (group, block byte): (0023,0010) 'HOLOGIC' -> {(0x0023, 0x10): 'HOLOGIC'}."""
-    out: dict[tuple[int, int], str] = {}
-    for tag in ds.keys():  # noqa: SIM118 - keys only, no conversion
-        t = Tag(tag)
-        if t.is_private and 0x0010 <= t.element <= 0x00FF:
-            value = raw_value(ds, int(t))
-            if isinstance(value, (bytes, bytearray)):
-                value = decode_text(bytes(value), [])
-            if value:
-                out[(t.group, t.element)] = str(value).strip()
-    return out
 
 
 def raw_blob(ds: Dataset) -> str | None:

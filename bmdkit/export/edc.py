@@ -3,13 +3,18 @@
 All three exports (REDCap, ODM, FHIR) share one table of sites and
 measures (``reference_data/edc_fields.csv``) and one selection rule:
 
-- a value is exported when its file is not failed, no ``review`` or
-  ``error`` flag touches its region (or the whole file), or a reviewer has
-  accepted it (a ``corrected`` flag on the region, or on the file);
+- a value is exported when its file is not failed and no open doubt holds
+  it (:mod:`bmdkit.review.settle`): no unsettled ``review`` flag on the whole
+  file, and none on its region that covers it (a flag naming a side or a
+  measure holds back only that side or measure) unless a reviewer decided the
+  value itself. One doubtful measure holds back only itself: the rest of
+  the row is exported (REDCap, ODM and FHIR all take a partial row);
 - a read value beats a computed one for the same region and side;
 - when two files of one visit give different values for the same field,
   neither is exported and both are listed for review;
-- everything not exported that was measured is listed for review.
+- everything not exported that was measured is listed for review, with the
+  flag codes that hold it (``reason``) and what a reviewer must decide to
+  release it (``detail``).
 
 Values keep their provenance (method, confidence, file SHA-256 and path).
 """
@@ -21,8 +26,9 @@ from dataclasses import dataclass
 
 from bmdkit import reference
 from bmdkit.export.privacy import SubjectExam
-from bmdkit.flags import FlagCode, Severity
-from bmdkit.model import Method, Region, RegionResult, Side
+from bmdkit.flags import Severity
+from bmdkit.model import Exam, Flag, InputKind, Method, Region, RegionResult, Side, Source
+from bmdkit.review.settle import Doubts, open_doubts
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,7 @@ class ReviewItem:
     reason: str
     path: str
     sha256: str
+    detail: str = ""
 
 
 @functools.lru_cache(maxsize=1)
@@ -104,25 +111,53 @@ def plausible_range(site: Site, measure: Measure) -> tuple[str, str]:
     return "", ""
 
 
-def _touches(flag_region: str | None, region: Region) -> bool:
-    if flag_region is None:
-        return False
-    return flag_region == region.value or flag_region.split("/")[0].split(":")[0] == region.value
+def _file_exams(sx: SubjectExam) -> dict[str, Exam]:
+    """Each file of the visit as an exam (its regions and flags only), to ask what is still in doubt."""
+    paths = {sha: path for path, sha in sx.sources}
+    regions: dict[str, list[RegionResult]] = {}
+    flags: dict[str, list[Flag]] = {}
+    for r, sha in sx.regions:
+        regions.setdefault(sha, []).append(r)
+    for f, sha in sx.flags:
+        flags.setdefault(sha, []).append(f)
+    return {sha: Exam(Source(paths.get(sha, ""), sha, InputKind.UNKNOWN), regions=tuple(regions.get(sha, ())),
+                      flags=tuple(flags.get(sha, ()))) for sha in {*regions, *flags}}
 
 
-def _blocking(sx: SubjectExam, sha: str, region: Region) -> list[str]:
-    """Codes of unresolved review/error flags on this file's region (or whole file)."""
-    mine = [f for f, s in sx.flags if s == sha]
-    accepted = [f for f in mine if f.code is FlagCode.CORRECTED and f.level is Severity.INFO]
-    accepted_file = any(f.region is None for f in accepted)
-    accepted_region = accepted_file or any(_touches(f.region, region) for f in accepted)
-    out = []
-    for f in mine:
-        if f.level is Severity.INFO:
-            continue
-        if f.level is Severity.ERROR or f.region is None and not accepted_file or _touches(f.region, region) and not accepted_region:
-            out.append(f.code.value)
-    return out
+def _held(exam: Exam, doubts: Doubts, r: RegionResult, measure: str) -> tuple[str, str] | None:
+    """(flag codes, what to decide) when the value is held back, else None."""
+    errors = [f for f in exam.flags if f.level is Severity.ERROR]
+    if errors:
+        return ";".join(dict.fromkeys(f.code.value for f in errors)), "the file failed"
+    blocking = doubts.blocking(r.region.value, r.side, measure)
+    if not blocking:
+        return None
+    side = f" ({r.side.value})" if r.side else ""
+    needs = []
+    for name, why in doubts.fields.items():
+        if name != "scan_type" and any(f in doubts.file_level for f in why):
+            needs.append({"exam_date": "the exam date", "page": "the page as read"}[name]
+                         + f" ({', '.join(dict.fromkeys(f.code.value for f in why))})")
+    mine = doubts.values.get((r.region.value, r.side.value if r.side else None, measure), [])
+    if mine:
+        needs.append(f"{measure} of {r.region.value}{side} "
+                     f"({', '.join(dict.fromkeys(f.code.value for f in mine))})")
+    return ";".join(dict.fromkeys(f.code.value for f in blocking)), "decide " + "; ".join(needs)
+
+
+def _held_computed(exam: Exam, doubts: Doubts, r: RegionResult) -> tuple[str, str] | None:
+    """A computed value (the spine total over the evaluable vertebrae) is held while the file, its own
+    region or any value it is computed from (any spine value) is still in doubt."""
+    errors = [f for f in exam.flags if f.level is Severity.ERROR]
+    if errors:
+        return ";".join(dict.fromkeys(f.code.value for f in errors)), "the file failed"
+    inputs = [f for (region, _, _), fs in doubts.values.items() if region and Region(region).is_spine for f in fs]
+    own = [f for f in exam.flags if f.level is Severity.REVIEW and f.region == r.region.value]
+    blocking = [*doubts.file_level, *inputs, *own]
+    if not blocking:
+        return None
+    return (";".join(dict.fromkeys(f.code.value for f in blocking)),
+            f"decide the values {r.region.value} is computed from (and the page, if flagged)")
 
 
 def select_values(sx: SubjectExam) -> tuple[list[Value], list[ReviewItem]]:
@@ -136,11 +171,12 @@ def select_values(sx: SubjectExam) -> tuple[list[Value], list[ReviewItem]]:
             chosen[k] = (r, sha)
     candidates: dict[str, list[Value]] = {}
     review: list[ReviewItem] = []
+    files = _file_exams(sx)
+    doubts = {sha: open_doubts(e) for sha, e in files.items()}
     for site in sites():
         for (region, side, sha), (r, _) in sorted(chosen.items(), key=lambda kv: kv[0][2]):
             if region is not site.region or side is not site.side:
                 continue
-            blocked = _blocking(sx, sha, region)
             for m in measures():
                 v = r.value(m.attr)
                 if v is None:
@@ -149,9 +185,11 @@ def select_values(sx: SubjectExam) -> tuple[list[Value], list[ReviewItem]]:
                 src = r.sources.get(m.attr)
                 conf = src.confidence if src and src.confidence is not None else r.confidence
                 val = Value(name, site, m, float(v), r.method.value, conf, sha, paths.get(sha, ""))
-                if blocked:
-                    review.append(ReviewItem(sx.subject_id, sx.visit, name, float(v),
-                                             ";".join(dict.fromkeys(blocked)), val.path, sha))
+                held = _held(files[sha], doubts[sha], r, m.attr) if r.method is not Method.COMPUTED else \
+                    _held_computed(files[sha], doubts[sha], r)
+                if held:
+                    review.append(ReviewItem(sx.subject_id, sx.visit, name, float(v), held[0], val.path, sha,
+                                             held[1]))
                 else:
                     candidates.setdefault(name, []).append(val)
     values: list[Value] = []

@@ -4,7 +4,7 @@ What ``bmdkit check --format json`` prints and each line of a batch's
 ``results.jsonl`` holds. Fields in the contract keep their names and
 meaning; bmdkit adds only optional fields (``scanner_serial``,
 ``scanner_software``, ``institution``, ``extra_regions``, ``sources`` per
-region, ``software.reader``). Hip subregions outside the contract's region
+region, ``software.reader``, ``side`` and ``measure`` on a flag that names them). Hip subregions outside the contract's region
 enum go to ``extra_regions`` so that ``regions`` always validates.
 """
 
@@ -156,7 +156,20 @@ def _patient_back(d: dict[str, Any] | None) -> PatientIdentity | None:
 
 
 def flag_to_dict(f: Flag) -> dict[str, Any]:
-    return {"code": f.code.value, "message": f.message, "region": f.region, "severity": f.level.value}
+    """A flag as contract JSON; ``side`` and ``measure`` (optional fields) only where the flag names them."""
+    d: dict[str, Any] = {"code": f.code.value, "message": f.message, "region": f.region, "severity": f.level.value}
+    if f.side is not None:
+        d["side"] = f.side.value
+    if f.measure is not None:
+        d["measure"] = f.measure
+    return d
+
+
+def flag_from_dict(f: dict[str, Any]) -> Flag:
+    """A contract flag object back into a :class:`Flag`."""
+    return Flag(FlagCode(f["code"]), f["message"], f.get("region"),
+                Severity(f["severity"]) if f.get("severity") else None,
+                side=Side(f["side"]) if f.get("side") else None, measure=f.get("measure") or None)
 
 
 def exam_to_dict(exam: Exam, include_patient: bool = True) -> dict[str, Any]:
@@ -212,11 +225,7 @@ def exam_from_dict(d: dict[str, Any]) -> Exam:
         scan_types=tuple(ScanType(s) for s in d.get("scan_types") or ()),
         patient=_patient_back(d.get("patient")),
         regions=tuple(region_from_dict(r) for r in [*d.get("regions", []), *d.get("extra_regions", [])]),
-        flags=tuple(
-            Flag(FlagCode(f["code"]), f["message"], f.get("region"),
-                 Severity(f["severity"]) if f.get("severity") else None)
-            for f in d.get("flags", [])
-        ),
+        flags=tuple(flag_from_dict(f) for f in d.get("flags", [])),
         reader=(d.get("software") or {}).get("reader"),
     )
 

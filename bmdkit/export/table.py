@@ -40,11 +40,12 @@ def exam_rows(exam: Exam) -> list[dict[str, Any]]:
     file_flags = [f.code.value for f in exam.flags if f.region is None]
     rows: list[dict[str, Any]] = []
     for r in exam.regions:
-        region_flags = file_flags + [f.code.value for f in exam.flags if f.region == r.region.value]
         for m in MEASURES:
             value = r.value(m)
             if value is None:
                 continue
+            # a flag naming a side or a measure marks only that side's or measure's rows
+            region_flags = file_flags + [f.code.value for f in exam.flags if f.covers(r.region.value, r.side, m)]
             src = r.sources.get(m)
             conf = src.confidence if src and src.confidence is not None else r.confidence
             rows.append({

@@ -1,20 +1,28 @@
 """Reviewer decisions: the CSV the review page downloads, and applying it to exams.
 
 A reviewer looks at a flagged value beside the crop it was read from and
-either *accepts* it or *corrects* it (new value and a reason). Decisions
-travel as a CSV with the columns :data:`DECISION_COLUMNS`; a batch output
-folder keeps every decision ever applied in ``audit.csv`` (append-only,
-:data:`AUDIT_COLUMNS`), so that a batch that regenerates ``results.jsonl``
-can re-apply them with :func:`load_audit` and :func:`apply_decisions` and a
-corrected value survives re-runs with its history.
+either *accepts* it or *corrects* it (new value and a reason). The same holds
+for the file as a whole (:mod:`bmdkit.review.exam_fields`): the exam date
+(confirm a reading or enter the date), the scan type and side, and the page
+accepted as read. Decisions travel as a CSV with the columns
+:data:`DECISION_COLUMNS` (an exam-level decision has an empty ``region`` and
+names its field in ``measure``); a batch output folder keeps every decision
+ever applied in ``audit.csv`` (append-only, :data:`AUDIT_COLUMNS`), so that a
+batch that regenerates ``results.jsonl`` can re-apply them with
+:func:`load_audit` and :func:`apply_decisions` and a corrected value
+survives re-runs with its history.
 
 :func:`apply_decisions` is pure: it returns new exams and the audit rows and
 touches no file. It removes nothing from an exam: a corrected value replaces
-the old one in its region, and a ``corrected`` flag on the region records the
-value before and after, the reason, the reviewer and the time. Each decision
-has a stable id (``d-`` and 12 hex digits of its SHA-256) written into that
-flag, so applying the same decision twice is a no-op (resume after a crash,
-re-running the batch on exams that already carry it).
+the old one in its region and a ``corrected`` flag records the value before
+and after, the reason, the reviewer and the time; an accepted one changes
+nothing and gets an ``accepted`` flag (accepted and corrected are different
+records). The review flags the decisions settle are then lowered to ``info``
+(:func:`bmdkit.review.settle.settle`), so the exam leaves review once every
+doubt is decided. Each decision has a stable id (``d-`` and 12 hex digits of
+its SHA-256) written into its flag, so applying the same decision twice is a
+no-op (resume after a crash, re-running the batch on exams that already
+carry it).
 
 Example
 -------
@@ -38,7 +46,14 @@ from pathlib import Path
 
 from bmdkit.export.cells import SafeDictWriter, unescape_cell
 from bmdkit.flags import FlagCode, Severity
-from bmdkit.model import MEASURES, Exam, Flag, Method, Region, RegionResult, Side, ValueSource
+from bmdkit.model import EXAM_FIELDS, MEASURES, Exam, Flag, Method, Region, RegionResult, Side, ValueSource
+from bmdkit.review import exam_fields
+from bmdkit.review.settle import DECISION_CODES, decided_values, settle
+
+__all__ = [
+    "ACTIONS", "AUDIT_COLUMNS", "AUDIT_FILE", "DECISION_COLUMNS", "AuditRow", "Decision", "DecisionError",
+    "apply_decisions", "audit_csv_text", "decided_values", "load_audit", "parse_decisions", "read_decisions",
+]
 
 DECISION_COLUMNS: tuple[str, ...] = (
     "sha256", "region", "side", "measure", "action", "old_value", "new_value",
@@ -50,6 +65,8 @@ ACTIONS: tuple[str, ...] = ("accept", "correct")
 AUDIT_FILE = "audit.csv"
 #: Two values read from CSV text are the same number when this close (relative).
 _SAME_VALUE_RTOL = 1e-9
+#: A value a decision carries: a number for a measure, text for an exam field (date, scan types).
+DecisionValue = float | str | None
 
 
 class DecisionError(ValueError):
@@ -64,15 +81,16 @@ class DecisionError(ValueError):
 
 @dataclass(frozen=True)
 class Decision:
-    """One reviewer decision on one value (exam, region, side, measure)."""
+    """One reviewer decision on one value (exam, region, side, measure) or one exam field
+    (``region`` None, ``measure`` one of :data:`bmdkit.model.EXAM_FIELDS`)."""
 
     sha256: str
-    region: Region
+    region: Region | None
     side: Side | None
     measure: str
     action: str
-    old_value: float | None
-    new_value: float | None
+    old_value: DecisionValue
+    new_value: DecisionValue
     reason: str
     reviewer: str
     decided_at: str
@@ -84,7 +102,7 @@ class Decision:
     def decision_id(self) -> str:
         """Stable id from what was decided, by whom and when (not from when it was applied)."""
         key = "|".join((
-            self.sha256, self.region.value, self.side.value if self.side else "", self.measure,
+            self.sha256, self.region.value if self.region else "", self.side.value if self.side else "", self.measure,
             self.action, _fmt(self.old_value), _fmt(self.new_value), self.reason, self.reviewer,
             self.decided_at,
         ))
@@ -93,13 +111,24 @@ class Decision:
     def to_row(self) -> dict[str, str]:
         """The decision as an ``audit.csv`` row (all strings)."""
         return {
-            "sha256": self.sha256, "region": self.region.value,
+            "sha256": self.sha256, "region": self.region.value if self.region else "",
             "side": self.side.value if self.side else "", "measure": self.measure,
             "action": self.action, "old_value": _fmt(self.old_value), "new_value": _fmt(self.new_value),
             "reason": self.reason, "reviewer": self.reviewer, "decided_at": self.decided_at,
             "method": self.method.value if self.method else "", "applied_by": self.applied_by,
             "recorded_at": self.recorded_at, "decision_id": self.decision_id,
         }
+
+    @property
+    def exam_level(self) -> bool:
+        """True for a decision about the file as a whole (date, scan type, page)."""
+        return self.measure in EXAM_FIELDS
+
+    @property
+    def where(self) -> str:
+        """What the decision is about, in words: ``abc123456789 femoral_neck/left bmd``."""
+        place = f"{self.region.value}{'/' + self.side.value if self.side else ''} " if self.region else ""
+        return f"{self.sha256[:12]} {place}{self.measure}"
 
 
 @dataclass(frozen=True)
@@ -108,15 +137,17 @@ class AuditRow:
 
     decision: Decision
     path: str
-    value_before: float | None
-    value_after: float | None
+    value_before: DecisionValue
+    value_after: DecisionValue
     applied: bool
     note: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
 
-def _fmt(v: float | None) -> str:
-    return "" if v is None else repr(float(v))
+def _fmt(v: DecisionValue) -> str:
+    if v is None:
+        return ""
+    return v if isinstance(v, str) else repr(float(v))
 
 
 def _number(text: str | None, what: str, problems: list[str], where: str) -> float | None:
@@ -155,11 +186,16 @@ def parse_decisions(text: str, *, default_reviewer: str = "", origin: str = "dec
         sha = row["sha256"].lower()
         if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
             problems.append(f"{where}: sha256 {row['sha256'][:70]!r} is not 64 hex digits")
-        try:
-            region = Region(row["region"])
-        except ValueError:
-            problems.append(f"{where}: unknown region {row['region']!r}")
-            region = Region.L1
+        measure = row["measure"]
+        region: Region | None = None
+        if measure in EXAM_FIELDS:
+            if row["region"] or row["side"]:
+                problems.append(f"{where}: a decision on the {measure} names no region or side")
+        else:
+            try:
+                region = Region(row["region"])
+            except ValueError:
+                problems.append(f"{where}: unknown region {row['region']!r}")
         try:
             side = Side(row["side"]) if row["side"] else None
         except ValueError:
@@ -171,21 +207,27 @@ def parse_decisions(text: str, *, default_reviewer: str = "", origin: str = "dec
                 method = Method(row["method"])
             except ValueError:
                 problems.append(f"{where}: unknown method {row['method']!r}")
-        measure = row["measure"]
-        if measure not in MEASURES:
-            problems.append(f"{where}: unknown measure {measure!r} (one of {', '.join(MEASURES)})")
+        if measure not in MEASURES and measure not in EXAM_FIELDS:
+            problems.append(f"{where}: unknown measure {measure!r} (one of {', '.join((*MEASURES, *EXAM_FIELDS))})")
         action = row["action"].lower()
         if action not in ACTIONS:
             problems.append(f"{where}: action {row['action']!r} is not accept or correct")
-        old = _number(row["old_value"], "old_value", problems, where)
-        new = _number(row["new_value"], "new_value", problems, where)
+        old: DecisionValue
+        new: DecisionValue
+        if measure in EXAM_FIELDS:
+            old = exam_fields.parse_text(measure, row["old_value"], problems, where) if measure != "page" else None
+            new = exam_fields.parse_text(measure, row["new_value"], problems, where) if measure != "page" else None
+            exam_fields.check(measure, action, new, problems, where)
+        else:
+            old = _number(row["old_value"], "old_value", problems, where)
+            new = _number(row["new_value"], "new_value", problems, where)
         reviewer = row["reviewer"] or default_reviewer
         if not reviewer:
             problems.append(f"{where}: no reviewer named")
         if not row["decided_at"]:
             problems.append(f"{where}: no decided_at time")
         if action == "correct":
-            if new is None:
+            if new is None and measure not in EXAM_FIELDS:
                 problems.append(f"{where}: a correction needs a new_value")
             if not row["reason"]:
                 problems.append(f"{where}: a correction needs a reason")
@@ -219,9 +261,9 @@ def load_audit(directory: Path | str) -> list[Decision]:
     return read_decisions(path)
 
 
-def _same(a: float | None, b: float | None) -> bool:
-    if a is None or b is None:
-        return a is None and b is None
+def _same(a: DecisionValue, b: DecisionValue) -> bool:
+    if a is None or b is None or isinstance(a, str) or isinstance(b, str):
+        return (a or None) == (b or None)
     return math.isclose(a, b, rel_tol=_SAME_VALUE_RTOL, abs_tol=1e-12)
 
 
@@ -235,23 +277,28 @@ def _target(exam: Exam, d: Decision) -> int | None:
 
 def _applied_ids(exam: Exam) -> set[str]:
     return {f.message.split(" ", 2)[1] for f in exam.flags
-            if f.code is FlagCode.CORRECTED and f.message.startswith("decision d-")}
+            if f.code in DECISION_CODES and f.message.startswith("decision d-")}
 
 
-def _flag(d: Decision, before: float | None, after: float | None) -> Flag:
+def _flag(d: Decision, before: DecisionValue, after: DecisionValue) -> Flag:
+    """The record of an applied decision: ``accepted`` when nothing changed, ``corrected`` when it did."""
     side = f" ({d.side.value})" if d.side else ""
-    what = (f"accepted {_shown(before)}" if d.action == "accept"
-            else f"corrected {_shown(before)} -> {_shown(after)}")
+    changed = d.action == "correct" and not _same(before, after)
+    what = f"corrected {_shown(before)} -> {_shown(after)}" if changed else f"accepted {_shown(before)}"
+    if d.measure == "page":
+        what = "accepted the page as read"
     reason = f": {d.reason}" if d.reason else ""
     return Flag(
-        FlagCode.CORRECTED,
+        FlagCode.CORRECTED if changed else FlagCode.ACCEPTED,
         f"decision {d.decision_id} {d.measure}{side} {what} by {d.reviewer} at {d.decided_at}{reason}",
-        region=d.region.value,
+        region=d.region.value if d.region else None, side=d.side, measure=d.measure,
     )
 
 
-def _shown(v: float | None) -> str:
-    return "none" if v is None else f"{v:g}"
+def _shown(v: DecisionValue) -> str:
+    if v is None or v == "":
+        return "none"
+    return v if isinstance(v, str) else f"{v:g}"
 
 
 def _corrected_region(r: RegionResult, d: Decision) -> RegionResult:
@@ -265,6 +312,45 @@ def _corrected_region(r: RegionResult, d: Decision) -> RegionResult:
     return r.replace(**{d.measure: d.new_value, "sources": {**dict(r.sources), d.measure: src}})
 
 
+@dataclass(frozen=True)
+class _Outcome:
+    """One decision tried on its exam: the exam after it, values before/after, or why it did not fit."""
+
+    exam: Exam
+    before: DecisionValue = None
+    after: DecisionValue = None
+    problem: str = ""
+
+
+def _apply_value(exam: Exam, d: Decision) -> _Outcome:
+    r_i = _target(exam, d)
+    if r_i is None:
+        return _Outcome(exam, problem="no such region/side in this exam")
+    region = exam.regions[r_i]
+    before = region.value(d.measure)
+    if not _same(before, d.old_value):
+        return _Outcome(exam, problem=f"value is {_shown(before)}, the decision was made on {_shown(d.old_value)}")
+    new_region = _corrected_region(region, d) if d.action == "correct" else region
+    regions = list(exam.regions)
+    regions[r_i] = new_region
+    after = new_region.value(d.measure)
+    return _Outcome(replace(exam, regions=tuple(regions)), before, after)
+
+
+def _apply_field(exam: Exam, d: Decision) -> _Outcome:
+    before = exam_fields.current_text(exam, d.measure) or None
+    if d.measure != "page" and not _same(before, d.old_value):
+        return _Outcome(exam, problem=f"{d.measure} is {_shown(before)}, the decision was made on {_shown(d.old_value)}")
+    if d.action == "accept" and d.measure == "exam_date" and before is None:
+        return _Outcome(exam, problem="there is no exam date to confirm: enter it as a correction")
+    if d.action != "correct":
+        return _Outcome(exam, before, before)
+    changed, note = exam_fields.apply_field(exam, d.measure, str(d.new_value) if d.new_value else None)
+    if note:
+        return _Outcome(exam, problem=note)
+    return _Outcome(changed, before, exam_fields.current_text(changed, d.measure) or None)
+
+
 def apply_decisions(
     exams: list[Exam], decisions: list[Decision], *, strict: bool = True
 ) -> tuple[list[Exam], list[AuditRow]]:
@@ -272,61 +358,54 @@ def apply_decisions(
 
     Each decision is checked against the exam as it stands after the decisions
     before it: the exam (by SHA-256) and the region/side must exist and the
-    value must still equal ``old_value`` (so a decision made on another reading
-    is never applied silently). With ``strict`` (the default) any problem raises
-    :class:`DecisionError` listing all of them and nothing is applied; with
-    ``strict=False`` a decision that does not fit is skipped, its exam (if
-    known) gets a review-severity ``corrected`` flag saying so, and its audit
-    row says why. A decision already recorded in the exam's flags is skipped
-    as already applied.
+    value (or exam field) must still equal ``old_value`` (so a decision made on
+    another reading is never applied silently). With ``strict`` (the default)
+    any problem raises :class:`DecisionError` listing all of them and nothing
+    is applied; with ``strict=False`` a decision that does not fit is skipped,
+    its exam (if known) gets a review-severity ``corrected`` flag saying so,
+    and its audit row says why. A decision already recorded in the exam's
+    flags is skipped as already applied. Every exam a decision touched is
+    then :func:`settled <bmdkit.review.settle.settle>`.
     """
     index: dict[str, int] = {}
     for n, e in enumerate(exams):
         index.setdefault(e.source.sha256, n)
     current = list(exams)
+    touched: set[int] = set()
     rows: list[AuditRow] = []
     problems: list[str] = []
     for d in decisions:
-        where = f"{d.sha256[:12]} {d.region.value}{'/' + d.side.value if d.side else ''} {d.measure}"
         i = index.get(d.sha256)
         if i is None:
-            problems.append(f"unknown sha256 {d.sha256} ({where})")
+            problems.append(f"unknown sha256 {d.sha256} ({d.where})")
             rows.append(AuditRow(d, "", None, None, False, "unknown sha256"))
             continue
         exam = current[i]
         if d.decision_id in _applied_ids(exam):
-            r_i = _target(exam, d)
-            v = exam.regions[r_i].value(d.measure) if r_i is not None else None
+            if d.exam_level:
+                v: DecisionValue = exam_fields.current_text(exam, d.measure) or None
+            else:
+                r_i = _target(exam, d)
+                v = exam.regions[r_i].value(d.measure) if r_i is not None else None
             rows.append(AuditRow(d, exam.source.path, d.old_value, v, False, "already applied"))
             continue
-        r_i = _target(exam, d)
-        note = ""
-        if r_i is None:
-            note = "no such region/side in this exam"
-            problems.append(f"unknown region {where}: {note}")
-        else:
-            before = exam.regions[r_i].value(d.measure)
-            if not _same(before, d.old_value):
-                note = f"value is {_shown(before)}, the decision was made on {_shown(d.old_value)}"
-                problems.append(f"stale decision {where}: {note}")
-        if note:
+        got = _apply_field(exam, d) if d.exam_level else _apply_value(exam, d)
+        if got.problem:
+            kind = "unknown region" if got.problem.startswith("no such region") else "stale decision"
+            problems.append(f"{kind} {d.where}: {got.problem}")
             if not strict:
                 current[i] = exam.with_flags([Flag(
-                    FlagCode.CORRECTED, f"reviewer decision {d.decision_id} not applied: {note}",
-                    region=d.region.value, severity=Severity.REVIEW)])
-            rows.append(AuditRow(d, exam.source.path, None, None, False, note))
+                    FlagCode.CORRECTED, f"reviewer decision {d.decision_id} not applied: {got.problem}",
+                    region=d.region.value if d.region else None, severity=Severity.REVIEW)])
+            rows.append(AuditRow(d, exam.source.path, None, None, False, got.problem))
             continue
-        assert r_i is not None
-        region = exam.regions[r_i]
-        before = region.value(d.measure)
-        new_region = _corrected_region(region, d) if d.action == "correct" else region
-        regions = list(exam.regions)
-        regions[r_i] = new_region
-        after = new_region.value(d.measure)
-        current[i] = replace(exam, regions=tuple(regions), flags=exam.flags + (_flag(d, before, after),))
-        rows.append(AuditRow(d, exam.source.path, before, after, True))
+        current[i] = got.exam.with_flags([_flag(d, got.before, got.after)])
+        touched.add(i)
+        rows.append(AuditRow(d, exam.source.path, got.before, got.after, True))
     if strict and problems:
         raise DecisionError(problems)
+    for i in touched:
+        current[i] = settle(current[i])
     return current, rows
 
 
@@ -339,23 +418,3 @@ def audit_csv_text(decisions: Iterable[Decision], *, header: bool) -> str:
     for d in decisions:
         w.writerow(d.to_row())
     return buf.getvalue()
-
-
-def decided_values(exam: Exam) -> dict[tuple[str, str | None, str], str]:
-    """Values a reviewer already decided on, from the exam's ``corrected`` flags.
-
-    Keys are ``(region, side, measure)`` (strings, side None for the spine);
-    values are the flag's message (who, when, what). Exports use this to
-    tell a flagged value that was accepted or corrected from one still
-    waiting; the review page shows it instead of asking again.
-    """
-    out: dict[tuple[str, str | None, str], str] = {}
-    for f in exam.flags:
-        if f.code is not FlagCode.CORRECTED or f.level is not Severity.INFO or not f.region:
-            continue
-        words = f.message.split(" ")
-        if len(words) < 4 or words[0] != "decision" or not words[1].startswith("d-") or words[2] not in MEASURES:
-            continue
-        side = words[3][1:-1] if words[3].startswith("(") and words[3].endswith(")") else None
-        out[(f.region, side, words[2])] = f.message
-    return out

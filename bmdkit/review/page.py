@@ -6,6 +6,15 @@ one JSON block parsed once by the script. No server, no network, no external
 fonts. The script renders entries lazily (a chunk at a time, as the reviewer
 scrolls), so a page of thousands of exams opens in seconds.
 
+What needs a decision comes from :func:`bmdkit.review.settle.open_doubts`:
+the values that open flags hold in doubt (a cell each), and the file as a
+whole: the exam date (confirm one of the readings or enter it), the scan
+type and side, and the page accepted as read. Files of one visit (spine,
+hip, report page) are shown together under their subject and visit.
+Centers are shown by the mapping's center code throughout (an unmapped
+file's institution is matched to its code where the batch kept its
+mapping), with the institution as printed beside it.
+
 Privacy: the page never carries patient names, hospital IDs or birth dates,
 nor the source path (file names often hold the patient's name). An exam is
 shown by its trial subject (``subject`` field the batch adds) or else by the
@@ -36,12 +45,14 @@ from typing import Any
 
 from bmdkit import __version__
 from bmdkit.export.privacy import Redactor
-from bmdkit.flags import FlagCode, Severity
-from bmdkit.model import MEASURES, Exam, Method, Status
+from bmdkit.flags import FlagCode
+from bmdkit.model import EXAM_FIELDS, MEASURES, Exam, Method, Outcome, ScanType, Status
 from bmdkit.outfiles import open_private
+from bmdkit.review import exam_fields
 from bmdkit.review.batchdir import Line, read_lines
 from bmdkit.review.crops import Crop, CropOptions, Cropper, Strip
-from bmdkit.review.decisions import DECISION_COLUMNS, decided_values
+from bmdkit.review.decisions import DECISION_COLUMNS
+from bmdkit.review.settle import decided_values, open_doubts
 
 log = logging.getLogger(__name__)
 _STATIC = Path(__file__).resolve().parent / "static"
@@ -68,12 +79,32 @@ class PageOptions:
     jobs: int = 1
 
 
-def center_of(line: Line) -> str:
-    """The exam's center: the batch's subject.center, else the institution (identifiers masked), else '?'."""
+def institution_of(line: Line) -> str:
+    """The institution as the file names it (the patient's identifiers masked), or ''."""
+    return (Redactor.for_patient(line.exam.patient).text(line.exam.institution) or "").strip()
+
+
+def center_of(line: Line, centers: dict[str, str] | None = None) -> str:
+    """The exam's center code: the batch's subject.center, else the code the mapping gives its
+    institution (``centers``: normalized institution name to code), else the institution, else '?'."""
     c = line.subject.get("center")
     if isinstance(c, str) and c.strip():
         return c.strip()
-    return (Redactor.for_patient(line.exam.patient).text(line.exam.institution) or "").strip() or "?"
+    inst = institution_of(line)
+    key = "".join(inst.split()).casefold()
+    return (centers or {}).get(key) or inst or "?"
+
+
+def known_centers(directory: Path) -> dict[str, str]:
+    """Institution names to center codes from the mapping the batch kept (empty without one)."""
+    from bmdkit.batch.subjects import kept_mapping
+    from bmdkit.errors import ConfigError
+
+    try:
+        kept = kept_mapping(directory)
+    except ConfigError:
+        return {}
+    return kept[0].institutions() if kept else {}
 
 
 def subject_label(line: Line) -> str:
@@ -83,28 +114,49 @@ def subject_label(line: Line) -> str:
     return line.exam.source.sha256[:12]
 
 
-def _needs_decision(exam: Exam) -> tuple[bool, set[str]]:
-    """(a file-level review flag exists, regions named by review flags)."""
-    review = [f for f in exam.flags if f.level is Severity.REVIEW and f.code is not FlagCode.CORRECTED]
-    return any(f.region is None for f in review), {f.region for f in review if f.region}
-
-
 def needing_decision(exam: Exam) -> frozenset[int]:
-    """Indexes of the regions whose values a reviewer decides on (flagged exams only)."""
+    """Indexes of the regions with a value a reviewer still decides on (flagged exams only)."""
     if exam.status is not Status.FLAGGED:
         return frozenset()
-    file_level, flagged = _needs_decision(exam)
-    return frozenset(i for i, r in enumerate(exam.regions)
-                     if (file_level or r.region.value in flagged) and r.method is not Method.COMPUTED)
+    doubtful = open_doubts(exam).values
+    return frozenset(i for i, r in enumerate(exam.regions) if r.method is not Method.COMPUTED and any(
+        (r.region.value, r.side.value if r.side else None, m) in doubtful for m in MEASURES))
 
 
-def exam_entry(idx: int, line: Line, crops: ExamCrops) -> tuple[dict[str, Any], dict[str, str]]:
+_ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+
+
+def exam_decisions(e: Exam) -> dict[str, Any]:
+    """The file-level decisions the page offers for ``e``: what is needed, the value as read, the
+    readings to choose from (an ambiguous date's), and what was decided earlier."""
+    doubts = open_doubts(e) if e.status is Status.FLAGGED else None
+    decided = decided_values(e)
+    out: dict[str, Any] = {}
+    for name in EXAM_FIELDS:
+        why = doubts.fields.get(name, []) if doubts else []
+        done = decided.get((None, None, name))
+        if not why and done is None:
+            continue
+        item: dict[str, Any] = {"need": bool(why), "why": sorted({f.code.value for f in why}),
+                                "cur": exam_fields.current_text(e, name)}
+        if name == "exam_date":
+            item["readings"] = sorted({d for f in why for d in _ISO_DATE.findall(f.message)} | (
+                {item["cur"]} if item["cur"] else set()))
+        if done is not None:
+            item["done"] = done
+        out[name] = item
+    return out
+
+
+def exam_entry(idx: int, line: Line, crops: ExamCrops,
+               centers: dict[str, str] | None = None) -> tuple[dict[str, Any], dict[str, str]]:
     """The JSON for one exam and its images (keyed ``exam/region`` for strips, ``exam/region/measure``).
 
     The exam's own identifiers are masked in its free text (labels, raw cells, flag messages).
     """
     e = Redactor.for_patient(line.exam.patient).exam(line.exam)
     need = needing_decision(e)
+    doubtful = open_doubts(e).values if e.status is Status.FLAGGED else {}
     decided = decided_values(e)
     regions = []
     out_crops: dict[str, str] = {}
@@ -129,9 +181,12 @@ def exam_entry(idx: int, line: Line, crops: ExamCrops) -> tuple[dict[str, Any], 
                 item["raw"] = src.raw_text[:80]
             if src is not None and "reviewer" in src.engines:
                 item["rev"] = 1
-            done = decided.get((r.region.value, r.side.value if r.side else None, m))
+            vkey = (r.region.value, r.side.value if r.side else None, m)
+            done = decided.get(vkey)
             if done is not None:
                 item["done"] = done
+            if vkey in doubtful and r.method is not Method.COMPUTED:
+                item["need"] = 1
             if strip is not None and m in strip.windows:
                 item["win"] = list(strip.windows[m])
             crop = singles.get(m)
@@ -152,28 +207,50 @@ def exam_entry(idx: int, line: Line, crops: ExamCrops) -> tuple[dict[str, Any], 
     entry = {
         "id": idx, "sha": e.source.sha256, "subj": subject_label(line),
         "visit": subj.get("visit") if isinstance(subj.get("visit"), (str, int)) else None,
-        "center": center_of(line), "date": e.exam_date.isoformat() if e.exam_date else None,
+        "center": center_of(line, centers), "inst": institution_of(line),
+        "date": e.exam_date.isoformat() if e.exam_date else None,
         "vendor": e.vendor.value, "model": e.scanner_model, "kind": e.source.kind.value,
-        "status": e.status.value, "regions": regions,
+        "scan": [s.value for s in e.scan_types],
+        "status": e.status.value, "regions": regions, "xdec": exam_decisions(e),
         "flags": [[f.code.value, f.level.value, f.message, f.region] for f in e.flags],
     }
     return entry, out_crops
 
 
-def summarize(lines: list[Line]) -> dict[str, Any]:
+def visit_groups(lines: list[Line]) -> list[int]:
+    """A group number per line: files of one subject and visit, else of one study
+    (:func:`bmdkit.batch.grouping.group_exams`: study UID, or patient and date), else alone."""
+    from bmdkit.batch.grouping import group_exams
+
+    by_subject: dict[tuple[str, str], int] = {}
+    out = [-1] * len(lines)
+    for i, ln in enumerate(lines):
+        sid, visit = ln.subject.get("subject_id"), ln.subject.get("visit")
+        if isinstance(sid, str) and sid and isinstance(visit, str) and visit:
+            out[i] = by_subject.setdefault((sid, visit), len(by_subject))
+    index = {id(ln.exam): i for i, ln in enumerate(lines)}
+    n = len(by_subject)
+    for group in group_exams([ln.exam for i, ln in enumerate(lines) if out[i] < 0]):
+        for e in group:
+            out[index[id(e)]] = n
+        n += 1
+    return out
+
+
+def summarize(lines: list[Line], centers: dict[str, str] | None = None) -> dict[str, Any]:
     """Counts per center and input kind, and flag codes by frequency with their meaning."""
     table: dict[tuple[str, str], Counter[str]] = {}
     codes: Counter[str] = Counter()
     for ln in lines:
-        key = (center_of(ln), ln.exam.source.kind.value)
-        table.setdefault(key, Counter())[ln.exam.status.value] += 1
+        key = (center_of(ln, centers), ln.exam.source.kind.value)
+        table.setdefault(key, Counter())[ln.exam.outcome.value] += 1
         codes.update({f.code.value for f in ln.exam.flags})
-    rows = [{"center": c, "kind": k, **{s.value: n.get(s.value, 0) for s in Status}}
+    rows = [{"center": c, "kind": k, **{o.value: n.get(o.value, 0) for o in Outcome}}
             for (c, k), n in sorted(table.items())]
     flags = [{"code": c, "n": n, "severity": FlagCode(c).severity.value, "meaning": FlagCode(c).meaning}
              for c, n in codes.most_common()]
-    totals = Counter(ln.exam.status.value for ln in lines)
-    return {"rows": rows, "flags": flags, "totals": {s.value: totals.get(s.value, 0) for s in Status}}
+    totals = Counter(ln.exam.outcome.value for ln in lines)  # skipped files are not failures
+    return {"rows": rows, "flags": flags, "totals": {o.value: totals.get(o.value, 0) for o in Outcome}}
 
 
 def _safe_crops(crop_fn: CropFn, exam: Exam) -> ExamCrops:
@@ -205,17 +282,36 @@ def _all_crops(lines: list[Line], wanted: list[int], crop_fn: CropFn, jobs: int)
     return dict(zip(wanted, got))
 
 
-def build_data(lines: list[Line], crop_fn: CropFn | None, options: PageOptions) -> dict[str, Any]:
-    """Everything the page script needs, as one JSON-able object."""
+def page_order(lines: list[Line], centers: dict[str, str] | None = None) -> tuple[list[int], list[int]]:
+    """Line indexes in page order, and each line's visit group (see :func:`visit_groups`).
+
+    Groups come in order of their most urgent file (flagged, failed, extracted), then center,
+    date and subject; a group's files stay together, the urgent ones first.
+    """
+    groups = visit_groups(lines)
+    rank: dict[int, tuple[Any, ...]] = {}
+    for i, ln in enumerate(lines):
+        key = (_STATUS_ORDER[ln.exam.status], center_of(ln, centers), ln.exam.exam_date or dt.date.min,
+               subject_label(ln))
+        rank[groups[i]] = min(rank.get(groups[i], key), key)
     order = sorted(range(len(lines)), key=lambda i: (
-        _STATUS_ORDER[lines[i].exam.status], center_of(lines[i]),
-        lines[i].exam.exam_date or dt.date.min, subject_label(lines[i])))
-    wanted = [i for i in order if options.crops == "all" or lines[i].exam.status is not Status.EXTRACTED]
+        rank[groups[i]], groups[i], _STATUS_ORDER[lines[i].exam.status], lines[i].exam.source.kind.value,
+        lines[i].exam.source.sha256))
+    return order, groups
+
+
+def build_data(lines: list[Line], crop_fn: CropFn | None, options: PageOptions,
+               centers: dict[str, str] | None = None) -> dict[str, Any]:
+    """Everything the page script needs, as one JSON-able object."""
+    order, groups = page_order(lines, centers)
+    wanted = [i for i in order if options.crops == "all"
+              or lines[i].exam.outcome not in (Outcome.EXTRACTED, Outcome.SKIPPED)]
     made = _all_crops(lines, wanted, crop_fn, options.jobs) if crop_fn is not None else {}
     exams, crops = [], {}
     for idx in order:
         ln = lines[idx]
-        entry, uris = exam_entry(idx, ln, made.get(idx, {}))
+        entry, uris = exam_entry(idx, ln, made.get(idx, {}), centers)
+        entry["grp"] = groups[idx]
         exams.append(entry)
         crops.update(uris)
     return {
@@ -225,7 +321,8 @@ def build_data(lines: list[Line], crop_fn: CropFn | None, options: PageOptions) 
             "columns": list(DECISION_COLUMNS),
             "meanings": {c.value: [c.severity.value, c.meaning] for c in FlagCode},
         },
-        "summary": summarize(lines),
+        "summary": summarize(lines, centers),
+        "scan_types": [t.value for t in ScanType],
         "exams": exams,
         "crops": crops,
     }
@@ -277,12 +374,13 @@ def build_page(directory: Path, out: Path | None = None, options: PageOptions | 
     if crop_fn is None:
         roots = options.source_roots or (Path.cwd(), directory.resolve().parent, directory)
         crop_fn = Cropper(roots, options.crop_options).exam_crops
-    data = build_data(lines, crop_fn, options)
+    centers = known_centers(directory)
+    data = build_data(lines, crop_fn, options, centers)
     plots: list[dict[str, str]] = []
     if options.plots:
         from bmdkit.review.plots import bmd_by_center, control_charts
 
-        plots = bmd_by_center(lines, center_of)
+        plots = bmd_by_center(lines, lambda ln: center_of(ln, centers))
         if options.harmonize_dir is not None:
             plots += control_charts(options.harmonize_dir)
     out = Path(out) if out else directory / "review.html"

@@ -31,6 +31,23 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
+from matplotlib import font_manager
+
+#: Fonts tried first for text in the plots (center and institution names may be Chinese);
+#: DejaVu Sans (matplotlib's own) stays last for whatever they lack.
+CJK_FONTS: tuple[str, ...] = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans SC", "WenQuanYi Zen Hei",
+                              "Source Han Sans SC")
+
+
+def plot_fonts() -> list[str]:
+    """The font family list for the plots: the CJK-capable fonts installed here, then DejaVu Sans."""
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    return [f for f in CJK_FONTS if f in installed] + ["DejaVu Sans"]
+
+
+def _style() -> dict[str, Any]:
+    """rc settings for every figure drawn here: a CJK-capable sans-serif font, and a real minus sign."""
+    return {"font.family": "sans-serif", "font.sans-serif": plot_fonts(), "axes.unicode_minus": False}
 
 from bmdkit.model import Region, Side
 
@@ -58,6 +75,11 @@ def bmd_by_center(lines: Sequence[Any], center_of: Callable[[Any], str]) -> list
     Hip values use the left, right and mean results as printed (each exam
     counted once per site: mean if present, else left, else right).
     """
+    with matplotlib.rc_context(_style()):
+        return _bmd_by_center(lines, center_of)
+
+
+def _bmd_by_center(lines: Sequence[Any], center_of: Callable[[Any], str]) -> list[dict[str, str]]:
     data: dict[Region, dict[str, list[float]]] = {site: defaultdict(list) for site, _ in PLOT_SITES}
     for ln in lines:
         exam = ln.exam
@@ -105,7 +127,8 @@ def control_charts(folder: Path) -> list[dict[str, str]]:
         return out
     for p in _candidates(folder, ".csv"):
         if "phantom" in p.name.lower() and p.stat().st_size <= MAX_CSV_BYTES:
-            out += _phantom_run_charts(p)
+            with matplotlib.rc_context(_style()):
+                out += _phantom_run_charts(p)
     return out
 
 

@@ -11,7 +11,7 @@
   const $ = (id) => document.getElementById(id);
   const esc = (s) => String(s == null ? "" : s).replace(/[&<>"']/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]));
   const fmt = (v) => v == null ? "–" : String(v);
-  let decisions = {};  // key "exam/region/measure" -> {action, new_value, reason, decided_at}
+  let decisions = {};  // key "exam/region/measure" (a value) or "exam/x/field" (exam_date, scan_type, page) -> {action, new_value, reason, decided_at}
   try { decisions = JSON.parse(localStorage.getItem(STORE) || "{}") || {}; } catch (e) { decisions = {}; }
   let shown = [], rendered = 0, focusKey = null;
 
@@ -24,11 +24,12 @@
   function header() {
     const t = DATA.summary.totals;
     $("meta").textContent = M.n + " exams · " + t.extracted + " extracted · " + t.flagged + " flagged · " + t.failed +
-      " failed · made " + M.generated + " by " + M.software;
-    let h = '<table><caption>Exams by center and input</caption><tr><th>center</th><th>input</th><th>extracted</th><th>flagged</th><th>failed</th></tr>';
+      " failed · " + t.skipped + " skipped (not scans or reports) · made " + M.generated + " by " + M.software;
+    let h = '<table><caption>Exams by center and input</caption><tr><th>center</th><th>input</th><th>extracted</th><th>flagged</th><th>failed</th><th>skipped</th></tr>';
     for (const r of DATA.summary.rows) {
       h += "<tr><td>" + esc(r.center) + "</td><td>" + esc(r.kind) + '</td><td class="n">' + r.extracted +
-        '</td><td class="n">' + r.flagged + '</td><td class="n">' + r.failed + "</td></tr>";
+        '</td><td class="n">' + r.flagged + '</td><td class="n">' + r.failed + '</td><td class="n">' + r.skipped +
+        "</td></tr>";
     }
     h += "</table>";
     h += '<table><caption>Flags by frequency (click to filter)</caption><tr><th>flag</th><th>exams</th><th>level</th><th>meaning</th></tr>';
@@ -57,7 +58,7 @@
       status = $("f-status").value, text = $("f-text").value.trim().toLowerCase();
     shown = EX.filter((e) => (!todo || undecided(e)) && (!flagged || e.status === "flagged") && (!center || e.center === center) &&
       (!status || e.status === status) && (!code || e.flags.some((f) => f[0] === code)) &&
-      (!text || String(e.subj).toLowerCase().includes(text) || e.sha.startsWith(text)));
+      (!text || [e.subj, e.visit, e.center, e.inst].some((x) => x != null && String(x).toLowerCase().includes(text)) || e.sha.startsWith(text)));
     $("count").textContent = "showing " + shown.length + " of " + EX.length + " exams";
     $("list").innerHTML = shown.length ? "" : '<p class="empty">No exam matches these filters.</p>';
     rendered = 0; focusKey = null;
@@ -65,13 +66,22 @@
   }
 
   function undecided(e) {
-    return e.regions.some((r, ri) => r.need && r.vals.some((v) => !v.done && !decisions[e.id + "/" + ri + "/" + v.m]));
+    return e.regions.some((r, ri) => r.vals.some((v) => v.need && !v.done && !decisions[e.id + "/" + ri + "/" + v.m])) ||
+      Object.keys(e.xdec).some((f) => e.xdec[f].need && !decisions[e.id + "/x/" + f]);
+  }
+
+  // files of one visit (spine, hip, report page) share a group: a heading where a group starts
+  function groupHead(e, prev) {
+    if (prev && prev.grp === e.grp) return "";
+    const n = EX.filter((x) => x.grp === e.grp).length;
+    const who = e.subj + (e.visit != null ? " · " + e.visit : "");
+    return '<h3 class="grp">' + esc(who) + ' <span class="dim">' + esc(e.center) + (n > 1 ? " · " + n + " files of this visit" : "") + "</span></h3>";
   }
 
   function more() {
     const end = Math.min(shown.length, rendered + CHUNK);
     const parts = [];
-    for (let i = rendered; i < end; i++) parts.push(entry(shown[i]));
+    for (let i = rendered; i < end; i++) parts.push(groupHead(shown[i], shown[i - 1]) + entry(shown[i]));
     $("list").insertAdjacentHTML("beforeend", parts.join(""));
     rendered = end;
   }
@@ -82,7 +92,7 @@
     if (!v) return '<td class="cell empty">–</td>';
     const key = e.id + "/" + ri + "/" + v.m;
     const d = decisions[key];
-    const need = r.need && !v.done;
+    const need = v.need && !v.done;
     const cls = "cell" + (need ? " need" : "") + (v.done ? " decided" : "") + (d ? " done-" + d.action : "");
     const low = v.c != null && v.c < LOW_CONF;
     // the value as printed ("1.080") when the printed text is that same number, else as stored
@@ -103,11 +113,43 @@
     return h + "</td>";
   }
 
+  /* ---- decisions about the file as a whole: exam date, scan type and side, the page ---- */
+  const XLABEL = {exam_date: "Exam date", scan_type: "Scan type and side", page: "The page as read"};
+
+  function xdecRow(e, name, x) {
+    const key = e.id + "/x/" + name;
+    const cur = name === "page" ? "" : (x.cur || "none");
+    let h = '<div class="xdec' + (x.need && !decisions[key] ? " need" : "") + (decisions[key] ? " done-" + decisions[key].action : "") +
+      '" data-key="' + key + '"><b>' + XLABEL[name] + "</b>" + (name !== "page" ? ': <span class="cur">' + esc(cur) + "</span>" : "") +
+      (x.why.length ? ' <span class="why">(' + esc(x.why.join(", ")) + ")</span>" : "");
+    if (x.need) h += ' <span class="dec">' + xdecCell(e, name, x, decisions[key]) + "</span>";
+    else if (x.done) h += ' <span class="state" title="' + esc(x.done) + '">decided earlier</span>';
+    return h + "</div>";
+  }
+
+  function xdecCell(e, name, x, d) {
+    if (d) {
+      return '<span class="state">' + (d.action === "accept" ? "✔ " + (name === "page" ? "page accepted as read" : "confirmed") : "✎ " + esc(d.new_value) + " (" + esc(d.reason) + ")") +
+        '</span> <button type="button" data-act="undo" title="u">undo</button>';
+    }
+    if (name === "page") return '<button type="button" data-act="accept" title="accept (a)">✔ accept the page as read</button>';
+    if (name === "exam_date") {
+      const picks = (x.readings || []).map((r) => '<button type="button" data-act="pick" data-v="' + esc(r) + '">' + (r === x.cur ? "✔ confirm " : "it is ") + esc(r) + "</button>").join(" ");
+      return picks + ' or <input class="nv" placeholder="YYYY-MM-DD" size="11" aria-label="exam date (YYYY-MM-DD)"> <input class="rs" placeholder="reason" aria-label="reason"> <button type="button" data-act="save">save date</button>';
+    }
+    const opts = DATA.scan_types.map((t) => '<option' + (t === (x.cur || "").split(";")[0] ? " selected" : "") + ">" + esc(t) + "</option>").join("");
+    return '<button type="button" data-act="accept" title="accept (a)">✔ confirm</button> or <select class="nv" aria-label="scan type">' + opts +
+      '</select> <input class="rs" placeholder="reason" aria-label="reason"> <button type="button" data-act="save">save</button>';
+  }
+
   function entry(e) {
     let h = '<article class="exam ' + esc(e.status) + '" id="x' + esc(e.id) + '"><h2><span class="st">' + esc(e.status) + "</span>" +
-      "<span>" + esc(e.subj) + (e.visit != null ? " · " + esc(e.visit) : "") + "</span>" +
-      '<span class="dim">' + esc(e.center) + " · " + esc(e.date || "no date") + " · " + esc(e.vendor) +
+      '<span class="subj">' + esc(e.subj) + (e.visit != null ? " · " + esc(e.visit) : "") + "</span>" +
+      '<span class="dim"><span class="center" title="center">' + esc(e.center) + "</span>" + (e.inst && e.inst !== e.center ? ' · <span title="institution as printed">' + esc(e.inst) + "</span>" : "") +
+      " · " + esc(e.date || "no date") + " · " + esc((e.scan || []).join("+") || "scan type unknown") + " · " + esc(e.vendor) +
       (e.model ? " " + esc(e.model) : "") + " · " + esc(e.kind) + ' · <span title="SHA-256 of the file">' + esc(e.sha.slice(0, 12)) + "</span></span></h2>";
+    const xs = Object.keys(e.xdec);
+    if (xs.length) h += '<div class="xdecs">' + xs.map((n) => xdecRow(e, n, e.xdec[n])).join("") + "</div>";
     if (e.regions.length) {
       h += '<table class="vals"><tr><th>region</th>' + COLS.map((c) => "<th>" + c[1] + "</th>").join("") + "</tr>";
       e.regions.forEach((r, ri) => {
@@ -147,31 +189,49 @@
   function lookup(key) {
     const [xi, ri, m] = key.split("/");
     const e = EX.find((x) => String(x.id) === xi);
+    if (ri === "x") return {e, r: null, v: null, field: m, x: e.xdec[m]};
     const r = e.regions[+ri];
     return {e, r, v: r.vals.find((x) => x.m === m)};
   }
 
   function rerow(key) {
-    const td = document.querySelector('td[data-key="' + key + '"]');
-    if (!td) return;
+    const el = document.querySelector('[data-key="' + key + '"]');
+    if (!el) return;
     const d = decisions[key];
-    td.classList.remove("done-accept", "done-correct");
-    if (d) td.classList.add("done-" + d.action);
-    td.querySelector(".dec").innerHTML = decCell(key, d);
+    el.classList.remove("done-accept", "done-correct");
+    if (d) el.classList.add("done-" + d.action);
+    const L = lookup(key);
+    el.querySelector(".dec").innerHTML = L.field ? xdecCell(L.e, L.field, L.x, d) : decCell(key, d);
     save();
+  }
+
+  function checkValue(field, value) {
+    const t = String(value).trim();
+    if (field === "exam_date") return /^\d{4}-\d{2}-\d{2}$/.test(t) && !isNaN(Date.parse(t + "T00:00:00Z")) ? t : null;
+    if (field === "scan_type") return DATA.scan_types.includes(t) ? t : null;
+    const n = t.replace(",", ".");
+    return /^[-+]?(\d+\.?\d*|\.\d+)$/.test(n) ? n : null;
   }
 
   function decide(key, action, newValue, reason) {
     msg("");
+    const L = lookup(key);
     if (action === "correct") {
-      const t = String(newValue).trim().replace(",", ".");
-      if (!/^[-+]?(\d+\.?\d*|\.\d+)$/.test(t)) { msg("The new value must be a number."); return false; }
+      const t = checkValue(L.field, newValue);
+      if (t == null) { msg(L.field === "exam_date" ? "The date must be YYYY-MM-DD." : L.field === "scan_type" ? "Pick a scan type." : "The new value must be a number."); return false; }
       if (!reason.trim()) { msg("A correction needs a reason."); return false; }
       newValue = t;
+      if (L.field && t === L.x.cur) action = "accept";  // the reading as stored, confirmed: accepted, not corrected
     }
     decisions[key] = {action, new_value: action === "correct" ? newValue : "", reason: (reason || "").trim(), decided_at: new Date().toISOString()};
     rerow(key);
     return true;
+  }
+
+  function pickReading(key, value) {
+    const L = lookup(key);
+    if (value === L.x.cur) return decide(key, "accept", "", "");
+    return decide(key, "correct", value, "reading " + value + " confirmed on the page");
   }
 
   function openCorrect(td) {
@@ -187,29 +247,30 @@
   $("list").addEventListener("click", (ev) => {
     const b = ev.target.closest("button[data-act]");
     if (!b) return;
-    const td = b.closest("td"), key = td.dataset.key;
+    const td = b.closest("[data-key]"), key = td.dataset.key;
     setFocus(key, false);
     const act = b.dataset.act;
     if (act === "accept") decide(key, "accept", "", "");
+    else if (act === "pick") pickReading(key, b.dataset.v);
     else if (act === "correct") openCorrect(td);
     else if (act === "save") decide(key, "correct", td.querySelector(".nv").value, td.querySelector(".rs").value);
     else if (act === "undo") { delete decisions[key]; rerow(key); }
   });
   $("list").addEventListener("keydown", (ev) => {
     if (ev.target.matches("input") && ev.key === "Enter") {
-      const td = ev.target.closest("td");
+      const td = ev.target.closest("[data-key]");
       decide(td.dataset.key, "correct", td.querySelector(".nv").value, td.querySelector(".rs").value);
       ev.preventDefault();
       ev.stopPropagation();
     }
   });
 
-  function decisionRows() { return [...document.querySelectorAll("#list td.cell.need")]; }
+  function decisionRows() { return [...document.querySelectorAll("#list td.cell.need, #list .xdec.need")]; }
 
   function setFocus(key, scroll) {
     document.querySelectorAll("#list .focus").forEach((t) => t.classList.remove("focus"));
     focusKey = key;
-    const tr = key && document.querySelector('td[data-key="' + key + '"]');
+    const tr = key && document.querySelector('[data-key="' + key + '"]');
     if (tr) { tr.classList.add("focus"); if (scroll) tr.scrollIntoView({block: "center"}); }
   }
 
@@ -231,7 +292,7 @@
     if (k === "j" || k === "ArrowDown") { step(1); ev.preventDefault(); }
     else if (k === "k" || k === "ArrowUp") { step(-1); ev.preventDefault(); }
     else if (focusKey && k === "a") { decide(focusKey, "accept", "", ""); step(1); ev.preventDefault(); }
-    else if (focusKey && k === "c") { const td = document.querySelector('td[data-key="' + focusKey + '"]'); if (td) openCorrect(td); ev.preventDefault(); }
+    else if (focusKey && k === "c") { const td = document.querySelector('[data-key="' + focusKey + '"]'); if (td) openCorrect(td); ev.preventDefault(); }
     else if (focusKey && k === "u") { delete decisions[focusKey]; rerow(focusKey); ev.preventDefault(); }
   });
 
@@ -251,10 +312,17 @@
     const cols = M.columns.concat(["method"]);  // method: an optional extra, names the row when two readers gave one
     const lines = [cols.join(",")];
     for (const key of Object.keys(decisions)) {
-      const d = decisions[key], {e, r, v} = lookup(key);
-      const row = {sha256: e.sha, region: r.region, side: r.side || "", measure: v.m, action: d.action,
-        old_value: v.v == null ? "" : v.v, new_value: d.action === "correct" ? d.new_value : (v.v == null ? "" : v.v),
-        reason: d.reason, reviewer: reviewer, decided_at: d.decided_at, method: r.method};
+      const d = decisions[key], {e, r, v, field, x} = lookup(key);
+      let row;
+      if (field) {  // the exam as a whole: no region, the field in "measure"
+        const cur = field === "page" ? "" : (x.cur || "");
+        row = {sha256: e.sha, region: "", side: "", measure: field, action: d.action, old_value: cur,
+          new_value: d.action === "correct" ? d.new_value : cur, reason: d.reason, reviewer: reviewer, decided_at: d.decided_at, method: ""};
+      } else {
+        row = {sha256: e.sha, region: r.region, side: r.side || "", measure: v.m, action: d.action,
+          old_value: v.v == null ? "" : v.v, new_value: d.action === "correct" ? d.new_value : (v.v == null ? "" : v.v),
+          reason: d.reason, reviewer: reviewer, decided_at: d.decided_at, method: r.method};
+      }
       lines.push(cols.map((c) => csvCell(row[c])).join(","));
     }
     return lines.join("\n") + "\n";
