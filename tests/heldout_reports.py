@@ -325,7 +325,9 @@ def score_exam(exam: object, truth: TruthExam, measures: tuple[str, ...] = SCORE
             if have is not None and (abs(have - want) < 1e-9 or m == "bmd" and _four_decimals_exact(have, tr)):
                 out["exact"] += 1
                 continue
-            flagged = failed or whole_page or tr.region in flagged_regions
+            # a flag naming a side or measure covers only that side's or measure's values (Flag.covers)
+            flagged = failed or whole_page or tr.region in flagged_regions and any(
+                f.level.value != "info" and f.covers(tr.region, side, m) for f in exam.flags)  # type: ignore[attr-defined]
             if have is None:
                 out["missing"] += 1
                 if not flagged:

@@ -56,9 +56,12 @@ def sd_bounds() -> tuple[float, float]:
     return (min(sds) * 0.5, max(sds) * 2.0)
 
 
-def _flag(code: FlagCode, r: RegionResult, msg: str) -> Flag:
-    where = r.region.value + (f" ({r.side.value})" if r.side else "")
-    return Flag(code, f"{where}: {msg}", region=r.region.value)
+def _flag(code: FlagCode, r: RegionResult, msg: str, measure: str | None = None) -> Flag:
+    """A flag on one row (its region and side; a measure where one value alone is in question)."""
+    from bmdkit.report.words import place
+
+    where = place(r.region, r.side, r.label)
+    return Flag(code, f"{where[0].upper()}{where[1:]}: {msg}", region=r.region.value, side=r.side, measure=measure)
 
 
 def check_regions(regions: list[RegionResult]) -> list[Flag]:
@@ -69,7 +72,8 @@ def check_regions(regions: list[RegionResult]) -> list[Flag]:
             continue
         if r.bmd is not None and r.bmc is not None and r.area is not None and not bmd_matches(r.bmd, r.bmc, r.area):
             flags.append(_flag(FlagCode.BMD_BMC_AREA_MISMATCH, r,
-                               f"BMD {r.bmd} but BMC/area = {r.bmc}/{r.area} = {r.bmc / r.area:.3f} as read"))
+                               f"BMD {r.bmd} but BMC/area = {r.bmc}/{r.area} = {r.bmc / r.area:.3f} as read: "
+                               "check the BMD, BMC and area on the page"))
     tot = by_key.get((Region.SPINE_TOTAL, None))
     if tot is not None and tot.vertebrae:
         vs = [by_key.get((v, None)) for v in tot.vertebrae]
@@ -80,12 +84,14 @@ def check_regions(regions: list[RegionResult]) -> list[Flag]:
             tol = 0.006 * len(vs) + 0.006
             if abs(sb - tot.bmc) > tol or abs(sa - tot.area) > tol:
                 flags.append(_flag(FlagCode.TOTAL_MISMATCH, tot,
-                                   f"total BMC/area {tot.bmc}/{tot.area} but vertebrae sum to {sb:.2f}/{sa:.2f}"))
+                                   f"BMC/area {tot.bmc}/{tot.area} but the vertebrae sum to {sb:.2f}/{sa:.2f}: "
+                                   "check the BMC and area of the total and of each vertebra"))
     flags += _t_vs_bmd(regions)
     for r in regions:
         if r.t_score is not None and r.z_score is not None and r.z_score < r.t_score - Z_BELOW_T:
             flags.append(_flag(FlagCode.T_SCORE_INCONSISTENT, r,
-                               f"Z-score {r.z_score} below T-score {r.t_score}: a minus sign may be lost"))
+                               f"the Z-score {r.z_score} is below the T-score {r.t_score}, which happens when a minus "
+                               "sign was lost: check the signs of both on the page"))
     return flags
 
 
@@ -165,8 +171,9 @@ def restore_signs(regions: list[RegionResult]) -> tuple[list[RegionResult], list
         fixed = r.replace(t_score=-r.t_score, sources=src)  # type: ignore[operator]
         out[index[id(r)]] = fixed
         flags.append(_flag(FlagCode.T_SCORE_INCONSISTENT, fixed,
-                           f"T-score read as {r.t_score} breaks the line of the other rows of this site and fits it "
-                           f"as {fixed.t_score}: its minus was restored"))
+                           f"the T-score was read as {r.t_score}, which does not fit the BMDs and T-scores of the "
+                           f"other rows of this site, and fits them as {fixed.t_score}: the minus sign was put back; "
+                           "check it on the page"))
     return out, flags
 
 
@@ -189,5 +196,36 @@ def _t_vs_bmd(regions: list[RegionResult]) -> list[Flag]:
             if bad.get(id(r), 0) == worst and id(r) not in flagged:
                 flagged.add(id(r))
                 flags.append(_flag(FlagCode.T_SCORE_INCONSISTENT, r,
-                                   f"T-score {r.t_score} does not fit BMD {r.bmd} beside the other rows of this site"))
+                                   f"the T-score {r.t_score} does not fit the BMD {r.bmd} beside the other rows of this "
+                                   "site: check both on the page"))
     return flags
+
+
+def confirm_signs(regions: list[RegionResult],
+                  disputed: set[tuple[Region, Side | None, str]]) -> set[tuple[Region, Side | None, str]]:
+    """Of the scores whose readings differed only in the sign (``disputed``: region, side,
+    measure), those the site's other rows confirm: the site's line (score rising with BMD,
+    a plausible reference SD) holds with every score as kept, and breaks when this one
+    alone takes the other sign. At least one row of the site besides it must be undisputed,
+    so the line is not made of disputed readings alone.
+    """
+    confirmed: set[tuple[Region, Side | None, str]] = set()
+    for g in _groups(regions):
+        spine = g[0].region.is_spine
+        for m in ("t_score", "z_score"):
+            pts = [r for r in g if r.bmd is not None and r.value(m) is not None]
+            if len(pts) < _SIGN_WITNESSES + 1:
+                continue
+            keys = [(r.region, r.side, m) for r in pts]
+            if all(k in disputed for k in keys):
+                continue
+            line = [(r.bmd, r.value(m)) for r in pts]
+            if _bad_pairs(line, spine) != 0:  # type: ignore[arg-type]
+                continue
+            for k, (r, key) in enumerate(zip(pts, keys)):
+                if key not in disputed:
+                    continue
+                flipped = line[:k] + [(r.bmd, -r.value(m))] + line[k + 1:]  # type: ignore[operator]
+                if _bad_pairs(flipped, spine) > 0:  # type: ignore[arg-type]
+                    confirmed.add(key)
+    return confirmed

@@ -19,6 +19,15 @@ plausible score gets the point back where its column prints it; a T-score
 whose lost minus breaks its site's line gets the minus back
 (crosscheck.restore_signs). A text layer's characters are never repaired.
 
+Flags name the region, side and measure they are about and say in plain
+words what to check on the page. A cell that is blank on the page, or holds
+only a placeholder dash, is noted as not printed (information): only a cell
+holding ink nothing could read is flagged (bmdkit.report.ink). One engine's
+reading that the other could not read is unconfirmed (LOW_CONFIDENCE), not a
+disagreement; engines that differ only in a score's sign are settled, as a
+note, when the site's other rows fit only the sign kept
+(crosscheck.confirm_signs).
+
 Every value keeps its confidence, engines, raw text and box. Only the
 regions asked for are kept (lumbar L1-L4 and spine total, femoral neck and
 total hip, plus optional hip subregions) from whichever pages hold them.
@@ -56,7 +65,7 @@ from bmdkit.model import (
 )
 from bmdkit.options import DEFAULT_OPTIONS, ReadOptions
 from bmdkit.payload import PagePayload
-from bmdkit.report import crosscheck, labels, meta, ocr, patient, preprocess, table, vote
+from bmdkit.report import crosscheck, ink, labels, meta, ocr, patient, preprocess, table, vote, words
 from bmdkit.report.numbers import parse_number
 from bmdkit.report.pages import Page, load_pages
 from bmdkit.report.pdftext import ENGINE as PDF_ENGINE
@@ -163,8 +172,34 @@ def _missing_cells(tabs: list[table.Table]) -> int:
         have = {k for k, _, _ in t.columns}
         for r in t.rows:
             if r.levels or (r.region is not None and r.region.in_contract):
-                n += sum(1 for m in ("bmd", "t_score") if m in have and m not in r.cells)
+                n += sum(1 for m in ("bmd", "t_score") if m in have and m not in r.cells and m not in r.unprinted)
     return n
+
+
+def _mark_unprinted(tabs: list[table.Table], image: np.ndarray | None) -> None:
+    """Note, for each row, the columns of its table it has no word in that hold nothing on the
+    page (``Row.unprinted``): blank or a placeholder dash. A text layer's words are the page's
+    own, so a missing word there is a blank cell; on an image the cell's ink decides
+    (bmdkit.report.ink), and ink that was not read is left out (it stays "not read")."""
+    for t in tabs:
+        for r in t.rows:
+            for m, x0, x1 in t.columns:
+                if m not in table.DATA_MEASURES or m in r.cells:
+                    continue
+                if image is None:
+                    r.unprinted[m] = ink.BLANK
+                    continue
+                toks = [tok for c in r.cells.values() for tok in c.tokens]
+                if not toks:
+                    continue
+                xs = [(tok.box[0], tok.box[2]) for o in t.rows if m in o.cells for tok in o.cells[m].tokens]
+                a = min([x0, *(x for x, _ in xs)])
+                b = max([x1, *(x for _, x in xs)])
+                band = (min(tok.box[1] for tok in toks), max(tok.box[3] for tok in toks))
+                height = statistics.median(max(tok.height, 1) for tok in toks)
+                got = ink.classify(image, band, (int(a), int(b)), [tok.box for tok in toks], height)
+                if got != ink.INK:
+                    r.unprinted[m] = got
 
 
 def _fill_from_other_engine(tabs: list[table.Table], image: np.ndarray, engines: list[str],
@@ -317,6 +352,7 @@ def _read_page_in_time(page: Page, engines: list[str], options: ReadOptions, bud
         if prep.sharpness < 50:
             res.flags.append(Flag(FlagCode.PAGE_QUALITY, f"page {page.number} is blurred"))
     tabs, lines = found
+    _mark_unprinted(tabs, image if is_ocr else None)
     if is_ocr and image is not None:
         tabs = _fill_from_other_engine(tabs, image, engines, options, budget, page.number, res.flags)
     res.lines = [table.line_text(line) for line in lines]
@@ -369,7 +405,9 @@ def _read_page_in_time(page: Page, engines: list[str], options: ReadOptions, bud
     return res
 
 
-def _regions_from(results: list[_PageResult]) -> tuple[list[RegionResult], list[Flag]]:
+def _regions_from(results: list[_PageResult],
+                  sign_disputes: dict[tuple[Region, Side | None, str], Flag] | None = None
+                  ) -> tuple[list[RegionResult], list[Flag]]:
     out: dict[tuple[Region, Side | None], RegionResult] = {}
     flags: list[Flag] = []
     spine_combos: list[tuple[table.Row, table.Table, dict[str, vote.Reading], int, np.ndarray]] = []
@@ -397,12 +435,13 @@ def _regions_from(results: list[_PageResult]) -> tuple[list[RegionResult], list[
                 # region and side mean the tables were told apart wrongly (a lost side heading)
                 first = out[(region, side)]
                 if rr.bmd is not None and first.bmd is not None and rr.bmd != first.bmd:
-                    where = region.value + (f" ({side.value})" if side else "")
-                    flags.append(Flag(FlagCode.UNPLACED_DATA, f"page {pno}: {where} is printed twice with "
-                                      "different values; the second was not used", region=region.value))
+                    where = words.place(region, side)
+                    flags.append(Flag(FlagCode.UNPLACED_DATA, f"Page {pno}: {where} is printed twice with "
+                                      f"different values (BMD {first.bmd:g} and {rr.bmd:g}); the first was used: "
+                                      "check which is right (and the sides of this region)", region=region.value))
                 continue
             out[(region, side)] = rr
-            flags += _value_flags(rr, rds, {k for k, _, _ in tab.columns})
+            flags += _value_flags(rr, rds, {k for k, _, _ in tab.columns}, row.unprinted, sign_disputes)
             flags += _label_flags(rr, row, tab, pno)
     # spine total: the combination over the vertebrae included
     if spine_combos:
@@ -422,7 +461,7 @@ def _regions_from(results: list[_PageResult]) -> tuple[list[RegionResult], list[
         rr = _result(Region.SPINE_TOTAL, None, row, rds, pno, to_page, tuple(levels_))
         if rr is not None:
             out[(Region.SPINE_TOTAL, None)] = rr
-            flags += _value_flags(rr, rds, {k for k, _, _ in tab.columns})
+            flags += _value_flags(rr, rds, {k for k, _, _ in tab.columns}, row.unprinted, sign_disputes)
             flags += _label_flags(rr, row, tab, pno)
             for v in VERTEBRAE:
                 if (v, None) in out and v not in levels_ and out[v, None].evaluable is not False:
@@ -433,18 +472,19 @@ def _regions_from(results: list[_PageResult]) -> tuple[list[RegionResult], list[
 
 def _label_flags(rr: RegionResult, row: table.Row, tab: table.Table, pno: int) -> list[Flag]:
     """A row placed by a second reading of its label is noted; one placed by the nearest label
-    word, or whose side is that of a misread heading, is flagged."""
-    where = rr.region.value + (f" ({rr.side.value})" if rr.side else "")
+    word, or whose side is that of a misread heading, is flagged (its region and side only)."""
+    where = words.place(rr.region, rr.side)
     if row.side is None and tab.heading_approx and rr.side is not None:
-        return [Flag(FlagCode.LABEL_UNCERTAIN, f"page {pno}: {where}: the side comes from a misread table heading "
-                     "or one printed away from the table",
-                     region=rr.region.value)]
+        return [Flag(FlagCode.LABEL_UNCERTAIN, f"Page {pno}: the values taken as {where} get their side from a "
+                     "table heading that was misread or printed away from the table: check the side on the page",
+                     region=rr.region.value, side=rr.side)]
     if row.label_read == "approximate":
-        return [Flag(FlagCode.LABEL_UNCERTAIN, f"page {pno}: row label read as {row.label!r}, taken as {where}",
-                     region=rr.region.value)]
+        return [Flag(FlagCode.LABEL_UNCERTAIN, f"Page {pno}: a row label read as {row.label!r} was taken as "
+                     f"{where}: check that this row is {where}",
+                     region=rr.region.value, side=rr.side)]
     if row.label_read == "reread":
-        return [Flag(FlagCode.LABEL_UNCERTAIN, f"page {pno}: {where} row label read on a second look",
-                     region=rr.region.value, severity=Severity.INFO)]
+        return [Flag(FlagCode.LABEL_UNCERTAIN, f"Page {pno}: the row label of {where} was read on a second look",
+                     region=rr.region.value, side=rr.side, severity=Severity.INFO)]
     return []
 
 
@@ -454,22 +494,22 @@ def _unread_regions(out: dict[tuple[Region, Side | None], RegionResult]) -> list
     rows = [v for v in VERTEBRAE if (v, None) in out]
     tot = out.get((Region.SPINE_TOTAL, None))
     if rows and tot is None:
-        flags.append(Flag(FlagCode.REGION_NOT_READ, "vertebra rows were read but no spine total",
-                          region=Region.SPINE_TOTAL.value))
+        flags.append(Flag(FlagCode.REGION_NOT_READ, "The vertebra rows were read but not the lumbar spine "
+                          "total: enter it from the page", region=Region.SPINE_TOTAL.value))
     if rows and tot is not None and tot.vertebrae:
         for v in tot.vertebrae:
             if v not in rows:
-                flags.append(Flag(FlagCode.REGION_NOT_READ, f"{v.value}: in the printed total but its row was not read",
-                                  region=v.value))
+                flags.append(Flag(FlagCode.REGION_NOT_READ, f"{v.value} is part of the printed spine total but "
+                                  "its row could not be read: enter it from the page", region=v.value))
     sides = {s for (r, s) in out if not r.is_spine and s is not Side.MEAN}
     for side in sides:
         have = {r for (r, s) in out if s is side and not r.is_spine}
         if len(have) >= 2:
             for need in (Region.FEMORAL_NECK, Region.TOTAL_HIP):
                 if need not in have:
-                    where = need.value + (f" ({side.value})" if side else "")
-                    flags.append(Flag(FlagCode.REGION_NOT_READ, f"{where}: other hip rows were read but not this one",
-                                      region=need.value))
+                    where = words.place(need, side)
+                    flags.append(Flag(FlagCode.REGION_NOT_READ, f"Other rows of this hip were read but not {where}: "
+                                      "enter it from the page", region=need.value, side=side))
     return flags
 
 
@@ -503,32 +543,89 @@ def _on_page(box: tuple[int, int, int, int] | None, to_page: np.ndarray) -> tupl
     return None if box is None else preprocess.map_box(to_page, box)
 
 
-def _value_flags(region: RegionResult, rds: dict[str, vote.Reading], columns: set[str]) -> list[Flag]:
-    """Flags for one region's readings: disagreement, low confidence, missing."""
+def _value_flags(region: RegionResult, rds: dict[str, vote.Reading], columns: set[str],
+                 unprinted: dict[str, str] | None = None,
+                 sign_disputes: dict[tuple[Region, Side | None, str], Flag] | None = None) -> list[Flag]:
+    """Flags for one region's readings, each naming its region, side and measure, in plain words.
+
+    Engines that read different numbers: ENGINE_DISAGREEMENT; one engine's reading
+    that no other confirms, a repaired or unreadable cell, a low confidence:
+    LOW_CONFIDENCE; a cell holding ink that nothing read: REGION_NOT_READ. A cell
+    blank on the page or a placeholder dash is information (MISSING_VALUE), not
+    a review item.
+    """
     flags: list[Flag] = []
-    where = region.region.value + (f" ({region.side.value})" if region.side else "")
-    code = region.region.value
+    unprinted = unprinted or {}
+    where = words.place(region.region, region.side, region.label)
+    code, side = region.region.value, region.side
+
+    def flag(c: FlagCode, m: str, msg: str, severity: Severity | None = None) -> Flag:
+        return Flag(c, msg[0].upper() + msg[1:], region=code, side=side, measure=m, severity=severity)
+
     for m, rd in rds.items():
-        if rd.disagreement:
-            seen = sorted({c.text for c in rd.candidates if c.text})
-            dropped = " without its minus (never negative)" if m in _NEVER_NEGATIVE and "-" in rd.raw else ""
-            repair = f"; {rd.repair}" if rd.repair else ""
-            flags.append(Flag(FlagCode.ENGINE_DISAGREEMENT,
-                              f"{where} {m}: readings {seen}, kept {rd.raw!r}{dropped}{repair}", region=code))
+        what = f"the {words.measure_word(m)} of {where}"
+        read = rd.values_read
+        repair = f" ({rd.repair})" if rd.repair else ""
+        if rd.disagreement and len(read) >= 2:
+            others = ", ".join(read[1:])
+            flags.append(flag(FlagCode.ENGINE_DISAGREEMENT, m,
+                              f"the two OCR engines read {what} differently: {read[0]} and {others}; "
+                              f"{words.value_text(rd.value)} was kept{repair}: check it on the page"))
+            if rd.sign_only and not rd.repair and m in _SCORES and sign_disputes is not None:
+                sign_disputes[(region.region, side, m)] = flags[-1]
         elif rd.value is None and not rd.blank:
-            flags.append(Flag(FlagCode.LOW_CONFIDENCE, f"{where} {m}: cell {rd.raw!r} unreadable", region=code))
+            flags.append(flag(FlagCode.LOW_CONFIDENCE, m, f"{what} could not be read "
+                              f"(read as {rd.raw.strip()!r}): enter it from the page" if rd.raw.strip() else
+                              f"{what} could not be read: enter it from the page"))
+        elif rd.value is not None and rd.disagreement:
+            dropped = " without its minus (it cannot be negative)" if m in _NEVER_NEGATIVE and "-" in rd.raw else ""
+            flags.append(flag(FlagCode.LOW_CONFIDENCE, m, f"{what} was read as {words.value_text(rd.value)}"
+                              f"{dropped}{repair}: check it on the page"))
+        elif rd.value is not None and rd.single:
+            flags.append(flag(FlagCode.LOW_CONFIDENCE, m, f"only one of the two OCR engines could read {what} "
+                              f"({words.value_text(None, rd.raw)}): check it on the page"))
         elif rd.value is not None and rd.conf < vote.MIN_CONFIDENCE:
-            flags.append(Flag(FlagCode.LOW_CONFIDENCE, f"{where} {m}: confidence {rd.conf:.2f}", region=code))
+            flags.append(flag(FlagCode.LOW_CONFIDENCE, m, f"{what} was read as {words.value_text(None, rd.raw)} "
+                              f"with low confidence ({rd.conf:.2f}): check it on the page"))
     if region.region.in_contract:
         for m in ("bmd", "t_score"):
-            if m not in rds and m in columns:
-                flags.append(Flag(FlagCode.REGION_NOT_READ, f"{where}: the table has a {m} column but this "
-                                  "row's cell was not read", region=code))
+            what = f"the {words.measure_word(m)} of {where}"
+            if m not in rds and m in columns and m in unprinted:
+                how = "is blank" if unprinted[m] == ink.BLANK else "holds only a dash"
+                flags.append(flag(FlagCode.MISSING_VALUE, m, f"{what} is not printed (its cell {how})"))
+            elif m not in rds and m in columns:
+                flags.append(flag(FlagCode.REGION_NOT_READ, m, f"the table has a {words.measure_word(m)} column "
+                                  f"and its cell for {where} holds print that could not be read: "
+                                  "enter it from the page"))
             elif m not in rds:
-                flags.append(Flag(FlagCode.MISSING_VALUE, f"{where}: no {m} printed", region=code))
+                flags.append(flag(FlagCode.MISSING_VALUE, m, f"{what} is not printed (the table has no such column)"))
             elif rds[m].blank:
-                flags.append(Flag(FlagCode.MISSING_VALUE, f"{where}: {m} printed as a dash", region=code))
+                flags.append(flag(FlagCode.MISSING_VALUE, m, f"{what} is not printed (a dash)"))
     return flags
+
+
+def _settle_signs(regions: list[RegionResult], flags: list[Flag],
+                  disputes: dict[tuple[Region, Side | None, str], Flag]) -> list[Flag]:
+    """Engines that differed only on a score's sign, where the site's other rows show which
+    sign is right (crosscheck.confirm_signs): the review flag becomes a note."""
+    if not disputes:
+        return flags
+    confirmed = crosscheck.confirm_signs(regions, set(disputes))
+    if not confirmed:
+        return flags
+    done = {id(disputes[k]): k for k in confirmed}
+    out = []
+    for f in flags:
+        key = done.get(id(f))
+        if key is None:
+            out.append(f)
+            continue
+        r = next(r for r in regions if (r.region, r.side) == key[:2])
+        out.append(Flag(f.code, f"The two OCR engines read the {words.measure_word(key[2])} of "
+                        f"{words.place(r.region, r.side, r.label)} with different signs; the other rows of this "
+                        f"site fit only {r.value(key[2]):g}, which was kept", region=f.region, side=f.side,
+                        measure=f.measure, severity=Severity.INFO))
+    return out
 
 
 def _scan_types(regions: list[RegionResult]) -> tuple[ScanType, ...]:
@@ -559,13 +656,15 @@ def read_report(path: Path, source: Source, options: ReadOptions = DEFAULT_OPTIO
         except (NoReader, ResourceLimit) as exc:
             raise type(exc)(exc.reason, shown) from None
     text = "\n".join(line for r in results for line in r.lines)
-    regions, flags = _regions_from(results)
+    disputes: dict[tuple[Region, Side | None, str], Flag] = {}
+    regions, flags = _regions_from(results, disputes)
     if not regions:
         if labels.is_dxa_text(text) >= 2:
             raise NoResults("a DXA report page, but no results table could be read", shown)
         raise NotDXA("no DXA report found on the page(s)", shown)
     for r in results:
         flags += r.flags
+    flags = _settle_signs(regions, flags, disputes)
     regions, restored = crosscheck.restore_signs(regions)
     flags += restored
     flags += crosscheck.check_regions(regions)

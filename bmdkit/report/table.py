@@ -79,6 +79,9 @@ class Row:
     #: how the label was read: "page" (the page's own reading), "reread" (a second
     #: reading of the label's crop named a region), "approximate" (nearest label word)
     label_read: str = "page"
+    #: columns of the row's table with no word in this row that hold no value on the page:
+    #: measure -> "blank" (nothing printed) or "dash" (a placeholder mark); see bmdkit.report.ink
+    unprinted: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -55,6 +55,26 @@ class Reading:
     candidates: list[Candidate] = field(default_factory=list)
     #: what the reader changed in the value decided ('decimal point restored'), for the flag
     repair: str = ""
+    #: only one engine gave a number for the cell (the others read nothing usable): not a
+    #: disagreement, but no second engine confirms it either
+    single: bool = False
+    #: the readings differ only in the sign (or a lost decimal point): the digits agree
+    sign_only: bool = False
+
+    @property
+    def values_read(self) -> list[str]:
+        """The distinct numbers the engines read, as printed, the kept one first."""
+        seen: dict[float | None, str] = {}
+        if self.value is not None:
+            seen[self.value] = self.raw.strip()
+        for c in self.candidates:
+            if c.parsed is not None and c.parsed.value is not None and c.parsed.value not in seen:
+                seen[c.parsed.value] = c.text.strip()
+        return list(seen.values())
+
+
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit()).lstrip("0")
 
 
 def crop(image: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
@@ -148,7 +168,13 @@ def decide(cands: list[Candidate], decimals: int | None, two_engines: bool) -> R
     n_all = sum(votes.values())
     if n_for >= 3 and n_for >= n_all - 1 and len(engines) >= 2 and not sign_conflict and dec_ok:
         return Reading(best[0], best[1], 0.8, raw, engines, candidates=cands)
-    return Reading(best[0], best[1], 0.4, raw, engines, disagreement=True, candidates=cands)
+    if not others:
+        # one engine read a number, the other read nothing usable: unconfirmed, not disputed
+        return Reading(best[0], best[1], 0.4, raw, engines, candidates=cands, single=True)
+    want = _digits(raw)
+    sign_only = best[0] is not None and bool(want) and all(
+        c.parsed is None or c.parsed.value is None or _digits(c.text) == want for c in cands)
+    return Reading(best[0], best[1], 0.4, raw, engines, disagreement=True, candidates=cands, sign_only=sign_only)
 
 
 def settle_by_ratio(rds: dict[str, Reading]) -> str | None:
