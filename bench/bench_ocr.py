@@ -23,6 +23,7 @@ Usage::
 
     .venv/bin/python bench/bench_ocr.py --n 200 --which both
     .venv/bin/python bench/bench_ocr.py --n 12 --engines-compare
+    .venv/bin/python bench/bench_ocr.py --n 60 --start 30   # pages 30-59 of a 60-page run
 """
 
 from __future__ import annotations
@@ -250,7 +251,7 @@ def score(exam: object, truth: TruthExam, printed: set[tuple[str, str | None, st
 
 # --- main ------------------------------------------------------------------------------------
 
-def run(n: int, which: str, seed: int, compare: bool, base: bool) -> dict:
+def run(n: int, which: str, seed: int, compare: bool, base: bool, start: int = 0) -> dict:
     rows = []
     gen = TruthGenerator(seed)
     makers = {"dev": dev_page, "heldout": heldout_page}
@@ -263,6 +264,8 @@ def run(n: int, which: str, seed: int, compare: bool, base: bool) -> dict:
         for i in range(n):
             s = sets[i % len(sets)]
             truth = gen.exam(exclude=["L1"] if i % 7 == 3 else None)
+            if i < start:  # the same pages as a full run, from page ``start`` on
+                continue
             path, fam, lang, deg = makers[s](truth, i // len(sets), out)
             row = {"set": s, "family": fam, "lang": lang, "deg": deg, "scan": truth.scan_type}
             # dev layouts may leave values out (no hip mean, an omitted excluded vertebra): score what is printed
@@ -321,11 +324,12 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=200, help="pages in total")
     ap.add_argument("--which", choices=("dev", "heldout", "both"), default="both")
     ap.add_argument("--seed", type=int, default=2026)
+    ap.add_argument("--start", type=int, default=0, help="skip the pages before this one (same pages as a full run)")
     ap.add_argument("--engines-compare", action="store_true", help="also run each engine alone")
     ap.add_argument("--no-baseline", action="store_true")
     ap.add_argument("--json", type=Path, help="write the summary here")
     a = ap.parse_args()
-    summary = run(a.n, a.which, a.seed, a.engines_compare, not a.no_baseline)
+    summary = run(a.n, a.which, a.seed, a.engines_compare, not a.no_baseline, a.start)
     text = json.dumps(summary, indent=1, ensure_ascii=False)
     print(text)
     if a.json:

@@ -7,19 +7,54 @@
   are added (they keep method ``ocr``); the report's flags are kept, except
   those about reading quality (low confidence, engine disagreement, missing
   value, page quality) for regions the DICOM holds exactly.
-- :func:`merge_study`: one patient's files of one study (spine, hip, SR,
-  report page) into one exam, recording in each value's location which file
-  it came from.
+- :func:`merge_exams`: a batch's files into exams, the one way bmdkit groups
+  a study's objects. GE Lunar sends one visit as many objects (an SR per
+  analysis, report pages, scan images). Files are grouped into visits
+  (:func:`group_exams`: StudyInstanceUID, or hospital patient ID and exam
+  date, transitively), a visit's files split by patient and date, and their
+  values by scan type (spine, hip, ...). Each part becomes one exam
+  (:func:`merge_study`): a :class:`MergedExam` that records every file
+  behind it (``merged_from``) and the file each value came from
+  (``value_files``); two files that give different values for the same
+  region, side and measure are flagged ``sources_disagree`` (the first
+  file's value is kept: DICOM before OCR, then by path). A file that failed
+  or was skipped is not merged; it stays on its own.
+
+The batch writes the merged exams to ``exams.jsonl`` beside ``results.jsonl``
+(which keeps one line per file); exports and the trial checks read them with
+:func:`load_merged`.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
-from bmdkit.dicom.compare import disagreement_flags
+from bmdkit.dicom.compare import disagreement_flags, half_units
 from bmdkit.flags import FlagCode
-from bmdkit.model import Exam, Flag, Location, RegionResult, ScanType, Status
+from bmdkit.model import (
+    MEASURES,
+    Exam,
+    Flag,
+    InputKind,
+    Location,
+    Method,
+    RegionResult,
+    ScanType,
+    Side,
+    Source,
+    Status,
+    Vendor,
+)
+
+#: the merged exams of a batch output folder, beside results.jsonl
+EXAMS_JSONL = "exams.jsonl"
+RESULTS_JSONL = "results.jsonl"
 
 #: flags about how well a page was read; moot for values the DICOM file holds exactly
 _READING_FLAGS = frozenset({FlagCode.LOW_CONFIDENCE, FlagCode.ENGINE_DISAGREEMENT,
@@ -51,52 +86,381 @@ def merge_readings(dicom_exam: Exam, report_exam: Exam) -> Exam:
                               scanner_model=dicom_exam.scanner_model or report_exam.scanner_model)
 
 
+
+# -- a study's files -----------------------------------------------------------------------------
+
+#: (region, side, computed, measure): one value of a merged exam
+ValueKey = tuple[str, "str | None", bool, str]
+
+
+@dataclass(frozen=True)
+class MergedExam(Exam):
+    """One exam made of several files of one visit and scan type.
+
+    ``source`` is the first file's; ``merged_from`` lists every file behind
+    the exam (the first included); ``value_files`` maps each value
+    (:func:`value_key`) to the SHA-256 of the file it came from, and
+    ``flag_files`` gives the file of each flag (same order as ``flags``).
+    """
+
+    merged_from: tuple[Source, ...] = ()
+    value_files: Mapping[ValueKey, str] = field(default_factory=dict)
+    flag_files: tuple[str, ...] = ()
+
+    def file_of(self, r: RegionResult, measure: str) -> str:
+        """SHA-256 of the file the value ``measure`` of ``r`` came from."""
+        return self.value_files.get(value_key(r, measure), self.source.sha256)
+
+    def flag_file(self, i: int) -> str:
+        return self.flag_files[i] if i < len(self.flag_files) else self.source.sha256
+
+
+def value_key(r: RegionResult, measure: str) -> ValueKey:
+    return (r.region.value, r.side.value if r.side else None, r.method is Method.COMPUTED, measure)
+
+
+def sources_of(exam: Exam) -> tuple[Source, ...]:
+    """Every file behind ``exam`` (one, unless it is a :class:`MergedExam`)."""
+    return exam.merged_from if isinstance(exam, MergedExam) and exam.merged_from else (exam.source,)
+
+
+def group_exams(exams: Iterable[Exam]) -> list[list[Exam]]:
+    """Files of one visit: groups of exams, each sorted by path; groups in order of their first path.
+
+    Two files belong together when they share a ``study_instance_uid``, or
+    the same hospital patient ID and exam date; the relation is transitive
+    (union-find), so a spine file with a UID and a hip file without one still
+    join through patient and date. A file with neither stays alone.
+    """
+    exams = list(exams)
+    parent = list(range(len(exams)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    owner: dict[str, int] = {}
+    for i, e in enumerate(exams):
+        for key in _visit_keys(e):
+            if key in owner:
+                a, b = find(i), find(owner[key])
+                if a != b:
+                    parent[max(a, b)] = min(a, b)
+            else:
+                owner[key] = i
+    groups: dict[int, list[Exam]] = {}
+    for i, e in enumerate(exams):
+        groups.setdefault(find(i), []).append(e)
+    out = [sorted(g, key=lambda e: e.source.path) for g in groups.values()]
+    return sorted(out, key=lambda g: g[0].source.path)
+
+
+def _pid(e: Exam) -> str:
+    return e.patient.patient_id.strip() if e.patient and e.patient.patient_id else ""
+
+
+def _visit_keys(e: Exam) -> list[str]:
+    keys = []
+    if e.study_instance_uid:
+        keys.append("uid:" + e.study_instance_uid)
+    pid = _pid(e)
+    if pid and e.exam_date:
+        keys.append(f"pd:{pid}\x1f{e.exam_date.isoformat()}")
+    return keys
+
+
 def study_key(exam: Exam) -> tuple[str, ...]:
-    """StudyInstanceUID, else (patient ID, exam date): which files belong to one study."""
+    """StudyInstanceUID, else (patient ID, exam date): how a study is named."""
     if exam.study_instance_uid:
         return ("uid", exam.study_instance_uid)
-    pid = exam.patient.patient_id if exam.patient else None
-    return ("patient-date", pid or "?", exam.exam_date.isoformat() if exam.exam_date else "?")
+    return ("patient-date", _pid(exam) or "?", exam.exam_date.isoformat() if exam.exam_date else "?")
 
 
 def group_studies(exams: Iterable[Exam]) -> dict[tuple[str, ...], list[Exam]]:
-    """Exams grouped by :func:`study_key`; failed exams are left out."""
-    out: dict[tuple[str, ...], list[Exam]] = defaultdict(list)
-    for e in exams:
-        if e.status is not Status.FAILED:
-            out[study_key(e)].append(e)
-    return dict(out)
+    """:func:`group_exams` of the files that did not fail, keyed by the first file's :func:`study_key`."""
+    usable = [e for e in exams if e.status is not Status.FAILED]
+    return {study_key(g[0]): g for g in group_exams(usable)}
 
 
-def merge_study(exams: list[Exam]) -> Exam:
-    """One exam from one study's files; first file's metadata, each value tagged with its file.
+def _by_patient_and_date(files: list[Exam]) -> list[list[Exam]]:
+    """A visit's files split by hospital patient ID and exam date; a file lacking one joins the only part it fits."""
+    parts: dict[tuple[str, object], list[Exam]] = {}
+    loose = []
+    for e in files:
+        if _pid(e) and e.exam_date:
+            parts.setdefault((_pid(e), e.exam_date), []).append(e)
+        else:
+            loose.append(e)
+    for e in loose:
+        pid, date = _pid(e), e.exam_date
+        fits = [k for k in parts if (not pid or k[0] == pid) and (date is None or k[1] == date)]
+        parts.setdefault(fits[0] if len(fits) == 1 else (pid, date), []).append(e)
+    return list(parts.values())
 
-    A region found in two files is taken from the first (DICOM files before
-    OCR, in the order given) and the others are compared with it.
+
+_FAMILY_OF_SCAN = {ScanType.SPINE: "spine", ScanType.HIP_LEFT: "hip", ScanType.HIP_RIGHT: "hip",
+                   ScanType.HIP_DUAL: "hip", ScanType.FOREARM: "forearm", ScanType.WHOLE_BODY: "whole_body",
+                   ScanType.OTHER: "other"}
+
+
+def scan_family(r: RegionResult) -> str:
+    """The scan a region is measured on: ``spine`` or ``hip`` (either side, or both)."""
+    return "spine" if r.region.is_spine else "hip"
+
+
+def _families(e: Exam) -> list[str]:
+    fams = list(dict.fromkeys(scan_family(r) for r in e.regions))
+    if not fams:
+        fams = list(dict.fromkeys(_FAMILY_OF_SCAN[s] for s in e.scan_types)) or ["unknown"]
+    return fams
+
+
+def merge_exams(exams: Iterable[Exam]) -> list[Exam]:
+    """A batch's files as exams: one per visit and scan type (see the module docstring).
+
+    A file that failed or was skipped stays on its own, unchanged; so does a
+    file that is alone in its visit and scan type. Exams come in order of
+    their first file's path.
+    """
+    out: list[Exam] = []
+    for visit in group_exams(exams):
+        usable = [e for e in visit if e.status is not Status.FAILED]
+        out.extend(e for e in visit if e.status is Status.FAILED)
+        for part in _by_patient_and_date(usable):
+            buckets: dict[str, list[Exam]] = {}
+            for e in part:
+                for fam in _families(e):
+                    buckets.setdefault(fam, []).append(e)
+            for fam, files in buckets.items():
+                if len(files) == 1 and _families(files[0]) == [fam]:
+                    out.append(files[0])
+                else:
+                    out.append(merge_study(files, family=fam))
+    return sorted(out, key=lambda e: (e.source.path, e.source.sha256))
+
+
+def _rank(e: Exam) -> tuple[bool, str, str]:
+    """DICOM values before OCR and before files without values, then by path."""
+    exact = any(r.method is not Method.OCR for r in e.regions)
+    return (not exact, e.source.path, e.source.sha256)
+
+
+def _fmt(v: float) -> str:
+    return f"{v:g}"
+
+
+def merge_study(exams: Sequence[Exam], family: str | None = None) -> MergedExam:
+    """One exam from files of one visit (and scan type, ``family``: only its regions are taken).
+
+    A value found in two files is taken from the first (:func:`_rank`) and
+    the others are compared with it: a difference beyond print rounding is a
+    ``sources_disagree`` flag naming region, side and measure. A measure the
+    first file lacks is taken from the next that has it. Each region's
+    location says which file it came from; ``value_files`` says it per value.
     """
     if not exams:
         raise ValueError("no exams to merge")
-    ordered = sorted(exams, key=lambda e: min((r.method.value == "ocr" for r in e.regions), default=True))
-    base = ordered[0]
-    kept: dict[object, RegionResult] = {}
-    flags: list[Flag] = []
-    scan_types: list[ScanType] = []
+    ordered = sorted(exams, key=_rank)
+    tol = half_units()
+    kept: dict[tuple[str, str | None, bool], RegionResult] = {}
+    files: dict[ValueKey, str] = {}
+    paths = {e.source.sha256: e.source.path for e in ordered}
+    flags: list[tuple[Flag, str]] = []
     for e in ordered:
-        flags.extend(e.flags)
-        scan_types.extend(s for s in e.scan_types if s not in scan_types)
+        sha = e.source.sha256
         for r in e.regions:
-            tagged = _tag(r, e.source.path)
-            if r.key in kept:
-                first = kept[r.key].location
-                flags.extend(disagreement_flags(kept[r.key], r, f"{first.detail if first else '?'} "
-                                                                f"and file {e.source.path}"))
-            else:
-                kept[r.key] = tagged
-    return base.replace(regions=tuple(kept.values()), flags=tuple(flags),
-                        scan_types=tuple(scan_types))
+            if family is not None and scan_family(r) != family:
+                continue
+            k = value_key(r, "")[:3]
+            cur = kept.get(k)
+            if cur is None:
+                kept[k] = _tag(r, e.source.path)
+                for m in MEASURES:
+                    if r.value(m) is not None:
+                        files[value_key(r, m)] = sha
+                continue
+            fill: dict[str, Any] = {}
+            sources = dict(cur.sources)
+            for m in MEASURES:
+                new, old = r.value(m), cur.value(m)
+                if new is None:
+                    continue
+                if old is None:
+                    fill[m] = new
+                    files[value_key(r, m)] = sha
+                    if m in r.sources:
+                        sources[m] = r.sources[m]
+                elif abs(new - old) > tol.get(m, 0.0) + 1e-9:
+                    first = files.get(value_key(r, m), ordered[0].source.sha256)
+                    side = f" {r.side.value}" if r.side else ""
+                    flags.append((Flag(
+                        FlagCode.SOURCES_DISAGREE,
+                        f"{r.region.value}{side} {m}: files of one study disagree ({_fmt(old)} in "
+                        f"{paths[first]}, {_fmt(new)} in {e.source.path}); kept {_fmt(old)}",
+                        region=r.region.value, side=r.side, measure=m), first))
+            if cur.evaluable is None and r.evaluable is not None:
+                fill["evaluable"] = r.evaluable
+            if fill:
+                kept[k] = cur.replace(sources=sources, **fill)
+    for e in ordered:
+        sha = e.source.sha256
+        for f in e.flags:
+            if f.code is FlagCode.NO_RESULTS:
+                continue
+            if f.region is None:
+                flags.append((f, sha))
+                continue
+            region, _, side_text = f.region.partition("/")
+            side = f.side or (Side(side_text) if side_text in {s.value for s in Side} else None)
+            mine = [k for k, s in files.items() if s == sha and k[0] == region and (side is None or k[1] == side.value)
+                    and (f.measure is None or k[3] == f.measure)]
+            if mine:  # a flag about values this file gave; one about values taken from another file is moot
+                flags.append((f, sha))
+    seen: set[tuple[Any, ...]] = set()
+    unique: list[tuple[Flag, str]] = []
+    for f, sha in flags:
+        key = (f.code, f.message, f.region, f.side, f.measure, sha)
+        if key not in seen:
+            seen.add(key)
+            unique.append((f, sha))
+    scan_types = [s for e in ordered for s in e.scan_types
+                  if family is None or _FAMILY_OF_SCAN[s] == family]
+    if not scan_types:
+        scan_types = _scan_types_of(list(kept.values()))
+    base = ordered[0]
+    readers = [x for e in ordered for x in (e.reader or "").split("+") if x]
+
+    def first(attr: str) -> Any:
+        return next((getattr(e, attr) for e in ordered if getattr(e, attr) not in (None, "")), None)
+
+    vendor = next((e.vendor for e in ordered if e.vendor is not Vendor.UNKNOWN), base.vendor)
+    return MergedExam(
+        source=base.source, vendor=vendor, scanner_model=first("scanner_model"),
+        scanner_serial=first("scanner_serial"), scanner_software=first("scanner_software"),
+        institution=first("institution"), exam_date=first("exam_date"),
+        study_instance_uid=first("study_instance_uid"), scan_types=tuple(dict.fromkeys(scan_types)),
+        patient=first("patient"), regions=tuple(kept.values()), flags=tuple(f for f, _ in unique),
+        reader="+".join(dict.fromkeys(readers)) or None,
+        merged_from=tuple(e.source for e in ordered), value_files=files,
+        flag_files=tuple(sha for _, sha in unique),
+    )
+
+
+def _scan_types_of(regions: list[RegionResult]) -> list[ScanType]:
+    out = []
+    if any(r.region.is_spine for r in regions):
+        out.append(ScanType.SPINE)
+    sides = {r.side for r in regions if r.region.is_hip}
+    if Side.LEFT in sides and Side.RIGHT in sides or Side.MEAN in sides:
+        out.append(ScanType.HIP_DUAL)
+    elif Side.LEFT in sides:
+        out.append(ScanType.HIP_LEFT)
+    elif Side.RIGHT in sides:
+        out.append(ScanType.HIP_RIGHT)
+    return out
 
 
 def _tag(r: RegionResult, path: str) -> RegionResult:
     loc = r.location or Location()
     detail = f"file {path}" + (f"; {loc.detail}" if loc.detail else "")
     return r.replace(location=Location(element=loc.element, page=loc.page, box=loc.box, detail=detail))
+
+
+# -- as contract JSON: exams.jsonl ----------------------------------------------------------------
+
+def merged_to_dict(exam: Exam, include_patient: bool = True) -> dict[str, Any]:
+    """The contract object of an exam; a :class:`MergedExam` adds ``merged_from`` (path, sha256, kind of
+    every file), ``value_files`` per region (measure -> SHA-256 of its file) and ``file`` per flag."""
+    from bmdkit.export.jsonout import exam_to_dict
+
+    d = exam_to_dict(exam, include_patient)
+    if not isinstance(exam, MergedExam):
+        return d
+    d["merged_from"] = [{"path": s.path, "sha256": s.sha256, "kind": s.kind.value} for s in exam.merged_from]
+    ordered = [r for r in exam.regions if r.region.in_contract] + [r for r in exam.regions if not r.region.in_contract]
+    for rd, r in zip([*d["regions"], *d["extra_regions"]], ordered):
+        rd["value_files"] = {m: exam.file_of(r, m) for m in MEASURES if r.value(m) is not None}
+    for i, fd in enumerate(d["flags"]):
+        fd["file"] = exam.flag_file(i)
+    return d
+
+
+def exam_from_line(d: Mapping[str, Any]) -> Exam:
+    """An exam from a line of exams.jsonl (a :class:`MergedExam` when it has ``merged_from``) or results.jsonl."""
+    from bmdkit.export.jsonout import exam_from_dict
+
+    exam = exam_from_dict(dict(d))
+    merged = d.get("merged_from")
+    if not merged:
+        return exam
+    files: dict[ValueKey, str] = {}
+    for rd, r in zip([*d.get("regions", []), *d.get("extra_regions", [])], exam.regions):
+        for m, sha in (rd.get("value_files") or {}).items():
+            files[value_key(r, m)] = sha
+    return MergedExam(
+        **{f: getattr(exam, f) for f in Exam.__dataclass_fields__},
+        merged_from=tuple(Source(s["path"], s["sha256"], InputKind(s.get("kind") or "unknown")) for s in merged),
+        value_files=files,
+        flag_files=tuple(f.get("file") or exam.source.sha256 for f in d.get("flags", [])),
+    )
+
+
+def merged_lines(lines: Iterable[tuple[Exam, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """exams.jsonl's lines from results.jsonl's (each with its exam): a file not merged keeps its line as it is;
+    a merged exam takes ``subject`` from its first file's line."""
+    pairs = list(lines)
+    line_of = {id(e): d for e, d in pairs}
+    by_sha = {e.source.sha256: d for e, d in pairs}
+    out = []
+    for exam in merge_exams(e for e, _ in pairs):
+        if not isinstance(exam, MergedExam):
+            out.append(line_of[id(exam)])
+            continue
+        first = by_sha.get(exam.source.sha256, {})
+        d = merged_to_dict(exam, include_patient=first.get("patient") is not None)
+        if first.get("subject") is not None:
+            d["subject"] = first["subject"]
+        out.append(d)
+    return out
+
+
+def write_exams(directory: str | Path, lines: Iterable[tuple[Exam, dict[str, Any]]],
+                target: Path | None = None) -> Path:
+    """Write ``DIR/exams.jsonl`` (or ``target``) from results.jsonl's lines, owner-only and atomically."""
+    from bmdkit.outfiles import open_private
+
+    path = target or Path(directory) / EXAMS_JSONL
+    fd, tmp = tempfile.mkstemp(prefix=".exams.", suffix=".jsonl.tmp", dir=str(path.parent))
+    os.close(fd)
+    try:
+        with open_private(Path(tmp), "w", encoding="utf-8", newline="\n") as fh:
+            for d in merged_lines(lines):
+                fh.write(json.dumps(d, ensure_ascii=False, sort_keys=True) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_merged(directory: str | Path) -> list[Exam] | None:
+    """The merged exams of a batch output folder, or None when it has no ``exams.jsonl``.
+
+    An ``exams.jsonl`` older than ``results.jsonl`` (a tool rewrote the results
+    on its own) is not trusted: the exams are merged again from the results.
+    """
+    from bmdkit.export.jsonout import exam_from_dict
+
+    out = Path(directory)
+    merged, results = out / EXAMS_JSONL, out / RESULTS_JSONL
+    if not merged.is_file():
+        return None
+    if results.is_file() and results.stat().st_mtime_ns > merged.stat().st_mtime_ns:
+        with results.open(encoding="utf-8") as fh:
+            return merge_exams(exam_from_dict(json.loads(t)) for t in fh if t.strip())
+    with merged.open(encoding="utf-8") as fh:
+        return [exam_from_line(json.loads(t)) for t in fh if t.strip()]

@@ -26,7 +26,7 @@ from bmdkit.batch.runner import run_batch
 from bmdkit.options import ReadOptions
 from bmdkit.samples.truth import TruthGenerator
 
-OUTPUTS = (RESULTS_JSONL, RESULTS_CSV, FAILURES_CSV, SKIPPED_CSV)
+OUTPUTS = (RESULTS_JSONL, RESULTS_CSV, FAILURES_CSV, SKIPPED_CSV, "exams.jsonl")
 
 
 def make_inputs(root: Path, n: int = 6, seed: int = 11) -> dict[str, object]:

@@ -92,7 +92,8 @@ def test_names_and_ids_stay_in_the_patient_field(tmp_path: Path) -> None:
     # identifiers were read into the patient field of extracted files
     ids = {d["patient"]["id"] for d in lines if d.get("patient") and d["patient"].get("id")}
     assert {PEOPLE[0][2], PEOPLE[1][2]} <= ids
-    for d in lines:
+    merged = [json.loads(x) for x in (out / "exams.jsonl").read_text(encoding="utf-8").split("\n") if x]
+    for d in [*lines, *merged]:  # both hold the patient field, and identifiers nowhere else
         d.pop("patient", None)
         text = json.dumps(d, ensure_ascii=False)
         assert not [n for n in needles if n in text], d["source"]["path"]
@@ -104,7 +105,7 @@ def test_names_and_ids_stay_in_the_patient_field(tmp_path: Path) -> None:
     db.close()
     searched = []
     for f in [*out.rglob("*"), *exports.rglob("*")]:
-        if not f.is_file() or f.name == "results.jsonl" or f.name.startswith("state.sqlite"):
+        if not f.is_file() or f.name in ("results.jsonl", "exams.jsonl") or f.name.startswith("state.sqlite"):
             continue
         text = f.read_bytes().decode("utf-8", "replace")
         assert not [n for n in needles if n in text], f.name

@@ -23,7 +23,7 @@ from bmdkit.batch.ledger import FAILURES_CSV, RESULTS_CSV, RESULTS_JSONL, SKIPPE
 from bmdkit.samples.hostile import _many_page_pdf
 from bmdkit.samples.truth import TruthGenerator
 
-OUTPUTS = (RESULTS_JSONL, RESULTS_CSV, FAILURES_CSV, SKIPPED_CSV)
+OUTPUTS = (RESULTS_JSONL, RESULTS_CSV, FAILURES_CSV, SKIPPED_CSV, "exams.jsonl")
 
 
 def _cmd(site: Path, out: Path) -> list[str]:

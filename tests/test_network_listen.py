@@ -114,7 +114,6 @@ def test_kill_and_restart_lose_nothing(tmp_path: Path, plain: list[str]) -> None
 @pytest.mark.filterwarnings("ignore:Invalid value for VR UI")
 def test_limits_and_hostile_uids(tmp_path: Path) -> None:
     """Objects over the size cap get a failure status; sender-chosen UIDs never become paths."""
-    from pydicom.dataset import Dataset
     from pynetdicom import AE
     from pynetdicom.sop_class import ComprehensiveSRStorage, SecondaryCaptureImageStorage
 

@@ -18,7 +18,7 @@ from test_batch_fixtures import store_exams, truth_to_exam, visit_series
 from test_batch_subjects import write_mapping
 
 from bmdkit.batch.assemble import assemble, load_exams
-from bmdkit.batch.subjects import SubjectMap, keep_mapping, load_windows
+from bmdkit.batch.subjects import SubjectMap, load_windows
 from bmdkit.cli.app import main
 from bmdkit.export.edc import select_values
 from bmdkit.flags import FlagCode, Severity

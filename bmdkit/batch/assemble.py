@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from bmdkit import __version__
-from bmdkit.batch.grouping import group_exams
 from bmdkit.batch.ledger import RESULTS_JSONL
 from bmdkit.batch.subjects import (
     PLACEMENT_FILE,
@@ -36,6 +35,7 @@ from bmdkit.export.cells import SafeDictWriter
 from bmdkit.export.jsonout import exam_from_dict
 from bmdkit.export.privacy import SubjectExam, deidentify, register_exam_identifiers
 from bmdkit.flags import FlagCode
+from bmdkit.merge import group_exams, load_merged, sources_of
 from bmdkit.model import Exam, Outcome, Status
 
 REPORT_COLUMNS = ("path", "sha256", "status", "exam_date", "subject_id", "visit", "problem", "center")
@@ -48,10 +48,17 @@ class Assembly:
 
 
 def load_exams(out_dir: str | Path) -> Iterator[Exam]:
-    """Exams of a batch output folder, as stored in results.jsonl."""
+    """Exams of a batch output folder: the merged exams of exams.jsonl (one per visit and scan type,
+    :mod:`bmdkit.merge`) when the batch wrote them, else the files of results.jsonl."""
     path = Path(out_dir) / RESULTS_JSONL
     if not path.is_file():
         raise ConfigError("no results.jsonl here: run 'bmdkit batch' first", str(out_dir))
+    merged = load_merged(out_dir)
+    if merged is not None:
+        for exam in merged:
+            register_exam_identifiers(exam)
+            yield exam
+        return
     with path.open(encoding="utf-8") as fh:
         for line in fh:
             if line.strip():
@@ -67,12 +74,13 @@ def assemble(exams: list[Exam], mapping: SubjectMap, windows: list[VisitWindow])
     def report(group: list[Exam], problem: str, code: FlagCode | None, subject: str = "", visit: str = "",
                center: str = "") -> None:
         for e in group:
-            out.report.append({
-                "path": e.source.path, "sha256": e.source.sha256, "status": e.status.value,
-                "exam_date": e.exam_date.isoformat() if e.exam_date else "",
-                "subject_id": subject, "visit": visit,
-                "problem": f"{code.value}: {problem}" if code else problem, "center": center,
-            })
+            for src in sources_of(e):  # every file behind a merged exam
+                out.report.append({
+                    "path": src.path, "sha256": src.sha256, "status": e.status.value,
+                    "exam_date": e.exam_date.isoformat() if e.exam_date else "",
+                    "subject_id": subject, "visit": visit,
+                    "problem": f"{code.value}: {problem}" if code else problem, "center": center,
+                })
 
     for group in group_exams(exams):
         usable = [e for e in group if e.status is not Status.FAILED]
@@ -119,7 +127,7 @@ def assemble(exams: list[Exam], mapping: SubjectMap, windows: list[VisitWindow])
             report(group, "", None, subject_id, window.visit, row.center)
             out.subjects.append(deidentify(
                 group, subject_id=subject_id, center=row.center, visit=window.visit,
-                event=window.event, display_paths={e.source.sha256: e.source.path for e in group},
+                event=window.event, display_paths={s.sha256: s.path for e in group for s in sources_of(e)},
                 software=f"bmdkit {__version__}",
             ))
     return out

@@ -52,6 +52,7 @@ from bmdkit.export.jsonout import exam_from_dict
 from bmdkit.export.privacy import Redactor
 from bmdkit.export.table import COLUMNS, exam_rows
 from bmdkit.flags import SKIP_CODES, FlagCode, Severity
+from bmdkit.merge import EXAMS_JSONL, write_exams
 from bmdkit.model import Exam
 from bmdkit.outfiles import make_private, open_private, prepare_output_dir, touch_private
 
@@ -270,7 +271,8 @@ class Ledger:
             yield line
 
     def write_outputs(self) -> None:
-        """Regenerate results.jsonl, results.csv, failures.csv and skipped.csv atomically (owner-only)."""
+        """Regenerate results.jsonl, results.csv, failures.csv, skipped.csv and exams.jsonl (the files merged
+        into one exam per visit and scan type, :mod:`bmdkit.merge`) atomically (owner-only)."""
         tmp = Path(tempfile.mkdtemp(prefix="out-", dir=self.work_dir))
         paths = {n: tmp / n for n in (RESULTS_JSONL, RESULTS_CSV, FAILURES_CSV, SKIPPED_CSV)}
         with open_private(paths[RESULTS_JSONL], "w", encoding="utf-8", newline="\n") as fj, \
@@ -282,9 +284,12 @@ class Ledger:
             ws = SafeDictWriter(fs, fieldnames=list(FAILURE_COLUMNS), lineterminator="\n")
             for w in (wc, wf, ws):
                 w.writeheader()
+            lines = []
             for d in self.iter_results():
                 fj.write(json.dumps(d, ensure_ascii=False, sort_keys=True) + "\n")
-                wc.writerows(exam_rows(exam_from_dict(d)))
+                exam = exam_from_dict(d)
+                lines.append((exam, d))
+                wc.writerows(exam_rows(exam))
                 if d.get("outcome") == "skipped":
                     ws.writerow(failure_row(d))
                 elif d["status"] == "failed":
@@ -292,7 +297,9 @@ class Ledger:
             for fh in (fj, fc, ff, fs):
                 fh.flush()
                 os.fsync(fh.fileno())
-        for name, p in paths.items():
+        # the merged exams last, so exams.jsonl is never older than the results it was made from
+        write_exams(self.out, lines, target=tmp / EXAMS_JSONL)
+        for name, p in [*paths.items(), (EXAMS_JSONL, tmp / EXAMS_JSONL)]:
             os.replace(p, self.out / name)
         shutil.rmtree(tmp, ignore_errors=True)
 

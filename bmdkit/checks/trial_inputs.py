@@ -3,7 +3,9 @@
 Formats (CSV with a header row, UTF-8; column names are case-insensitive):
 
 - **results**: a batch output folder holding ``results.jsonl``, or a JSONL
-  file; one contract JSON object per line (``exam_from_dict``).
+  file; one contract JSON object per line (``exam_from_dict``). A folder's
+  merged exams (``exams.jsonl``, one per visit and scan type) are used when
+  present.
 - **subjects**: either ``sha256`` (or ``path``), ``subject_id``, ``visit`` —
   one row per input file, as in the ``subjects.csv`` placement report that
   ``bmdkit batch`` writes beside ``results.jsonl`` (used by default; rows
@@ -41,6 +43,7 @@ from pathlib import Path
 from bmdkit.errors import BmdkitError
 from bmdkit.export.cells import unescape_cell
 from bmdkit.export.jsonout import exam_from_dict
+from bmdkit.merge import EXAMS_JSONL, load_merged
 from bmdkit.model import Exam
 
 #: Largest results line accepted (one exam's JSON is a few kB).
@@ -90,10 +93,21 @@ def subjects_file(results: str | Path, subjects_csv: str | Path | None) -> Path:
 
 
 def load_exams(path: str | Path, report: LoadReport | None = None) -> list[Exam]:
-    """Exams from a batch folder or a JSONL file; unparsable lines are counted in ``report``."""
+    """Exams from a batch folder or a JSONL file; unparsable lines are counted in ``report``.
+
+    A batch folder's merged exams (``exams.jsonl``: one per visit and scan type, :mod:`bmdkit.merge`)
+    are read when the batch wrote them; otherwise its ``results.jsonl``, one exam per file.
+    """
     f = results_file(path)
     if not f.is_file():
         raise BmdkitError("no results.jsonl found", str(f))
+    if Path(path).is_dir() and (Path(path) / EXAMS_JSONL).is_file():
+        try:
+            merged = load_merged(path)
+        except (ValueError, KeyError, TypeError):
+            merged = None  # unreadable merged exams: the per-file results below, bad lines counted
+        if merged is not None:
+            return merged
     exams: list[Exam] = []
     with f.open("rb") as fh:
         for lineno, raw in enumerate(fh, start=1):

@@ -36,7 +36,14 @@ def tag_str(tag: BaseTag | int) -> str:
 
 
 def charsets(ds: Dataset) -> list[str]:
-    """The dataset's declared character set terms, as a list (may be empty)."""
+    """The dataset's declared character set terms, as a list (may be empty; read once per dataset)."""
+    cached = ds.__dict__.get("_bmdkit_charsets")
+    if cached is None:
+        cached = ds.__dict__["_bmdkit_charsets"] = _charsets(ds)
+    return list(cached)
+
+
+def _charsets(ds: Dataset) -> list[str]:
     try:
         raw = ds.get("SpecificCharacterSet")
     except Exception:  # noqa: BLE001 - a malformed charset element counts as absent
@@ -198,16 +205,20 @@ def iter_text_elements(ds: Dataset, max_bytes: int, min_len: int = 16,
     if _depth > 8:
         return
     declared = charsets(ds)
-    for tag in list(ds.keys()):
-        t = Tag(tag)
-        if t == 0x7FE00010 or t.group == 0x0002:
+    for t, elem in list(ds._dict.items()):  # keys are BaseTags; raw elements as get_item gives them
+        ti = int(t)
+        if ti == 0x7FE00010 or ti >> 16 == 0x0002:
             continue
-        try:
-            elem = ds.get_item(tag)
-        except Exception:  # noqa: BLE001
-            continue
+        if isinstance(elem, RawDataElement) and elem.value is None:
+            try:  # a deferred value: get_item reads and converts it
+                elem = ds.get_item(t)
+            except Exception:  # noqa: BLE001
+                continue
+        tag = t
         if elem is None:
             continue
+        if t == 0x0040A730 and ds.__dict__.get("_bmdkit_content_read"):
+            continue  # the SR reader read this content tree from its raw bytes (sr.py, srtree.py)
         vr = str(elem.VR) if elem.VR else "UN"
         length = getattr(elem, "length", None)
         if isinstance(elem, RawDataElement) and length is not None and length > max_bytes \

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pydicom import dcmread
+from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.errors import BytesLengthException, InvalidDicomError
 
@@ -71,21 +72,23 @@ def _parse(path: Path, shown: str) -> Dataset:
                               shown) from None
     try:
         keys = list(ds.keys())
-        for tag in keys:  # force conversion now so damage shows here, not later
-            ds.get_item(tag)
+        elems = []
+        for tag, elem in list(ds._dict.items()):  # force conversion now so damage shows here, not later
+            if isinstance(elem, RawDataElement) and elem.value is None:
+                elem = ds.get_item(tag)  # deferred: get_item reads and converts it
+            elems.append((tag, elem))
     except Exception as exc:  # noqa: BLE001
         raise UnreadableInput(f"DICOM header is damaged ({type(exc).__name__})", shown) from None
-    if not any(t.group >= 0x0008 for t in keys):
+    if not any(t >> 16 >= 0x0008 for t in keys):
         raise UnreadableInput("no DICOM data elements could be read (truncated or not DICOM)", shown)
-    _check_not_truncated(path, ds, shown)
+    _check_not_truncated(path, ds, shown, elems)
     return ds
 
 
-def _check_not_truncated(path: Path, ds: Dataset, shown: str) -> None:
+def _check_not_truncated(path: Path, ds: Dataset, shown: str, elems: list) -> None:  # type: ignore[type-arg]
     """A file cut inside an element: its declared value length runs past the end of the file."""
     size = path.stat().st_size
-    for tag in ds.keys():  # noqa: SIM118 - iterating a Dataset converts every element
-        elem = ds.get_item(tag)
+    for tag, elem in elems:  # as get_item gave them when parsing
         start = getattr(elem, "value_tell", None)
         length = getattr(elem, "length", None)
         if start is not None and length not in (None, 0xFFFFFFFF) and start + length > size:

@@ -16,11 +16,14 @@ cannot be placed is reported, never guessed.
 
 from __future__ import annotations
 
+import struct
+
+from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
-from bmdkit.dicom import words
-from bmdkit.dicom.base import charsets, decode_text, parse_number
+from bmdkit.dicom import srtree, words
+from bmdkit.dicom.base import charsets, decode_text, memo, parse_number
 from bmdkit.dicom.collect import Collector
 from bmdkit.flags import FlagCode
 from bmdkit.model import Flag, Method, Region, Side
@@ -38,6 +41,10 @@ _MAX_ITEMS = 20000
 
 
 def is_sr(ds: Dataset) -> bool:
+    return memo(ds, "is_sr", lambda: _is_sr(ds))
+
+
+def _is_sr(ds: Dataset) -> bool:
     return str(ds.get("SOPClassUID", "")) in SR_SOP_CLASSES or (
         str(ds.get("Modality", "")).upper() == "SR" and "ContentSequence" in ds)
 
@@ -51,7 +58,10 @@ _RELATIONSHIP = 0x0040A010
 _MODIFIER_RELATIONSHIPS = frozenset({"HAS CONCEPT MOD", "HAS OBS CONTEXT", "HAS PROPERTIES"})
 
 
-def _seq(item: Dataset, tag: int) -> Sequence | list:  # type: ignore[type-arg]
+def _seq(item: Dataset | dict, tag: int) -> Sequence | list:  # type: ignore[type-arg]
+    if type(item) is dict:  # an item of the lean content tree (srtree): followed sequences are lists
+        value = item.get(tag)
+        return value if type(value) is list else []
     try:
         return item[tag].value if tag in item else []
     except Exception:  # noqa: BLE001
@@ -69,6 +79,7 @@ class _SRWalker:
     def __init__(self, ds: Dataset) -> None:
         self.ds = ds
         self.cs = charsets(ds)
+        self.decoded: dict[bytes, str] = {}
         self.col = Collector(Method.DICOM_SR, "structured report")
         self.count = 0
 
@@ -77,9 +88,39 @@ class _SRWalker:
         self.walk(self.ds, root_m.merged_under(context), "", 0)
         return self.col
 
+    def root_content(self) -> Sequence | list:  # type: ignore[type-arg]
+        """The root ContentSequence: read from its raw bytes by :mod:`.srtree` when they are plain.
+
+        Anything the lean reader does not take (already converted, big
+        endian, UN, damaged ...) is read by pydicom exactly as before.
+        """
+        try:
+            elem = self.ds.get_item(_CONTENT)
+        except Exception:  # noqa: BLE001
+            elem = None
+        if isinstance(elem, RawDataElement) and isinstance(elem.value, (bytes, bytearray)) and (
+                elem.VR == "SQ" or (elem.VR is None and elem.is_implicit_VR)):
+            try:
+                items = srtree.parse_sequence(elem.value, elem.is_implicit_VR, elem.is_little_endian)
+            except (srtree.Unexpected, struct.error, IndexError):
+                pass
+            else:
+                # what converting it would have made of the element: a sequence, not text to search
+                self.ds.__dict__["_bmdkit_content_read"] = True
+                return items
+        return _seq(self.ds, _CONTENT)
+
     # -- value access ---------------------------------------------------------
-    def s(self, item: Dataset, tag: int) -> str:
+    def s(self, item: Dataset | dict, tag: int) -> str:
         """A text value decoded from raw bytes (declared set, then the fallbacks)."""
+        if type(item) is dict:  # lean content tree: the raw bytes pydicom's raw element holds
+            raw = item.get(tag)
+            if type(raw) is not bytes:
+                return ""
+            out = self.decoded.get(raw)
+            if out is None:  # decode_text is a pure function of the bytes and the character sets
+                out = self.decoded[raw] = decode_text(raw, self.cs).strip()
+            return out
         try:
             elem = item.get_item(tag)
         except Exception:  # noqa: BLE001
@@ -114,7 +155,7 @@ class _SRWalker:
         if depth > _MAX_DEPTH:
             self.col.unplaced_value(f"{path or 'content'} (nested deeper than {_MAX_DEPTH})")
             return
-        seq = _seq(node, _CONTENT)
+        seq = self.root_content() if node is self.ds else _seq(node, _CONTENT)
         if not seq:
             return
         ctx = self.site_context(seq).merged_under(ctx)

@@ -72,10 +72,16 @@ def deidentify(
     ``archive.zip!member``); paths are the site's own names and are kept,
     but a path is the only free text that survives.
     """
+    from bmdkit.merge import MergedExam, sources_of
+
     exams = list(exams)
     regions: list[tuple[RegionResult, str]] = []
     flags: list[tuple[Flag, str]] = []
     for e in exams:
+        if isinstance(e, MergedExam):  # each value paired with the file it came from
+            regions.extend(_split_by_file(e))
+            flags.extend((f, e.flag_file(i)) for i, f in enumerate(e.flags))
+            continue
         regions.extend((r, e.source.sha256) for r in e.regions)
         flags.extend((f, e.source.sha256) for f in e.flags)
     statuses = {e.status.value for e in exams}
@@ -91,12 +97,32 @@ def deidentify(
         regions=tuple(regions),
         flags=tuple(flags),
         status=status,
-        sources=tuple((display_paths.get(e.source.sha256, e.source.path), e.source.sha256) for e in exams),
+        sources=tuple(dict.fromkeys((display_paths.get(s.sha256, s.path), s.sha256)
+                                    for e in exams for s in sources_of(e))),
         vendor=first.vendor.value if first else "unknown",
         scanner_model=first.scanner_model if first else None,
         software=software,
         reader=first.reader if first else None,
     )
+
+
+def _split_by_file(exam: Any) -> list[tuple[RegionResult, str]]:
+    """A merged exam's regions, each cut into one part per file its values came from."""
+    from bmdkit.model import MEASURES
+
+    out: list[tuple[RegionResult, str]] = []
+    for r in exam.regions:
+        by_file: dict[str, list[str]] = {}
+        for m in MEASURES:
+            if r.value(m) is not None:
+                by_file.setdefault(exam.file_of(r, m), []).append(m)
+        if len(by_file) <= 1:
+            out.append((r, next(iter(by_file), exam.source.sha256)))
+            continue
+        for sha, mine in by_file.items():
+            out.append((r.replace(**{m: None for m in MEASURES if m not in mine},
+                                  sources={m: s for m, s in r.sources.items() if m in mine}), sha))
+    return out
 
 
 class RedactingFilter(logging.Filter):

@@ -229,3 +229,19 @@ def confirm_signs(regions: list[RegionResult],
                 if _bad_pairs(flipped, spine) > 0:  # type: ignore[arg-type]
                     confirmed.add(key)
     return confirmed
+
+
+def sign_fits(regions: list[RegionResult], key: tuple[Region, Side | None, str]) -> bool:
+    """The score ``key`` (region, side, measure) as kept fits its site's line: at least one
+    other row of the site has a BMD and that score, and every pair of rows keeps the line
+    (score rising with BMD, a plausible reference SD). A weaker test than confirm_signs (the
+    other sign may fit too): it backs a sign two engines read alike, never decides one."""
+    region, side, m = key
+    for g in _groups(regions):
+        if not any((r.region, r.side) == (region, side) for r in g):
+            continue
+        pts = [r for r in g if r.bmd is not None and r.value(m) is not None]
+        if len(pts) < 2 or not any((r.region, r.side) == (region, side) for r in pts):
+            return False
+        return _bad_pairs([(r.bmd, r.value(m)) for r in pts], g[0].region.is_spine) == 0  # type: ignore[misc]
+    return False

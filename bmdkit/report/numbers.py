@@ -60,6 +60,10 @@ def parse_number(text: str) -> Parsed | None:
         return Parsed(None, blank=True)
     repaired: list[str] = []
     t = raw.replace(" ", "")
+    if re.fullmatch(r"[^.]*\d[.,]\d+\.", t):
+        # a point after a complete decimal number ('0.956.') is a speck, not print
+        repaired.append(f"{raw!r}: trailing point dropped")
+        t = t[:-1]
     if re.fullmatch(r"[.·]\d+[.,]\d+", t):
         # two decimal points: the first is a faint minus ('.1.5' for -1.5)
         repaired.append(f"{raw!r}: leading point read as a minus")

@@ -26,7 +26,12 @@ holding ink nothing could read is flagged (bmdkit.report.ink). One engine's
 reading that the other could not read is unconfirmed (LOW_CONFIDENCE), not a
 disagreement; engines that differ only in a score's sign are settled, as a
 note, when the site's other rows fit only the sign kept
-(crosscheck.confirm_signs).
+(crosscheck.confirm_signs). A cell one engine alone read, or whose readings
+differ only in the sign, gets a closer look: the cell alone, enlarged, by
+the other engine (vote.third_look); an exact match confirms a single
+reading, and settles a sign where the site's rows fit it
+(crosscheck.sign_fits). The page-wide "values read with low confidence"
+flag is a note where every doubtful value of the page has a flag of its own.
 
 Every value keeps its confidence, engines, raw text and box. Only the
 regions asked for are kept (lumbar L1-L4 and spine total, femoral neck and
@@ -82,6 +87,9 @@ class _PageResult:
         self.rows: list[tuple[table.Row, table.Table, dict[str, vote.Reading], int, np.ndarray]] = []
         self.lines: list[str] = []
         self.flags: list[Flag] = []
+        #: the page-wide "values read with low confidence" flag, if raised (see _scope_page_flags)
+        self.low_conf: Flag | None = None
+        self.page = 0
 
 
 def _engines(options: ReadOptions) -> list[str]:
@@ -307,6 +315,7 @@ def _read_page(page: Page, engines: list[str], options: ReadOptions,
 
 def _read_page_in_time(page: Page, engines: list[str], options: ReadOptions, budget: _Budget) -> _PageResult:
     res = _PageResult()
+    res.page = page.number
     if page.has_text_layer and len(page.words) >= _PLAIN_TEXT_WORDS and \
             labels.is_dxa_text(" ".join(t.text for t in page.words)) == 0:
         # a real text layer with no DXA word at all (a letter, an invoice): no need to OCR it
@@ -401,12 +410,13 @@ def _read_page_in_time(page: Page, engines: list[str], options: ReadOptions, bud
     if is_ocr:
         confs = [rd.conf for _, _, rds, _, _ in res.rows for rd in rds.values()]
         if confs and statistics.fmean(confs) < PAGE_QUALITY_MIN:
-            res.flags.append(Flag(FlagCode.PAGE_QUALITY, f"page {page.number}: values read with low confidence"))
+            res.low_conf = Flag(FlagCode.PAGE_QUALITY, f"page {page.number}: values read with low confidence")
+            res.flags.append(res.low_conf)
     return res
 
 
 def _regions_from(results: list[_PageResult],
-                  sign_disputes: dict[tuple[Region, Side | None, str], Flag] | None = None
+                  sign_disputes: dict[tuple[Region, Side | None, str], tuple[Flag, str]] | None = None
                   ) -> tuple[list[RegionResult], list[Flag]]:
     out: dict[tuple[Region, Side | None], RegionResult] = {}
     flags: list[Flag] = []
@@ -545,7 +555,7 @@ def _on_page(box: tuple[int, int, int, int] | None, to_page: np.ndarray) -> tupl
 
 def _value_flags(region: RegionResult, rds: dict[str, vote.Reading], columns: set[str],
                  unprinted: dict[str, str] | None = None,
-                 sign_disputes: dict[tuple[Region, Side | None, str], Flag] | None = None) -> list[Flag]:
+                 sign_disputes: dict[tuple[Region, Side | None, str], tuple[Flag, str]] | None = None) -> list[Flag]:
     """Flags for one region's readings, each naming its region, side and measure, in plain words.
 
     Engines that read different numbers: ENGINE_DISAGREEMENT; one engine's reading
@@ -572,7 +582,7 @@ def _value_flags(region: RegionResult, rds: dict[str, vote.Reading], columns: se
                               f"the two OCR engines read {what} differently: {read[0]} and {others}; "
                               f"{words.value_text(rd.value)} was kept{repair}: check it on the page"))
             if rd.sign_only and not rd.repair and m in _SCORES and sign_disputes is not None:
-                sign_disputes[(region.region, side, m)] = flags[-1]
+                sign_disputes[(region.region, side, m)] = (flags[-1], rd.third)
         elif rd.value is None and not rd.blank:
             flags.append(flag(FlagCode.LOW_CONFIDENCE, m, f"{what} could not be read "
                               f"(read as {rd.raw.strip()!r}): enter it from the page" if rd.raw.strip() else
@@ -605,15 +615,19 @@ def _value_flags(region: RegionResult, rds: dict[str, vote.Reading], columns: se
 
 
 def _settle_signs(regions: list[RegionResult], flags: list[Flag],
-                  disputes: dict[tuple[Region, Side | None, str], Flag]) -> list[Flag]:
-    """Engines that differed only on a score's sign, where the site's other rows show which
-    sign is right (crosscheck.confirm_signs): the review flag becomes a note."""
+                  disputes: dict[tuple[Region, Side | None, str], tuple[Flag, str]]) -> list[Flag]:
+    """Engines that differed only on a score's sign: the review flag becomes a note where the
+    site's other rows show which sign is right (crosscheck.confirm_signs), or where a closer
+    look at the cell alone by the other engine read the value kept (vote.third_look: two
+    engines agree) and the site's rows fit it (crosscheck.sign_fits)."""
     if not disputes:
         return flags
     confirmed = crosscheck.confirm_signs(regions, set(disputes))
-    if not confirmed:
+    seconded = {k for k, (_, third) in disputes.items()
+                if third and k not in confirmed and crosscheck.sign_fits(regions, k)}
+    if not confirmed and not seconded:
         return flags
-    done = {id(disputes[k]): k for k in confirmed}
+    done = {id(disputes[k][0]): k for k in confirmed | seconded}
     out = []
     for f in flags:
         key = done.get(id(f))
@@ -621,10 +635,35 @@ def _settle_signs(regions: list[RegionResult], flags: list[Flag],
             out.append(f)
             continue
         r = next(r for r in regions if (r.region, r.side) == key[:2])
-        out.append(Flag(f.code, f"The two OCR engines read the {words.measure_word(key[2])} of "
-                        f"{words.place(r.region, r.side, r.label)} with different signs; the other rows of this "
-                        f"site fit only {r.value(key[2]):g}, which was kept", region=f.region, side=f.side,
-                        measure=f.measure, severity=Severity.INFO))
+        what = f"the {words.measure_word(key[2])} of {words.place(r.region, r.side, r.label)}"
+        if key in confirmed:
+            msg = (f"The two OCR engines read {what} with different signs; the other rows of this "
+                   f"site fit only {r.value(key[2]):g}, which was kept")
+        else:
+            msg = (f"The two OCR engines first read {what} with different signs; {disputes[key][1]} read "
+                   f"the cell alone as {r.value(key[2]):g}, as kept, and the other rows of this site fit it")
+        out.append(Flag(f.code, msg, region=f.region, side=f.side, measure=f.measure, severity=Severity.INFO))
+    return out
+
+
+def _scope_page_flags(results: list[_PageResult], regions: list[RegionResult], flags: list[Flag]) -> list[Flag]:
+    """A page-wide "values read with low confidence" flag adds nothing where every doubtful
+    value of the page (a confidence below vote.MIN_CONFIDENCE) already carries a flag of its
+    own (a review flag, or a note saying how its doubt was settled): it becomes a note then.
+    Where one doubtful value has no flag of its own, the page-wide flag stays for review."""
+    out = list(flags)
+    for res in results:
+        pno = res.page
+        if res.low_conf is None:
+            continue
+        own = [f for f in flags if f.region is not None and f.measure is not None]
+        doubtful = [(r, m) for r in regions for m, src in r.sources.items()
+                    if src.location is not None and src.location.page == pno
+                    and (src.confidence is None or src.confidence < vote.MIN_CONFIDENCE)]
+        if all(any(f.covers(r.region.value, r.side, m) for f in own) for r, m in doubtful):
+            k = next(i for i, f in enumerate(out) if f is res.low_conf)
+            out[k] = Flag(FlagCode.PAGE_QUALITY, f"{res.low_conf.message}; each doubtful value is flagged on its own",
+                          severity=Severity.INFO)
     return out
 
 
@@ -656,7 +695,7 @@ def read_report(path: Path, source: Source, options: ReadOptions = DEFAULT_OPTIO
         except (NoReader, ResourceLimit) as exc:
             raise type(exc)(exc.reason, shown) from None
     text = "\n".join(line for r in results for line in r.lines)
-    disputes: dict[tuple[Region, Side | None, str], Flag] = {}
+    disputes: dict[tuple[Region, Side | None, str], tuple[Flag, str]] = {}
     regions, flags = _regions_from(results, disputes)
     if not regions:
         if labels.is_dxa_text(text) >= 2:
@@ -668,6 +707,7 @@ def read_report(path: Path, source: Source, options: ReadOptions = DEFAULT_OPTIO
     regions, restored = crosscheck.restore_signs(regions)
     flags += restored
     flags += crosscheck.check_regions(regions)
+    flags = _scope_page_flags(results, regions, flags)
     lines = [line for r in results for line in r.lines]
     found = meta.find_exam_date(lines)
     if found.date is None:

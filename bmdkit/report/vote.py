@@ -60,6 +60,10 @@ class Reading:
     single: bool = False
     #: the readings differ only in the sign (or a lost decimal point): the digits agree
     sign_only: bool = False
+    #: the engine whose closer look at the cell alone (see ``third_look``) read exactly the value
+    #: kept, where the engines had disagreed on its sign: the reader settles the sign with it only
+    #: where the site's other rows fit the value kept (reader._settle_signs)
+    third: str = ""
 
     @property
     def values_read(self) -> list[str]:
@@ -215,6 +219,53 @@ def settle_by_ratio(rds: dict[str, Reading]) -> str | None:
     return m
 
 
+#: cells per page given a third look at most (one tesseract process each)
+THIRD_LOOK_MAX = 16
+
+
+def _third_reader(engine: str) -> Callable[[np.ndarray], tuple[str, float]]:
+    if engine == "tesseract":
+        return ocr.tesseract_alone
+    return lambda c: ocr.rapid_crops([cv2.resize(c, None, fx=3, fy=3, interpolation=cv2.INTER_CUBIC)])[0]
+
+
+def third_look(readings: list[Reading], crops: Sequence[np.ndarray], engines: Sequence[str]) -> None:
+    """A closer look at the cells one engine alone could read, or whose readings differ
+    only in the sign: the cell alone, enlarged, read by the engine that did not give the
+    kept reading. Stacked and page readings lose faint minus signs and thin decimals that
+    the cell read alone shows.
+
+    Only an exact match confirms (same value, sign and decimals as the kept reading):
+    an unconfirmed single reading then counts as two engines agreeing; a sign dispute is
+    marked (``Reading.third``) for the reader to settle where the site's rows fit it. A
+    reading that does not match changes nothing (the cell stays flagged).
+    """
+    todo = [i for i, r in enumerate(readings) if r.value is not None and not r.repair and (r.single or r.sign_only)]
+    for i in todo[:THIRD_LOOK_MAX]:
+        r = readings[i]
+        kept = parse_number(r.raw)
+        if kept is None or kept.value is None:
+            continue
+        others = [e for e in engines if e in ("tesseract", "rapidocr") and e not in r.engines]
+        if not others and r.sign_only and r.candidates:
+            # both engines backed the kept sign somewhere, a stray reading disputes it: the engine
+            # that did not lay out the page looks at the cell alone
+            others = [e for e in engines if e in ("tesseract", "rapidocr")
+                      and e != r.candidates[0].engine.split("+")[0]]
+        for e in others:
+            text, conf = _third_reader(e)(crops[i])
+            p = parse_number(text)
+            r.candidates.append(Candidate(e + "+alone", text, conf, p))
+            if p is None or p.value != r.value or p.decimals != kept.decimals or p.blank:
+                continue
+            r.engines = tuple(sorted({*r.engines, e}))
+            if r.single:
+                r.single, r.conf = False, 0.8
+            else:
+                r.third = e
+            break
+
+
 def read_cells(image: np.ndarray, cells: list[Cell], engines: Sequence[str],
                decimals: dict[int, int | None]) -> list[Reading]:
     """Decide every cell's value with the engines given.
@@ -253,4 +304,5 @@ def read_cells(image: np.ndarray, cells: list[Cell], engines: Sequence[str],
         r = decide(lst, decimals.get(i), True)
         r.engines = tuple(sorted({e.split("+")[0] for e in r.engines}))
         out.append(r)
+    third_look(out, crops, list(readers))
     return out

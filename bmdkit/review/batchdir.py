@@ -87,4 +87,9 @@ def write_lines_atomic(directory: Path, lines: list[Line]) -> Path:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+    from bmdkit.merge import EXAMS_JSONL, write_exams
+
+    if (Path(directory) / EXAMS_JSONL).is_file():  # the merged exams follow the rewritten results
+        write_exams(directory, [(ln.exam, {**exam_to_dict(ln.exam, include_patient=ln.had_patient), **ln.extra})
+                                for ln in lines])
     return path
