@@ -184,69 +184,10 @@ def baseline(path: Path, truth: TruthExam) -> tuple[dict[str, int], float]:
 
 # --- scoring: exact, silent, review burden -----------------------------------------------------
 
-#: whole-file flags that ask about the date or the vendor, not the values (as heldout_reports.score_exam)
-NOT_ABOUT_VALUES = ("no_exam_date", "ambiguous_date", "unknown_vendor")
-
-
-def _covering(exam: object, region: str, side: object, measure: str) -> list[object]:
-    """The review flags that cover one value (see the module docstring)."""
-    out = []
-    for f in exam.flags:  # type: ignore[attr-defined]
-        if f.level.value == "info":
-            continue
-        if f.region is None:
-            if f.code.value not in NOT_ABOUT_VALUES:
-                out.append(f)
-        elif f.covers(region, side, measure):
-            out.append(f)
-    return out
-
-
 def score(exam: object, truth: TruthExam, printed: set[tuple[str, str | None, str]] | None,
           measures: tuple[str, ...] = ho.SCORED) -> dict:
-    """Value by value against the truth (exact as printed), with side- and measure-aware flag cover.
-
-    ``burdened``: exact values under a covering review flag; ``burden_codes``:
-    how many of those each flag code covers (a value may count under several).
-    """
-    from bmdkit.model import Region, Side
-
-    out: dict = {"values": 0, "exact": 0, "burdened": 0, "wrong_flagged": 0, "silent": 0, "missing": 0,
-                 "missing_unflagged": 0, "burden_codes": {}, "burden_flags": [], "silent_values": []}
-    failed = exam.status.value == "failed"  # type: ignore[attr-defined]
-    for tr in truth.contract_regions():
-        region = Region(tr.region)
-        side = Side(tr.side) if tr.side else None
-        got = exam.region(region, side)  # type: ignore[attr-defined]
-        for m in measures:
-            want = getattr(tr, m)
-            if want is None or printed is not None and (tr.region, tr.side, m) not in printed:
-                continue
-            out["values"] += 1
-            have = None if got is None else got.value(m)
-            cover = _covering(exam, tr.region, side, m)
-            codes = [f.code.value for f in cover]
-            flagged = failed or bool(codes)
-            if have is not None and (abs(have - want) < 1e-9 or m == "bmd" and ho._four_decimals_exact(have, tr)):
-                out["exact"] += 1
-                if flagged:
-                    out["burdened"] += 1
-                    for c in set(codes):
-                        out["burden_codes"][c] = out["burden_codes"].get(c, 0) + 1
-                    for f in cover:
-                        if (said := f"{f.code.value}: {f.message}") not in out["burden_flags"]:
-                            out["burden_flags"].append(said)
-                continue
-            if have is None:
-                out["missing"] += 1
-                if not flagged:
-                    out["missing_unflagged"] += 1
-            elif flagged:
-                out["wrong_flagged"] += 1
-            else:
-                out["silent"] += 1
-                out["silent_values"].append(f"{tr.region} {tr.side or ''} {m}: read {have}, printed {want}")
-    return out
+    """Value by value against the truth: the tests' scorer (``heldout_reports.score_exam``), one for both."""
+    return ho.score_exam(exam, truth, measures, printed)
 
 
 # --- main ------------------------------------------------------------------------------------

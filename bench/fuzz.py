@@ -144,6 +144,16 @@ def line_names(d: dict[str, Any]) -> list[str]:
     return names or [src.get("path", "")]
 
 
+def note_troubles(fig: BatchFigures, d: dict[str, Any], label: str) -> None:
+    """Count a line carrying ``internal_error`` as an exception and one that ran out of time as a hang."""
+    codes = [f.get("code") for f in d.get("flags", [])]
+    messages = " ".join(f.get("message", "") for f in d.get("flags", []))
+    if "internal_error" in codes:
+        fig.exceptions.append(f"{label}: {messages}")
+    if "resource_limit" in codes and TIME_LIMIT_WORDS in messages:
+        fig.hangs.append(label)
+
+
 def score_lines(cases: list[Case], lines: list[dict[str, Any]], timeout: float) -> BatchFigures:
     """Match result lines to cases by exact name; count what is missing, doubled or wrong."""
     fig = BatchFigures(cases=len(cases), lines=len(lines))
@@ -151,8 +161,6 @@ def score_lines(cases: list[Case], lines: list[dict[str, Any]], timeout: float) 
     seen: collections.Counter[str] = collections.Counter()
     for d in lines:
         names = line_names(d)
-        codes = [f.get("code") for f in d.get("flags", [])]
-        messages = " ".join(f.get("message", "") for f in d.get("flags", []))
         for n in names:
             seen[n] += 1
             case = by_name.get(n)
@@ -160,11 +168,7 @@ def score_lines(cases: list[Case], lines: list[dict[str, Any]], timeout: float) 
                 fig.unexpected.append(n)
                 continue
             fig.outcomes.setdefault(case.mutation, collections.Counter())[d.get("status", "?")] += 1
-        label = names[0]
-        if "internal_error" in codes:
-            fig.exceptions.append(f"{label}: {messages}")
-        if "resource_limit" in codes and TIME_LIMIT_WORDS in messages:
-            fig.hangs.append(label)
+        note_troubles(fig, d, names[0])
     fig.missing = sorted(n for n in by_name if seen[n] == 0)
     fig.duplicates = sorted(n for n, k in seen.items() if k > 1)
     return fig
@@ -327,8 +331,6 @@ def score_round_two(cases: list[Case], lines: list[dict[str, Any]]) -> BatchFigu
     got: collections.Counter[str] = collections.Counter()
     for d in lines:
         names = line_names(d)
-        codes = [f.get("code") for f in d.get("flags", [])]
-        messages = " ".join(f.get("message", "") for f in d.get("flags", []))
         for n in names:
             base = n if n in want else n.rsplit(" [", 1)[0]
             if base not in want:
@@ -336,10 +338,7 @@ def score_round_two(cases: list[Case], lines: list[dict[str, Any]]) -> BatchFigu
                 continue
             got[base] += 1
             fig.outcomes.setdefault(mutation[base], collections.Counter())[d.get("status", "?")] += 1
-        if "internal_error" in codes:
-            fig.exceptions.append(f"{names[0]}: {messages}")
-        if "resource_limit" in codes and TIME_LIMIT_WORDS in messages:
-            fig.hangs.append(names[0])
+        note_troubles(fig, d, names[0])
     fig.missing = sorted(n for n in want if got[n] < want[n])
     fig.duplicates = sorted(n for n in want if got[n] > want[n])
     all_names = [n for d in lines for n in line_names(d)]

@@ -292,25 +292,45 @@ def _four_decimals_exact(have: float, tr: object) -> bool:
     return abs(have - round(bmc / area, 4)) < 1e-9
 
 
+#: whole-file flags that ask about the date or the vendor, not the values
+NOT_ABOUT_VALUES = ("no_exam_date", "ambiguous_date", "unknown_vendor")
+
+
+def covering(exam: object, region: str, side: object, measure: str) -> list[object]:
+    """The review flags that cover one value: a whole-file flag (one about the date or vendor
+    excepted) or one whose region, side and measure take it in (``Flag.covers``)."""
+    out = []
+    for f in exam.flags:  # type: ignore[attr-defined]
+        if f.level.value == "info":
+            continue
+        if f.region is None:
+            if f.code.value not in NOT_ABOUT_VALUES:
+                out.append(f)
+        elif f.covers(region, side, measure):
+            out.append(f)
+    return out
+
+
 def score_exam(exam: object, truth: TruthExam, measures: tuple[str, ...] = SCORED,
-               printed: set[tuple[str, str | None, str]] | None = None) -> dict[str, int]:
-    """Compare an Exam with its truth, value by value (exact as printed).
+               printed: set[tuple[str, str | None, str]] | None = None) -> dict:
+    """Compare an Exam with its truth, value by value (exact as printed); the tests' and the bench's scorer.
 
     ``printed`` (region, side, measure) limits the count to the values the page
     shows, for layouts that leave some out (a Norland page prints no hip
     mean; some pages omit an excluded vertebra's row); None: every value.
 
-    ``silent``: a wrong value whose region carries no review flag (and no
-    page-wide one) in an exam that did not fail; ``wrong_flagged``: wrong but
-    flagged; ``missing``: printed but not read; ``missing_unflagged``: of
-    those, the ones nothing points at; ``exact``: equal to the printed value.
+    ``silent``: a wrong value no review flag covers (:func:`covering`) in an
+    exam that did not fail; ``wrong_flagged``: wrong but flagged; ``missing``:
+    printed but not read; ``missing_unflagged``: of those, the ones nothing
+    points at; ``exact``: equal to the printed value; ``burdened``: exact
+    values under a covering review flag, with ``burden_codes`` (how many each
+    flag code covers; a value may count under several), ``burden_flags`` (the
+    flags, in words) and ``silent_values`` (each silent error, in words).
     """
     from bmdkit.model import Region, Side
 
-    out = {"values": 0, "exact": 0, "wrong_flagged": 0, "silent": 0, "missing": 0, "missing_unflagged": 0}
-    flagged_regions = {f.region for f in exam.flags if f.level.value != "info"}  # type: ignore[attr-defined]
-    whole_page = any(f.region is None and f.level.value != "info" and f.code.value not in
-                     ("no_exam_date", "ambiguous_date", "unknown_vendor") for f in exam.flags)  # type: ignore[attr-defined]
+    out: dict = {"values": 0, "exact": 0, "burdened": 0, "wrong_flagged": 0, "silent": 0, "missing": 0,
+                 "missing_unflagged": 0, "burden_codes": {}, "burden_flags": [], "silent_values": []}
     failed = exam.status.value == "failed"  # type: ignore[attr-defined]
     for tr in truth.contract_regions():
         region = Region(tr.region)
@@ -322,12 +342,18 @@ def score_exam(exam: object, truth: TruthExam, measures: tuple[str, ...] = SCORE
                 continue
             out["values"] += 1
             have = None if got is None else got.value(m)
+            cover = covering(exam, tr.region, side, m)
+            flagged = failed or bool(cover)
             if have is not None and (abs(have - want) < 1e-9 or m == "bmd" and _four_decimals_exact(have, tr)):
                 out["exact"] += 1
+                if flagged:
+                    out["burdened"] += 1
+                    for c in {f.code.value for f in cover}:
+                        out["burden_codes"][c] = out["burden_codes"].get(c, 0) + 1
+                    for f in cover:
+                        if (said := f"{f.code.value}: {f.message}") not in out["burden_flags"]:
+                            out["burden_flags"].append(said)
                 continue
-            # a flag naming a side or measure covers only that side's or measure's values (Flag.covers)
-            flagged = failed or whole_page or tr.region in flagged_regions and any(
-                f.level.value != "info" and f.covers(tr.region, side, m) for f in exam.flags)  # type: ignore[attr-defined]
             if have is None:
                 out["missing"] += 1
                 if not flagged:
@@ -336,4 +362,5 @@ def score_exam(exam: object, truth: TruthExam, measures: tuple[str, ...] = SCORE
                 out["wrong_flagged"] += 1
             else:
                 out["silent"] += 1
+                out["silent_values"].append(f"{tr.region} {tr.side or ''} {m}: read {have}, printed {want}")
     return out

@@ -155,8 +155,8 @@ def run_batch_dask(
                         processed += 1
                         bar.advance(line.get("outcome", line.get("status")) == "failed")
             finally:
-                led.write_outputs()
-            summary = BatchSummary.from_ledger(led, processed, time.monotonic() - start)
+                outcomes = led.write_outputs()
+            summary = BatchSummary.from_ledger(led, processed, time.monotonic() - start, outcomes)
     finally:
         for thing in own:
             thing.close()

@@ -218,14 +218,17 @@ class Ledger:
                                 (json.dumps(past, ensure_ascii=False), key))
         return len(rows)
 
-    def counts(self) -> Counts:
+    def counts(self, outcomes: Counter[str] | None = None) -> Counts:
+        """Files, names, and the lines by outcome as the outputs show them (reviewer decisions
+        applied, name collisions flagged), so the summary agrees with results.jsonl.
+
+        ``outcomes`` is what :meth:`write_outputs` returned for the lines it has just written;
+        without it the lines are presented again to count them.
+        """
         files, done = self.db.execute(
             "SELECT COUNT(*), COALESCE(SUM(done), 0) FROM files WHERE key IN (SELECT key FROM names)"
         ).fetchone()
-        # counted on the lines as the outputs show them (reviewer decisions applied, name collisions
-        # flagged), so the summary agrees with results.jsonl; a line from before outcomes existed
-        # has none, and its status stands in
-        by_outcome = Counter(d.get("outcome") or d["status"] for d in self.iter_results())
+        by_outcome = outcomes if outcomes is not None else Counter(_outcome(d) for d in self.iter_results())
         names = self.db.execute("SELECT COUNT(*) FROM names").fetchone()[0]
         return Counts(files, done, by_outcome.get("failed", 0), names, by_outcome.get("extracted", 0),
                       by_outcome.get("flagged", 0), by_outcome.get("skipped", 0))
@@ -270,9 +273,11 @@ class Ledger:
                 line["subject"] = subject
             yield line
 
-    def write_outputs(self) -> None:
+    def write_outputs(self) -> Counter[str]:
         """Regenerate results.jsonl, results.csv, failures.csv, skipped.csv and exams.jsonl (the files merged
-        into one exam per visit and scan type, :mod:`bmdkit.merge`) atomically (owner-only)."""
+        into one exam per visit and scan type, :mod:`bmdkit.merge`) atomically (owner-only).
+
+        Returns the written lines by outcome (for :meth:`counts`)."""
         tmp = Path(tempfile.mkdtemp(prefix="out-", dir=self.work_dir))
         paths = {n: tmp / n for n in (RESULTS_JSONL, RESULTS_CSV, FAILURES_CSV, SKIPPED_CSV)}
         with open_private(paths[RESULTS_JSONL], "w", encoding="utf-8", newline="\n") as fj, \
@@ -285,7 +290,9 @@ class Ledger:
             for w in (wc, wf, ws):
                 w.writeheader()
             lines = []
+            outcomes: Counter[str] = Counter()
             for d in self.iter_results():
+                outcomes[_outcome(d)] += 1
                 fj.write(json.dumps(d, ensure_ascii=False, sort_keys=True) + "\n")
                 exam = exam_from_dict(d)
                 lines.append((exam, d))
@@ -302,6 +309,12 @@ class Ledger:
         for name, p in [*paths.items(), (EXAMS_JSONL, tmp / EXAMS_JSONL)]:
             os.replace(p, self.out / name)
         shutil.rmtree(tmp, ignore_errors=True)
+        return outcomes
+
+
+def _outcome(line: dict[str, Any]) -> str:
+    """A line's outcome; a line from before outcomes existed has none, and its status stands in."""
+    return str(line.get("outcome") or line["status"])
 
 
 def reopen_failed_files(out: str | Path, wait: bool = False) -> int:

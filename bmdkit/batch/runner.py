@@ -24,7 +24,7 @@ import os
 import resource
 import signal
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -66,9 +66,11 @@ class BatchSummary:
     failures: tuple[tuple[str, str], ...] = ()
 
     @classmethod
-    def from_ledger(cls, led: Ledger, processed: int, seconds: float, show_failures: int = 10) -> BatchSummary:
-        """The summary of the output folder ``led`` holds, after ``processed`` files this run."""
-        c = led.counts()
+    def from_ledger(cls, led: Ledger, processed: int, seconds: float, outcomes: Counter[str] | None = None,
+                    show_failures: int = 10) -> BatchSummary:
+        """The summary of the output folder ``led`` holds, after ``processed`` files this run
+        (``outcomes``: what the last :meth:`Ledger.write_outputs` returned)."""
+        c = led.counts(outcomes)
         return cls(c.names, c.files, processed, c.failed, seconds, c.extracted, c.flagged, c.skipped,
                    tuple(led.failures(show_failures)))
 
@@ -181,8 +183,8 @@ def run_batch(
                     last_checkpoint = time.monotonic()
         finally:
             pool.shutdown()
-            led.write_outputs()
-        return BatchSummary.from_ledger(led, processed, time.monotonic() - start)
+            outcomes = led.write_outputs()
+        return BatchSummary.from_ledger(led, processed, time.monotonic() - start, outcomes)
 
 
 class _Pool:
