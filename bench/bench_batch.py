@@ -29,7 +29,7 @@ import pydicom
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from test_batch_fixtures import write_sr
+from helpers.batch import write_sr
 
 from bmdkit import read_file
 from bmdkit.batch.runner import default_workers, run_batch

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 from network_servers import result_count, start_listener, storescu, wait_for, write_listen_config  # noqa: E402
-from test_batch_fixtures import write_sr  # noqa: E402
+from helpers.batch import write_sr  # noqa: E402
 
 from bmdkit.samples.truth import TruthGenerator  # noqa: E402
 

@@ -19,9 +19,18 @@ and damage kind, ``burden_by_code`` says which flag codes carry the burden.
 The baseline is one ``tesseract`` pass (eng+chi_sim) plus simple regular
 expressions (label at line start, numbers in header order) on the same image.
 
+With ``--real DIR`` it scores the real development pages of issue 22 instead
+(screenshots of real Hologic APEX 5.5 and GE enCORE 16 pages, each also as
+its whole slide rendered at 150 dpi; rebuild them with
+``bench/real_pages/rebuild.sh``) against ``bench/real_pages/truth.json``,
+by vendor and rendering. There a silent error also counts a value reported
+where the page prints none (a blank or '-' column, a row or region the page
+does not have, a whole-body 'Total' taken for a total hip).
+
 Usage::
 
     .venv/bin/python bench/bench_ocr.py --n 200 --which both
+    .venv/bin/python bench/bench_ocr.py --real /tmp/real
     .venv/bin/python bench/bench_ocr.py --n 12 --engines-compare
     .venv/bin/python bench/bench_ocr.py --n 60 --start 30   # pages 30-59 of a 60-page run
 """
@@ -85,6 +94,37 @@ def dev_page(truth: TruthExam, i: int, out: Path) -> tuple[Path, str, str, str]:
     p = out / f"dev{i}.{'png' if deg == 'clean' else 'jpg'}"
     img.convert("RGB").save(p)
     return p, layout, lang, deg
+
+
+def reallike_page(truth: TruthExam, i: int, out: Path) -> tuple[Path, str, str, str, TruthExam, set, frozenset]:
+    """A real-like page (bmdkit.samples.real_like: vendor screenshots at 72-100 ppi, JPEG, slides):
+    (file, layout, lang, rendering, the truth as printed, the printed cells, the measures left blank)."""
+    import random
+
+    from bmdkit.samples import real_like as rl
+    from bmdkit.samples.truth import not_printed
+
+    layout = rl.REAL_LIKE_LAYOUTS[i % len(rl.REAL_LIKE_LAYOUTS)]
+    rendering = rl.REAL_LIKE_RENDERINGS[(i // len(rl.REAL_LIKE_LAYOUTS)) % len(rl.REAL_LIKE_RENDERINGS)]
+    page = rl.render_real_like(truth, layout, rendering, rl._page_options(random.Random(i)), i)
+    path = page.save(out / f"rl{i}_{layout}_{rendering}{page.suffix}")
+    printed = {(c.cell.region, c.cell.side, c.cell.measure) for c in page.cells
+               if c.cell.in_truth and c.cell.region is not None}
+    return path, layout, "en", rendering, page.truth, printed, frozenset(not_printed(page.truth))
+
+
+def phantoms(exam: object, truth: TruthExam, blank: frozenset) -> dict:
+    """Values reported for a measure the page leaves blank: silent unless a review flag covers them."""
+    from bmdkit.model import Region, Side
+
+    out = {"phantom": 0, "phantom_flagged": 0}
+    for tr in truth.contract_regions():
+        side = Side(tr.side) if tr.side else None
+        got = exam.region(Region(tr.region), side)  # type: ignore[attr-defined]
+        for m in blank:
+            if got is not None and got.value(m) is not None:
+                out["phantom_flagged" if ho.covering(exam, tr.region, side, m) else "phantom"] += 1
+    return out
 
 
 def dev_printed(truth: TruthExam, layout: str, lang: str) -> set[tuple[str, str | None, str]]:
@@ -190,13 +230,113 @@ def score(exam: object, truth: TruthExam, printed: set[tuple[str, str | None, st
     return ho.score_exam(exam, truth, measures, printed)
 
 
+# --- real pages (issue 22) -------------------------------------------------------------------
+
+REAL_TRUTH = ROOT / "bench" / "real_pages" / "truth.json"
+REAL_MEASURES = ("bmd", "t_score", "z_score", "bmc", "area")
+CONTRACT_KEYS = [(r, None) for r in ("L1", "L2", "L3", "L4", "L1-L4")] + [
+    (r, s) for r in ("femoral_neck", "total_hip") for s in ("left", "right", "mean")]
+
+
+def score_real(exam: object, page: dict) -> dict:
+    """One real page against its transcribed truth, every contract value and every measure.
+
+    A number in the truth is exact / wrong (flagged or silent) / missing; a
+    blank ('-', None) or unlisted value that bmdkit reports anyway is
+    ``phantom`` (silent unless a review flag covers it) -- the silent wrong
+    T-score of a blank column is the case that matters most.
+    """
+    from bmdkit.model import Region, Side
+
+    out: dict = {"values": 0, "exact": 0, "burdened": 0, "wrong_flagged": 0, "silent": 0, "missing": 0,
+                 "phantom": 0, "phantom_flagged": 0, "bmd_t_values": 0, "bmd_t_exact": 0, "burden_codes": {},
+                 "silent_values": [], "wrong_values": []}
+    failed = exam.status.value == "failed"  # type: ignore[attr-defined]
+    for region, side in CONTRACT_KEYS:
+        want_all = page["values"].get(region, {}).get(side or "-", {})
+        got = exam.region(Region(region), Side(side) if side else None)  # type: ignore[attr-defined]
+        for m in REAL_MEASURES:
+            want = want_all.get(m)
+            have = None if got is None else got.value(m)
+            cover = ho.covering(exam, region, Side(side) if side else None, m)
+            flagged = failed or bool(cover)
+            where = f"{region} {side or ''} {m}".replace("  ", " ")
+            if want is None:
+                if have is not None:
+                    out["phantom_flagged" if flagged else "phantom"] += 1
+                    if not flagged:
+                        out["silent"] += 1
+                        out["silent_values"].append(f"{where}: read {have}, page prints none")
+                continue
+            out["values"] += 1
+            bt = m in ("bmd", "t_score")
+            out["bmd_t_values"] += bt
+            if have is not None and abs(have - want) < 1e-9:
+                out["exact"] += 1
+                out["bmd_t_exact"] += bt
+                if flagged:
+                    out["burdened"] += 1
+                    for c in {f.code.value for f in cover}:
+                        out["burden_codes"][c] = out["burden_codes"].get(c, 0) + 1
+            elif have is None:
+                out["missing"] += 1
+            elif flagged:
+                out["wrong_flagged"] += 1
+                out["wrong_values"].append(f"{where}: read {have}, printed {want}")
+            else:
+                out["silent"] += 1
+                out["silent_values"].append(f"{where}: read {have}, printed {want}")
+    return out
+
+
+def run_real(real_dir: Path, engines: tuple[str, ...] = ("tesseract", "rapidocr"), only: str | None = None) -> dict:
+    """Read every rebuilt real page (``only``: those whose key starts so) and score it; rows printed
+    as they come, summary by vendor and rendering."""
+    pages = {k: v for k, v in json.loads(REAL_TRUTH.read_text())["pages"].items() if not only or k.startswith(only)}
+    rows = []
+    for key, page in pages.items():
+        for rendering in ("screen", "slide"):
+            path = real_dir / f"{key}-{rendering}.png"
+            if not path.is_file():
+                raise SystemExit(f"{path} missing: run bench/real_pages/rebuild.sh first")
+            t0 = time.perf_counter()
+            c0 = cpu_seconds()
+            ex = read_file(path, ReadOptions(ocr_engines=engines))
+            sc = score_real(ex, page)
+            row = {"page": key, "vendor": page["vendor"], "rendering": rendering, "status": ex.status.value,
+                   "seconds": round(time.perf_counter() - t0, 2), "cpu": round(cpu_seconds() - c0, 2),
+                   "date_ok": None if rendering == "slide" or not page["exam_date"] else
+                   (ex.exam_date is not None and ex.exam_date.isoformat() == page["exam_date"]), **sc}
+            rows.append(row)
+            print(json.dumps(row, ensure_ascii=False), flush=True)
+    summary: dict = {}
+    for g in ("all", "vendor", "rendering", "vendor/rendering"):
+        for r in rows:
+            name = {"all": "all", "vendor": r["vendor"], "rendering": r["rendering"],
+                    "vendor/rendering": f"{r['vendor']}/{r['rendering']}"}[g]
+            acc = summary.setdefault(name, defaultdict(float))
+            acc["pages"] += 1
+            for k in ("values", "exact", "bmd_t_values", "bmd_t_exact", "burdened", "silent", "phantom",
+                      "phantom_flagged", "wrong_flagged", "missing", "seconds", "cpu"):
+                acc[k] += r[k]
+            acc["failed"] += r["status"] == "failed"
+    return {name: {"pages": int(a["pages"]), "bmd_t_exact_pct": round(100 * a["bmd_t_exact"] / max(a["bmd_t_values"], 1), 1),
+                   "all_exact_pct": round(100 * a["exact"] / max(a["values"], 1), 1), "values": int(a["values"]),
+                   "silent": int(a["silent"]), "phantom_flagged": int(a["phantom_flagged"]),
+                   "review_burden_pct": round(100 * a["burdened"] / max(a["exact"], 1), 1),
+                   "wrong_flagged": int(a["wrong_flagged"]), "missing": int(a["missing"]), "failed": int(a["failed"]),
+                   "s_per_page": round(a["seconds"] / max(a["pages"], 1), 1),
+                   "cpu_s_per_page": round(a["cpu"] / max(a["pages"], 1), 1)}
+            for name, a in summary.items()}
+
+
 # --- main ------------------------------------------------------------------------------------
 
 def run(n: int, which: str, seed: int, compare: bool, base: bool, start: int = 0) -> dict:
     rows = []
     gen = TruthGenerator(seed)
-    makers = {"dev": dev_page, "heldout": heldout_page}
-    sets = ["dev", "heldout"] if which == "both" else [which]
+    makers = {"dev": dev_page, "heldout": heldout_page, "reallike": reallike_page}
+    sets = ["dev", "heldout"] if which == "both" else ["dev", "heldout", "reallike"] if which == "all" else [which]
     configs = {"both": ("tesseract", "rapidocr")}
     if compare:
         configs.update({"rapidocr": ("rapidocr",), "tesseract": ("tesseract",)})
@@ -207,10 +347,14 @@ def run(n: int, which: str, seed: int, compare: bool, base: bool, start: int = 0
             truth = gen.exam(exclude=["L1"] if i % 7 == 3 else None)
             if i < start:  # the same pages as a full run, from page ``start`` on
                 continue
-            path, fam, lang, deg = makers[s](truth, i // len(sets), out)
+            blank: frozenset = frozenset()
+            if s == "reallike":
+                path, fam, lang, deg, truth, printed, blank = reallike_page(truth, i // len(sets), out)
+            else:
+                path, fam, lang, deg = makers[s](truth, i // len(sets), out)
+                # dev layouts may leave values out (no hip mean, an omitted excluded vertebra): score what is printed
+                printed = dev_printed(truth, fam, lang) if s == "dev" else None
             row = {"set": s, "family": fam, "lang": lang, "deg": deg, "scan": truth.scan_type}
-            # dev layouts may leave values out (no hip mean, an omitted excluded vertebra): score what is printed
-            printed = dev_printed(truth, fam, lang) if s == "dev" else None
             for name, engines in configs.items():
                 t0 = time.perf_counter()
                 c0 = cpu_seconds()
@@ -218,6 +362,9 @@ def run(n: int, which: str, seed: int, compare: bool, base: bool, start: int = 0
                 dt = time.perf_counter() - t0
                 cpu = cpu_seconds() - c0
                 sc = score(ex, truth, printed)
+                ph = phantoms(ex, truth, blank)
+                sc["silent"] += ph["phantom"]
+                sc.update(ph)
                 row[name] = {**sc, "seconds": round(dt, 2), "cpu": round(cpu, 2), "status": ex.status.value,
                              "date_ok": ex.exam_date is not None and ex.exam_date.isoformat() == truth.exam_date}
             if base:
@@ -236,7 +383,7 @@ def summarize(rows: list[dict], configs: list[str]) -> dict:
             if cfg not in r:
                 continue
             for g in (f"{r['set']}", f"{r['set']}/{r['family']}", f"{r['set']}/{r['lang']}",
-                      f"{r['set']}/{'clean+pdf' if r['deg'] in ('clean', 'pdf') else 'degraded'}",
+                      f"{r['set']}/{'clean+pdf' if r['deg'] in ('clean', 'pdf', 'png90') else 'degraded'}",
                       f"{r['set']}/{r['deg']}"):
                 acc = groups[g]
                 acc["pages"] += 1
@@ -263,14 +410,21 @@ def summarize(rows: list[dict], configs: list[str]) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=200, help="pages in total")
-    ap.add_argument("--which", choices=("dev", "heldout", "both"), default="both")
+    ap.add_argument("--which", choices=("dev", "heldout", "reallike", "both", "all"), default="both",
+                    help="page sets: both = dev + heldout; all adds the real-like screenshots")
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--start", type=int, default=0, help="skip the pages before this one (same pages as a full run)")
     ap.add_argument("--engines-compare", action="store_true", help="also run each engine alone")
     ap.add_argument("--no-baseline", action="store_true")
     ap.add_argument("--json", type=Path, help="write the summary here")
+    ap.add_argument("--real", type=Path, metavar="DIR",
+                    help="score the real development pages rebuilt into DIR (bench/real_pages/rebuild.sh) instead")
+    ap.add_argument("--only", help="with --real: only the pages whose key starts so (e.g. ge-, hologic-4)")
     a = ap.parse_args()
-    summary = run(a.n, a.which, a.seed, a.engines_compare, not a.no_baseline, a.start)
+    if a.real:
+        summary = run_real(a.real, only=a.only)
+    else:
+        summary = run(a.n, a.which, a.seed, a.engines_compare, not a.no_baseline, a.start)
     text = json.dumps(summary, indent=1, ensure_ascii=False)
     print(text)
     if a.json:

@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from test_review_support import chrome, make_batch
+from helpers.review import chrome, make_batch
 
 from bmdkit.review.page import PageOptions, build_page
 

@@ -12,13 +12,32 @@ records:
 - with ``--cli``: the real ``bmdkit check --format json`` output and exit
   code, one process per file (slow: about 1.5 s a file).
 
+Report pages are covered too: the 200 pages of ``bench/bench_ocr.py`` (its
+``dev`` and ``heldout`` makers, the same seed and order as a default run) and
+every report file of the samples (``samples/reports``: images, PDFs, report
+DICOM; ``samples/bad/no_report.pdf``). For each, one in-process
+``read_file`` records
+
+- ``read_report``: every :class:`~bmdkit.model.Exam` that
+  ``bmdkit.report.read_report`` returned during the call (every field), or
+  the exception it raised;
+- ``check``: the contract JSON, as for DICOM files.
+
+The bench pages are written ONCE by ``pages`` into ``--pages``
+(default ``/tmp/report_bench_pages``, with a ``manifest.json``); ``save`` and
+``compare`` read those very files and never make them again, so a change to
+the page generator cannot pass for a change of the reader.
+
 Timing fields (any key naming seconds or elapsed time) are left out.
 
 Usage::
 
+    .venv/bin/python bench/same_outputs.py pages /tmp/report_bench_pages   # once
     .venv/bin/python bench/same_outputs.py save /tmp/outputs_before.json [--dir /tmp/bdicom] [--cli]
     # ... change the code ...
     .venv/bin/python bench/same_outputs.py compare /tmp/outputs_before.json [--dir /tmp/bdicom] [--cli]
+    # or save the after-outputs too (e.g. from another tree) and compare the two files:
+    .venv/bin/python bench/same_outputs.py diff /tmp/outputs_before.json --after /tmp/outputs_after.json
 """
 
 from __future__ import annotations
@@ -32,7 +51,7 @@ import json
 import os
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +70,81 @@ def files(mix_dir: Path | None) -> list[Path]:
     out += sorted((ROOT / "samples" / "reports").glob("*.dcm"))
     out += sorted((ROOT / "samples" / "bad").glob("*.dcm"))
     return out
+
+
+def report_files(pages_dir: Path | None) -> list[Path]:
+    """The report pages: the written bench pages (from their manifest) and the sample reports."""
+    out: list[Path] = []
+    if pages_dir is not None:
+        manifest = pages_dir / "manifest.json"
+        if not manifest.is_file():
+            raise SystemExit(f"no {manifest}: write the pages once with `same_outputs.py pages {pages_dir}`")
+        out += [pages_dir / row["file"] for row in json.loads(manifest.read_text())]
+    out += sorted(p for p in (ROOT / "samples" / "reports").iterdir()
+                  if p.is_file() and not p.name.endswith(".json"))
+    out.append(ROOT / "samples" / "bad" / "no_report.pdf")
+    return out
+
+
+def write_pages(pages_dir: Path, n: int = 200, seed: int = 2026) -> int:
+    """Write the bench_ocr page set (dev and heldout, as ``bench_ocr.run`` makes them) once, with a manifest."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import bench_ocr
+
+    from bmdkit.samples.truth import TruthGenerator
+
+    if (pages_dir / "manifest.json").exists():
+        raise SystemExit(f"{pages_dir} already holds pages; they are written once and never again")
+    pages_dir.mkdir(parents=True, exist_ok=True)
+    gen = TruthGenerator(seed)
+    makers = {"dev": bench_ocr.dev_page, "heldout": bench_ocr.heldout_page}
+    sets = ["dev", "heldout"]
+    rows = []
+    for i in range(n):
+        s = sets[i % len(sets)]
+        truth = gen.exam(exclude=["L1"] if i % 7 == 3 else None)
+        path, fam, lang, deg = makers[s](truth, i // len(sets), pages_dir)
+        rows.append({"file": path.name, "set": s, "family": fam, "lang": lang, "deg": deg,
+                     "sha256": _digest(path.read_bytes())})
+    (pages_dir / "manifest.json").write_text(json.dumps(rows, indent=1))
+    return len(rows)
+
+
+def one_report(p: Path) -> dict[str, Any]:
+    """A report file: what ``read_report`` returned inside one ``read_file`` call, and the check JSON."""
+    import bmdkit.report as report_pkg
+    from bmdkit import read_file
+    from bmdkit.export.jsonout import dumps
+    from bmdkit.options import DEFAULT_OPTIONS
+
+    seen: list[Any] = []
+    real = report_pkg.read_report
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        try:
+            exam = real(*args, **kwargs)
+        except Exception as exc:  # the exception is the output (raised on)
+            seen.append({"raised": type(exc).__name__, "message": str(exc)})
+            raise
+        seen.append(plain(exam))
+        return exam
+
+    report_pkg.read_report = recording  # type: ignore[assignment]
+    out: dict[str, Any] = {"sha256": _digest(p.read_bytes())}
+    try:
+        out["check"] = _drop_timing(json.loads(dumps(read_file(p, DEFAULT_OPTIONS))))
+    except Exception as exc:  # noqa: BLE001
+        out["check"] = {"raised": type(exc).__name__, "message": str(exc)}
+    finally:
+        report_pkg.read_report = real  # type: ignore[assignment]
+    out["read_report"] = seen
+    return out
+
+
+def collect_reports(paths: list[Path], jobs: int) -> dict[str, Any]:
+    """``one_report`` for every path, ``jobs`` worker processes (each file is read in one process)."""
+    with ProcessPoolExecutor(jobs) as pool:
+        return {"report:" + _shown(p): r for p, r in zip(paths, pool.map(one_report, paths, chunksize=4))}
 
 
 def _digest(b: bytes) -> str:
@@ -154,15 +248,28 @@ def _diff(a: Any, b: Any, where: str, out: list[str]) -> None:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("mode", choices=("save", "compare"))
+    ap.add_argument("mode", choices=("pages", "save", "compare", "diff"))
     ap.add_argument("saved", type=Path)
     ap.add_argument("--dir", type=Path, default=Path("/tmp/bdicom"), help="bench mix directory")
     ap.add_argument("--cli", action="store_true", help="also run the real `bmdkit check --format json`")
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--after", type=Path, help="diff: the outputs saved after the change (nothing is read again)")
+    ap.add_argument("--pages", type=Path, default=Path("/tmp/report_bench_pages"),
+                    help="the bench report pages, written once by `pages`")
+    ap.add_argument("--no-reports", action="store_true", help="DICOM files only")
+    ap.add_argument("--reports-only", action="store_true", help="report pages only")
     args = ap.parse_args()
     os.chdir(ROOT)
-    paths = files(args.dir)
-    now = collect(paths, args.cli, args.jobs)
+    if args.mode == "pages":
+        print(f"wrote {write_pages(args.saved)} pages to {args.saved}")
+        return 0
+    now: dict[str, Any] = {}
+    if args.mode == "diff":
+        now = json.loads(args.after.read_text())
+    elif not args.reports_only:
+        now.update(collect(files(args.dir), args.cli, args.jobs))
+    if not args.no_reports and args.mode != "diff":
+        now.update(collect_reports(report_files(args.pages), args.jobs))
     if args.mode == "save":
         args.saved.write_text(json.dumps(now, sort_keys=True, ensure_ascii=False))
         print(f"saved the outputs of {len(now)} files to {args.saved}")
@@ -171,18 +278,23 @@ def main() -> int:
     diffs: list[str] = []
     if set(before) != set(now):
         diffs.append(f"file lists differ: {sorted(set(before) ^ set(now))[:10]}")
-    compared = {"read_dicom": 0, "check": 0, "cli": 0}
+    compared = {"read_dicom": 0, "read_report": 0, "check": 0, "cli": 0, "sha256": 0}
+    differing = dict.fromkeys(compared, 0)  # files whose part differs
     for name in sorted(set(before) & set(now)):
         for part in compared:
             if part in now[name] and part in before[name]:
                 compared[part] += 1
-                _diff(before[name][part], now[name][part], f"{name}:{part}", diffs)
+                mine: list[str] = []
+                _diff(before[name][part], now[name][part], f"{name}:{part}", mine)
+                differing[part] += bool(mine)
+                diffs += mine
             elif part in now[name] or part in before[name]:
                 if part != "cli" or args.cli:
                     diffs.append(f"{name}:{part}: present only {'after' if part in now[name] else 'before'}")
     counts = ", ".join(f"{v} {k}" for k, v in compared.items() if v)
     if diffs:
-        print(f"DIFFERENT ({len(diffs)}{'+' if len(diffs) > 40 else ''} differences; compared {counts}):")
+        which = ", ".join(f"{v} {k}" for k, v in differing.items() if v)
+        print(f"DIFFERENT ({len(diffs)} differences; files differing: {which or 'none'}; compared {counts}):")
         print("\n".join("  " + d for d in diffs[:40]))
         return 1
     print(f"IDENTICAL: {len(now)} files, outputs compared: {counts}")

@@ -7,16 +7,27 @@ and the OLE2 container of Office 97-2003 and ``Thumbs.db``), a DICOMDIR (the
 media directory, not an exam) and the folder metadata macOS leaves
 (``.DS_Store``, ``._`` AppleDouble files). The batch lists those as
 *skipped*, not *failed*: see :attr:`Format.not_a_scan`.
+
+A text file is a DXA report written as sentences (``Format.TEXT_REPORT``,
+exported from a RIS or HIS) when its content says so: one line names a
+measure (BMD, T-score; 骨密度, T值), a region (femoral neck, L1-L4; 股骨颈,
+腰椎) and a decimal number, with the words of
+``reference_data/sentence_words.csv``. Structured text (JSON, XML/HTML,
+CSV/TSV, TOML/INI, Markdown) stays ``Format.TEXT`` whatever words it holds,
+so truth files, tables, configuration and READMEs are still skipped.
 """
 
 from __future__ import annotations
 
 import codecs
+import functools
 import re
+import unicodedata
 import zipfile
 from enum import Enum
 from pathlib import Path
 
+from bmdkit import reference
 from bmdkit.model import InputKind
 
 
@@ -32,6 +43,7 @@ class Format(str, Enum):
     ZIP = "zip"
     EMPTY = "empty"
     TEXT = "text"
+    TEXT_REPORT = "text_report"
     OFFICE = "office"
     OLE2 = "ole2"
     DICOMDIR = "dicomdir"
@@ -51,6 +63,7 @@ class Format(str, Enum):
             return InputKind.PDF
         if self in (Format.PNG, Format.JPEG, Format.TIFF, Format.BMP):
             return InputKind.IMAGE
+        # TEXT_REPORT too: the contract's source kinds (dicom, image, pdf, unknown) have no "text" yet
         return InputKind.UNKNOWN
 
 
@@ -153,9 +166,83 @@ def _looks_like_raw_dicom(head: bytes) -> bool:
 
 
 def sniff(path: str | Path) -> Format:
-    """The format of the file at ``path`` (reads at most 1 KiB)."""
+    """The format of the file at ``path`` (reads at most 1 KiB, or :data:`TEXT_PROBE_BYTES` of a text file)."""
     with open(path, "rb") as fh:
-        fmt = sniff_bytes(fh.read(_HEAD))
+        head = fh.read(_HEAD)
+        fmt = sniff_bytes(head)
+        if fmt is Format.TEXT:
+            head += fh.read(TEXT_PROBE_BYTES - len(head))
     if fmt is Format.ZIP and _office_zip(path):
         return Format.OFFICE
+    if fmt is Format.TEXT and is_text_report(head):
+        return Format.TEXT_REPORT
     return fmt
+
+
+#: bytes of a text file read to decide whether it is a report written as sentences
+TEXT_PROBE_BYTES = 256 * 1024
+
+
+def decode_text(data: bytes, final: bool = True) -> str | None:
+    """``data`` as text: UTF-16 with a BOM, else UTF-8 (with or without a BOM), else GB18030,
+    each tried strictly; None when none fits. ``final=False`` allows a character cut at the end."""
+    tries = ("utf-16",) if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) else ("utf-8-sig", "gb18030")
+    for encoding in tries:
+        try:
+            return codecs.getincrementaldecoder(encoding)().decode(data, final=final)
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
+def is_text_report(data: bytes) -> bool:
+    """True when text bytes read as a DXA report in sentences (see the module docstring)."""
+    text = decode_text(data, final=False)
+    if text is None or _structured(text):
+        return False
+    return any(_dxa_line(line) for line in text.splitlines())
+
+
+_CSV_SEPARATORS = (",", "\t", ";", "|")
+
+
+def _structured(text: str) -> bool:
+    """JSON, XML/HTML, RTF, Markdown, CSV/TSV or TOML/INI: text that is data or markup, not prose."""
+    body = text.lstrip("\ufeff \t\r\n")
+    if body[:1] in ("{", "[", "<"):
+        return True
+    lines = [ln for ln in body.splitlines() if ln.strip()][:200]
+    if not lines:
+        return True
+    if any(re.match(r"\s*(#{1,6}\s|```|\|.*\|\s*$)", ln) for ln in lines):
+        return True  # Markdown: headings, code fences, tables
+    sections = any(re.fullmatch(r"\s*\[[\w.\-\" ]+\]\s*", ln) for ln in lines)
+    assignments = sum(bool(re.match(r"\s*[\w.\-\"]+\s*=", ln)) for ln in lines)
+    if sections and assignments * 2 >= len(lines):
+        return True  # TOML / INI
+    for sep in _CSV_SEPARATORS:
+        counts = [ln.count(sep) for ln in lines]
+        if len(lines) >= 3 and counts[0] >= 2 and not _DECIMAL.search(lines[0]) \
+                and sum(c == counts[0] for c in counts) >= 0.8 * len(lines):
+            return True  # a table with a header line
+    return False
+
+
+@functools.cache
+def _report_words() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """(a measure word: BMD or T-score; a region word: hip region, spine, lumbar level)."""
+    rows = reference.table("sentence_words")
+    measure = "|".join(r["pattern"] for r in rows if r["kind"] == "measure" and r["key"] in ("bmd", "t_score"))
+    region = "|".join(r["pattern"] for r in rows if r["kind"] in ("region", "spine", "level"))
+    return re.compile(measure), re.compile(region)
+
+
+_DECIMAL = re.compile(r"(?<![0-9.])\d\.\d")
+
+
+def _dxa_line(line: str) -> bool:
+    t = unicodedata.normalize("NFKC", line).lower()
+    if not _DECIMAL.search(t):
+        return False
+    measure, region = _report_words()
+    return bool(measure.search(t) and region.search(t))

@@ -28,13 +28,14 @@ The batch writes the merged exams to ``exams.jsonl`` beside ``results.jsonl``
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bmdkit.batchfolder.files import atomic_write
+from bmdkit.batchfolder.layout import EXAMS_JSONL, RESULTS_JSONL
+from bmdkit.batchfolder.lines import iter_json_lines, read_exams_strict
 from bmdkit.dicom.compare import disagreement_flags, half_units
 from bmdkit.flags import FlagCode
 from bmdkit.model import (
@@ -51,10 +52,6 @@ from bmdkit.model import (
     Status,
     Vendor,
 )
-
-#: the merged exams of a batch output folder, beside results.jsonl
-EXAMS_JSONL = "exams.jsonl"
-RESULTS_JSONL = "results.jsonl"
 
 #: flags about how well a page was read; moot for values the DICOM file holds exactly
 _READING_FLAGS = frozenset({FlagCode.LOW_CONFIDENCE, FlagCode.ENGINE_DISAGREEMENT,
@@ -429,21 +426,10 @@ def merged_lines(lines: Iterable[tuple[Exam, dict[str, Any]]]) -> list[dict[str,
 def write_exams(directory: str | Path, lines: Iterable[tuple[Exam, dict[str, Any]]],
                 target: Path | None = None) -> Path:
     """Write ``DIR/exams.jsonl`` (or ``target``) from results.jsonl's lines, owner-only and atomically."""
-    from bmdkit.outfiles import open_private
-
     path = target or Path(directory) / EXAMS_JSONL
-    fd, tmp = tempfile.mkstemp(prefix=".exams.", suffix=".jsonl.tmp", dir=str(path.parent))
-    os.close(fd)
-    try:
-        with open_private(Path(tmp), "w", encoding="utf-8", newline="\n") as fh:
-            for d in merged_lines(lines):
-                fh.write(json.dumps(d, ensure_ascii=False, sort_keys=True) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(path, "w", encoding="utf-8", newline="\n") as fh:
+        for d in merged_lines(lines):
+            fh.write(json.dumps(d, ensure_ascii=False, sort_keys=True) + "\n")
     return path
 
 
@@ -453,14 +439,15 @@ def load_merged(directory: str | Path) -> list[Exam] | None:
     An ``exams.jsonl`` older than ``results.jsonl`` (a tool rewrote the results
     on its own) is not trusted: the exams are merged again from the results.
     """
-    from bmdkit.export.jsonout import exam_from_dict
-
     out = Path(directory)
     merged, results = out / EXAMS_JSONL, out / RESULTS_JSONL
     if not merged.is_file():
         return None
     if results.is_file() and results.stat().st_mtime_ns > merged.stat().st_mtime_ns:
-        with results.open(encoding="utf-8") as fh:
-            return merge_exams(exam_from_dict(json.loads(t)) for t in fh if t.strip())
-    with merged.open(encoding="utf-8") as fh:
-        return [exam_from_line(json.loads(t)) for t in fh if t.strip()]
+        return merge_exams(read_exams_strict(results))
+    lines = []
+    for line in iter_json_lines(merged):
+        if line.error is not None:
+            raise line.error
+        lines.append(exam_from_line(line.data))
+    return lines

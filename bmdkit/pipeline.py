@@ -10,9 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from bmdkit.checks import apply_all
-from bmdkit.export.privacy import redact_exam
 from bmdkit.model import Exam
 from bmdkit.options import DEFAULT_OPTIONS, ReadOptions
+from bmdkit.privacy import redact_exam
 from bmdkit.read import read_file
 
 

@@ -15,6 +15,8 @@ be imported is a broken install and raises, never a silent ``no_reader``:
   ``payload``: report pages inside the file, for the report reader);
 - PDF and images: ``bmdkit.report.read_report(path, source, options,
   payload=None) -> Exam``;
+- text files that read as a DXA report in sentences (``Format.TEXT_REPORT``):
+  ``bmdkit.report.textfile.read_text_report(path, source, options) -> Exam``;
 - a DICOM exam and the report read from its own pages are combined by
   ``bmdkit.merge.merge_readings(dicom_exam, report_exam) -> Exam``.
 """
@@ -53,6 +55,7 @@ UNREAD_SHA256 = "0" * 64
 _READERS: dict[str, str] = {
     "dicom": "bmdkit.dicom:read_dicom",
     "report": "bmdkit.report:read_report",
+    "text": "bmdkit.report.textfile:read_text_report",
     "merge": "bmdkit.merge:merge_readings",
 }
 
@@ -186,6 +189,8 @@ def _dispatch(path: Path, source: Source, options: ReadOptions) -> Exam:
         raise NotAScan(fmt.not_a_scan, shown)
     if fmt is Format.ZIP:
         raise UnsupportedInput("a zip archive: give it to 'bmdkit batch', which unpacks archives", shown)
+    if fmt is Format.TEXT_REPORT:
+        return _reader("text", shown)(path, source, options)
     if source.kind is InputKind.UNKNOWN:
         raise UnsupportedInput("content is not DICOM, PDF, PNG, JPEG, TIFF or BMP", shown)
     if source.kind is InputKind.DICOM:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-from test_batch_fixtures import write_sr
+from helpers.batch import write_sr
 
 from bmdkit.batch.ledger import FAILURES_CSV, RESULTS_CSV, RESULTS_JSONL
 from bmdkit.batch.runner import run_batch

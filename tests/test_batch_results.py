@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-from test_batch_fixtures import write_sr
+from helpers.batch import write_sr
 
 import bmdkit
 from bmdkit.batch.runner import run_batch

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from conftest import assert_valid
-from test_batch_fixtures import slow_or_crashing_work, write_sr
+from helpers.batch import slow_or_crashing_work, write_sr
 
 from bmdkit.batch.ledger import FAILURES_CSV, RESULTS_CSV, RESULTS_JSONL, SKIPPED_CSV, BatchLocked, Ledger
 from bmdkit.batch.runner import run_batch

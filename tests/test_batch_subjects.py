@@ -7,7 +7,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from test_batch_fixtures import store_exams, truth_to_exam, visit_series
+from helpers.batch import store_exams, truth_to_exam, visit_series
 
 from bmdkit.batch.assemble import assemble, load_exams
 from bmdkit.batch.grouping import group_exams

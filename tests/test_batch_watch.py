@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from network_servers import ROOT, result_count, wait_for
-from test_batch_fixtures import write_sr
+from helpers.batch import write_sr
 
 from bmdkit.batch.walk import walk_inputs
 from bmdkit.batch.watch import Readiness

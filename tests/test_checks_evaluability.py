@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import random
 
 import pytest
@@ -69,7 +71,24 @@ def test_excluded_vertebra_under_l1_l4_total_recomputes_sum_of_bmc_over_area() -
     assert "total_recomputed" in codes(e, "L1-L4")
 
 
-@pytest.mark.parametrize("level,bmd,area", [("L3", 2.60, 16.3), ("L2", 0.85, 40.0), ("L4", 0.10, 17.9)])
+@pytest.mark.parametrize("level,bmd", [("L3", 2.60), ("L4", 0.10), ("L3", 1358.0)])
+def test_impossible_vertebral_bmd_is_a_misread_not_anatomy(level: str, bmd: float) -> None:
+    """Issue 22: an L3 BMD of 1.358 read as 1358 made L3 non-evaluable and L4 compared with L2.
+    An impossible BMD is flagged as a misread and leaves the evaluability rules alone."""
+    specs = {"L1": (0.80, -2.1), "L2": (0.85, -1.8), "L3": (0.88, -1.5), "L4": (0.90, -1.4)}
+    specs[level] = (bmd, specs[level][1])
+    printed = spine_exam(specs)
+    e = apply_all(printed.with_regions([dataclasses.replace(r, method=Method.OCR) for r in printed.regions]))
+    assert e.region(L[level]).evaluable is None  # undecided: not evaluated, never "not evaluable"
+    assert all(e.region(L[v]).evaluable is True for v in specs if v != level)
+    assert "vertebra_out_of_range" not in codes(e)
+    misread = [f for f in e.flags if f.code.value == "out_of_range" and f.region == level]
+    assert misread and misread[0].measure == "bmd" and "misread" in misread[0].message
+    assert not any(f.code.value in ("vertebra_t_discordant", "total_recomputed") for f in e.flags)
+    assert e.status is Status.FLAGGED
+
+
+@pytest.mark.parametrize("level,bmd,area", [("L2", 0.85, 40.0)])
 def test_out_of_range_vertebra_is_not_evaluable(level: str, bmd: float, area: float) -> None:
     specs = {"L1": (0.80, -2.1), "L2": (0.85, -1.8), "L3": (0.88, -1.5), "L4": (0.90, -1.4)}
     specs[level] = (bmd, specs[level][1])

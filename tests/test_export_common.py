@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from test_batch_fixtures import store_exams, truth_to_exam, visit_series
+from helpers.batch import store_exams, truth_to_exam, visit_series
 from test_batch_subjects import write_mapping
 
 from bmdkit.batch.assemble import Assembly, assemble, load_exams

@@ -17,9 +17,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from test_batch_fixtures import write_sr
+from helpers.batch import write_sr
 
-from bmdkit.export.privacy import RedactingFilter
+from bmdkit.privacy import RedactingFilter
 from bmdkit.samples.truth import TruthGenerator
 
 PEOPLE = [

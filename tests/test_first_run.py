@@ -176,8 +176,8 @@ def test_a_broken_checks_module_breaks_loudly(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("module", "sample"), [
     ("cli/review.py", "dicom/s7-0003_hologic_xml.dcm"),
-    ("review/decisions.py", "dicom/s7-0003_hologic_xml.dcm"),
-    ("report/pages.py", "reports/s7-0002_hologic_en_png.png"),
+    ("decisions/records.py", "dicom/s7-0003_hologic_xml.dcm"),
+    ("report/pagefiles.py", "reports/s7-0002_hologic_en_png.png"),
     ("dicom/__init__.py", "dicom/s7-0003_hologic_xml.dcm"),
 ])
 def test_a_broken_module_is_never_silently_missing(tmp_path: Path, module: str, sample: str) -> None:

@@ -23,13 +23,13 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from test_batch_fixtures import write_sr
+from helpers.batch import write_sr
 
 from bmdkit.batch.runner import run_batch
 from bmdkit.batch.walk import WalkLimits, walk_inputs
 from bmdkit.options import ReadOptions
 from bmdkit.read import UNREAD_SHA256, read_file
-from bmdkit.report.pages import load_image_bytes
+from bmdkit.report.pagefiles import load_image_bytes
 from bmdkit.samples import hostile
 from bmdkit.samples.truth import TruthGenerator
 
@@ -308,7 +308,7 @@ def test_encrypted_pdfs_read_or_fail_with_the_reason(tmp_path: Path) -> None:
     assert [f.code.value for f in exam.flags] == ["unreadable"] and "password" in exam.flags[0].message
     open_ = tmp_path / "open.pdf"
     open_.write_bytes(hostile.pdf_encrypted(""))  # no user password: opens, its text layer is read
-    from bmdkit.report.pages import load_pdf_bytes
+    from bmdkit.report.pagefiles import load_pdf_bytes
 
     pages = load_pdf_bytes(open_.read_bytes(), NO_OCR, "open.pdf")
     assert [w.text for w in pages[0].words] == ["L1-L4", "0.912", "-1.0"]

@@ -136,12 +136,13 @@ def test_tesseract_page_stops_at_its_timeout() -> None:
 
 
 def test_optional_second_layout_pass_is_skipped_past_the_budget() -> None:
-    from bmdkit.report import reader
+    from bmdkit.report.reading import fill_from_other_engine
+    from bmdkit.report.rereading import Budget, PageRereader
 
     page = np.full((400, 300), 255, np.uint8)
-    spent = reader._Budget(soft=0.0, hard=0.0)  # monotonic time 0: long past
+    spent = Budget(soft=0.0, hard=0.0)  # monotonic time 0: long past
     flags: list = []
-    got = reader._fill_from_other_engine([], page, ["rapidocr", "tesseract"], ReadOptions(), spent, 1, flags)
+    got = fill_from_other_engine([], PageRereader(page, ["rapidocr", "tesseract"], ReadOptions(), spent), 1, flags)
     assert got == []
     assert [f.code.value for f in flags] == ["page_quality"] and "time budget" in flags[0].message
     assert flags[0].severity.value == "info"

@@ -23,9 +23,9 @@ from pathlib import Path
 
 import pydicom
 import pytest
-from test_review_support import chrome
+from helpers.review import chrome
 
-from bmdkit.export.cells import FORMULA_STARTS, split_list, unescape_cell
+from bmdkit.batchfolder.cells import FORMULA_STARTS, split_list, unescape_cell
 from bmdkit.review.decisions import audit_csv_text, parse_decisions
 from bmdkit.samples.dicom_kinds.hologic_script import write_hologic_script
 from bmdkit.samples.truth import TruthGenerator

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 import psutil
-from test_batch_fixtures import write_sr
+from helpers.batch import write_sr
 
 from bmdkit.batch.ledger import FAILURES_CSV, RESULTS_CSV, RESULTS_JSONL, SKIPPED_CSV
 from bmdkit.samples.hostile import _many_page_pdf

@@ -18,13 +18,13 @@ import io
 from pathlib import Path
 
 import pytest
-from test_batch_fixtures import write_sr
+from helpers.batch import write_sr
 from test_export_common import build_assembly
 
+from bmdkit import reconcile as rec
 from bmdkit.batch.runner import run_batch
 from bmdkit.cli.app import main
 from bmdkit.errors import ConfigError
-from bmdkit.export import reconcile as rec
 from bmdkit.export import redcap
 from bmdkit.samples.truth import TruthGenerator
 

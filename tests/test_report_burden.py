@@ -17,13 +17,13 @@ from pathlib import Path
 
 import pytest
 
-from bmdkit.export.table import exam_rows
+from bmdkit.export.results_csv import exam_rows
 from bmdkit.flags import FlagCode, Severity
 from bmdkit.model import Flag, Method, Region, RegionResult, Side
 from bmdkit.read import read_file
 from bmdkit.report import vote
 from bmdkit.report.numbers import parse_number
-from bmdkit.report.reader import _value_flags
+from bmdkit.report.valueflags import value_flags as _value_flags
 from bmdkit.samples.report_gen import render_report
 from bmdkit.samples.truth import TruthExam, TruthGenerator
 

@@ -7,6 +7,7 @@ for review, and a tilted page's values land in their rows.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -17,8 +18,20 @@ from PIL import Image, ImageDraw
 from bmdkit.flags import FlagCode
 from bmdkit.model import Region, Side
 from bmdkit.report import labels, preprocess
-from bmdkit.report.ocr import Token
-from bmdkit.report.table import find_tables, residual_skew
+from bmdkit.report.layout import find_tables
+from bmdkit.report.lines import residual_skew
+from bmdkit.report.tokens import Box, Token
+
+
+class _Texts:
+    """A CropReader (bmdkit.report.cells) answering from a function: the tests' stand-in
+    for re-reading crops of a page."""
+
+    def __init__(self, fn: Callable[[list[Box]], list[list[str]]]) -> None:
+        self.fn = fn
+
+    def read_boxes(self, boxes: list[Box]) -> list[list[str]]:
+        return self.fn(boxes)
 from bmdkit.samples.report_page.fonts import pil_font
 
 
@@ -98,11 +111,11 @@ def test_a_second_reading_of_the_label_crop_decides_and_contradictions_leave_it_
         asked.extend(boxes)
         return [["Total"] for _ in boxes]
 
-    (t,), _ = find_tables(_table("T0taI"), reread)
+    (t,), _ = find_tables(_table("T0taI"), _Texts(reread))
     total = next(r for r in t.rows if r.region is Region.TOTAL_HIP)
     assert total.label_read == "reread" and asked == [(20, 80, 70, 100)]
 
-    (t,), _ = find_tables(_table("Xq"), lambda boxes: [["Total", "Neck"] for _ in boxes])
+    (t,), _ = find_tables(_table("Xq"), _Texts(lambda boxes: [["Total", "Neck"] for _ in boxes]))
     assert [r.region for r in t.rows] == [Region.FEMORAL_NECK] and t.unread_rows == ["Xq"]
 
 
@@ -236,7 +249,7 @@ def test_a_heading_line_ocr_lost_is_read_again_in_its_band() -> None:
     (t,), _ = find_tables(_hologic_hip(None, "Troch"))
     assert (Region.FEMORAL_NECK, Side.LEFT) not in {(r.region, r.side) for r in t.rows}
     assert t.unread_rows == ["Left", "Right"]
-    (t,), _ = find_tables(_hologic_hip(None, "Troch"), reread)
+    (t,), _ = find_tables(_hologic_hip(None, "Troch"), _Texts(reread))
     assert asked == [(20, 20, 194, 80)]  # between the header and the first side row, left of the numbers
     got = {(r.region, r.side): r.label_read for r in t.rows}
     assert got[(Region.FEMORAL_NECK, Side.LEFT)] == "reread" and got[(Region.FEMORAL_NECK, Side.RIGHT)] == "reread"
@@ -260,7 +273,7 @@ def test_a_lost_heading_after_the_first_group_is_asked_for_when_a_side_repeats()
         asked.extend(boxes)
         return [["Troch"] for _ in boxes]
 
-    (t,), _ = find_tables(_hologic_hip("Neck", None), reread)
+    (t,), _ = find_tables(_hologic_hip("Neck", None), _Texts(reread))
     # the second 'Left' starts a new group: the band above it (its heading's line) is read again
     assert asked == [(20, 140, 194, 200)]  # below the first group's last row, above the second Left
     got = {(r.region, r.side): (r.label_read, r.cells["bmd"].text) for r in t.rows}
@@ -301,7 +314,7 @@ def test_a_column_whose_header_ocr_lost_is_named_by_a_second_reading() -> None:
 
     (t,), _ = find_tables(_hologic_zh("值"))
     assert "t_score" not in {k for k, _, _ in t.columns} and t.unplaced == 2
-    (t,), _ = find_tables(_hologic_zh("值"), reread)
+    (t,), _ = find_tables(_hologic_zh("值"), _Texts(reread))
     assert [k for k, _, _ in t.columns][:5] == ["region", "area", "bmc", "bmd", "t_score"]
     assert t.reread_columns == {"t_score": "reread"} and t.unplaced == 0
     assert {r.region: r.cells["t_score"].text for r in t.rows} == {Region.FEMORAL_NECK: "-2.7",
@@ -309,9 +322,9 @@ def test_a_column_whose_header_ocr_lost_is_named_by_a_second_reading() -> None:
     assert all(b[0] <= 520 <= b[2] for b in asked) and {b[1] for b in asked} == {0, 24}
 
     # readings that name two measures name none; a reading one edit from the only free measure is approximate
-    (t,), _ = find_tables(_hologic_zh("值"), lambda boxes: [["T值", "Z值"] for _ in boxes])
+    (t,), _ = find_tables(_hologic_zh("值"), _Texts(lambda boxes: [["T值", "Z值"] for _ in boxes]))
     assert "t_score" not in t.reread_columns
-    (t,), _ = find_tables(_hologic_zh("值"), lambda boxes: [["T直" if b[1] == 24 else ""] for b in boxes])
+    (t,), _ = find_tables(_hologic_zh("值"), _Texts(lambda boxes: [["T直" if b[1] == 24 else ""] for b in boxes]))
     assert t.reread_columns == {"t_score": "approximate"}
 
 
@@ -420,5 +433,5 @@ def test_a_units_line_read_as_a_row_does_not_hide_the_header_lines_from_a_second
         asked.extend(boxes)
         return [["T值" if b[1] == 24 else ""] for b in boxes]
 
-    (t,), _ = find_tables(toks, reread)
+    (t,), _ = find_tables(toks, _Texts(reread))
     assert {b[1] for b in asked} == {0, 24} and t.reread_columns == {"t_score": "reread"}

@@ -8,9 +8,9 @@ import pytest
 
 from bmdkit.model import Region, Side
 from bmdkit.report import labels, meta
+from bmdkit.report.layout import find_tables
 from bmdkit.report.numbers import parse_number
-from bmdkit.report.ocr import Token
-from bmdkit.report.table import find_tables
+from bmdkit.report.tokens import Token
 
 
 @pytest.mark.parametrize("text,value,decimals", [
@@ -92,8 +92,8 @@ def test_vendor_and_model() -> None:
 
 
 def test_a_minus_set_apart_stays_with_its_number() -> None:
-    from bmdkit.report.ocr import Token
-    from bmdkit.report.table import group_lines, split_tokens
+    from bmdkit.report.lines import group_lines, split_tokens
+    from bmdkit.report.tokens import Token
 
     toks = [Token("Neck - 1.2 0.5", (0, 0, 140, 20), 0.9, "t"), Token("L1", (0, 40, 20, 60), 1.0, "t"),
             Token("-", (100, 40, 108, 60), 1.0, "t"), Token("0.8", (110, 40, 140, 60), 1.0, "t"),
@@ -145,7 +145,7 @@ def test_vote_lost_decimal_point_backs_digits_not_value() -> None:
 def test_regions_implied_but_not_read_are_flagged() -> None:
     from bmdkit.flags import FlagCode
     from bmdkit.model import Method, RegionResult
-    from bmdkit.report.reader import _unread_regions
+    from bmdkit.report.regions import unread_regions as _unread_regions
 
     def rr(region: Region, side: Side | None = None, **kw: object) -> RegionResult:
         return RegionResult(region=region, side=side, method=Method.OCR, bmd=0.8, **kw)  # type: ignore[arg-type]

@@ -8,7 +8,7 @@ import pytest
 
 from bmdkit.flags import FlagCode
 from bmdkit.model import Method, Region, RegionResult, Side, ValueSource
-from bmdkit.report import crosscheck, reader, vote
+from bmdkit.report import crosscheck, repairs, vote
 
 
 def _spine(t_total: float, z_total: float | None = -0.5,
@@ -22,7 +22,7 @@ def _spine(t_total: float, z_total: float | None = -0.5,
 
 
 def test_a_lost_minus_that_breaks_the_sites_line_is_restored_and_flagged() -> None:
-    fixed, flags = crosscheck.restore_signs(_spine(1.5))
+    fixed, flags = repairs.restore_signs(_spine(1.5))
     total = next(r for r in fixed if r.region is Region.SPINE_TOTAL)
     assert total.t_score == -1.5 and total.sources["t_score"].confidence == 0.5
     assert [f.code for f in flags] == [FlagCode.T_SCORE_INCONSISTENT] and flags[0].region == "L1-L4"
@@ -31,16 +31,16 @@ def test_a_lost_minus_that_breaks_the_sites_line_is_restored_and_flagged() -> No
 
 def test_a_sign_is_not_restored_without_witnesses_or_when_it_still_does_not_fit() -> None:
     # a text layer's characters are the page's own: never repaired
-    assert crosscheck.restore_signs(_spine(1.5, engines=("pdf-text",)))[1] == []
+    assert repairs.restore_signs(_spine(1.5, engines=("pdf-text",)))[1] == []
     # consistent as read: nothing to do
-    assert crosscheck.restore_signs(_spine(-1.5)) == (_spine(-1.5), [])
+    assert repairs.restore_signs(_spine(-1.5)) == (_spine(-1.5), [])
     # negated it still breaks the line (a wrong digit, not a sign): left as read, the check flags it
-    fixed, flags = crosscheck.restore_signs(_spine(3.9))
+    fixed, flags = repairs.restore_signs(_spine(3.9))
     assert flags == [] and next(r for r in fixed if r.region is Region.SPINE_TOTAL).t_score == 3.9
     # two rows of a site say nothing about which of them is wrong
     hips = [RegionResult(region=Region.FEMORAL_NECK, method=Method.OCR, side=s, bmd=b, t_score=t)
             for s, b, t in ((Side.LEFT, 0.700, -1.9), (Side.RIGHT, 0.692, 2.0))]
-    assert crosscheck.restore_signs(hips) == (hips, [])
+    assert repairs.restore_signs(hips) == (hips, [])
 
 
 def _reading(raw: str, value: float) -> vote.Reading:
@@ -59,7 +59,7 @@ def _reading(raw: str, value: float) -> vote.Reading:
 def test_a_lost_decimal_point_on_a_score_is_restored_only_beyond_plausible(raw: str, value: float, decimals: int,
                                                                         want: float, repaired: bool) -> None:
     rd = _reading(raw, value)
-    reader._restore_decimal(rd, decimals, "t_score")
+    repairs.restore_decimal(rd, decimals, "t_score")
     assert rd.value == want and bool(rd.repair) is repaired and rd.disagreement is repaired
     assert rd.conf == (0.5 if repaired else 0.9)
 
@@ -75,13 +75,26 @@ def _cell(value: float, texts: list[str], disagreement: bool) -> vote.Reading:
 def test_bmc_over_area_picks_between_a_disputed_cells_readings() -> None:
     rds = {"bmd": _cell(1.682, ["1.682", "1.082", "1082"], True),
            "bmc": _cell(17.48, ["17.48"], False), "area": _cell(16.16, ["16.16"], False)}
-    assert vote.settle_by_ratio(rds) == "bmd" and rds["bmd"].value == 1.082 and rds["bmd"].disagreement
+    assert repairs.settle_by_ratio(rds) == "bmd" and rds["bmd"].value == 1.082 and rds["bmd"].disagreement
     assert "BMC/area" in rds["bmd"].repair
     # a cell the engines agreed on is never changed, even when the ratio fails
     rds = {"bmd": _cell(1.682, ["1.682", "1.082"], False),
            "bmc": _cell(17.48, ["17.48"], False), "area": _cell(16.16, ["16.16"], False)}
-    assert vote.settle_by_ratio(rds) is None and rds["bmd"].value == 1.682
+    assert repairs.settle_by_ratio(rds) is None and rds["bmd"].value == 1.682
     # two disputed cells that could each make it fit: no choice
     rds = {"bmd": _cell(1.682, ["1.682", "1.082"], True),
            "bmc": _cell(17.48, ["17.48", "27.18"], True), "area": _cell(16.16, ["16.16"], False)}
-    assert vote.settle_by_ratio(rds) is None and rds["bmd"].value == 1.682
+    assert repairs.settle_by_ratio(rds) is None and rds["bmd"].value == 1.682
+
+
+@pytest.mark.parametrize(("raw", "value", "decimals", "want", "repaired"), [
+    ("1358", 1358.0, 3, 1.358, True),   # issue 22: an L3 BMD of 1.358 read as 1358
+    ("0873", 873.0, 3, 0.873, True),
+    ("1.358", 1.358, 3, 1.358, False),  # plausible as read
+    ("9999", 9999.0, 3, 9999.0, False),  # 9.999 is still no BMD: left for the checks to flag as a misread
+])
+def test_a_lost_decimal_point_on_a_bmd_is_restored_only_beyond_plausible(raw: str, value: float, decimals: int,
+                                                                      want: float, repaired: bool) -> None:
+    rd = _reading(raw, value)
+    repairs.restore_decimal(rd, decimals, "bmd")
+    assert rd.value == want and bool(rd.repair) is repaired and rd.disagreement is repaired

@@ -13,6 +13,7 @@ bench/bench_ocr.py makes them), so they run OCR: a few seconds each.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import sys
 from pathlib import Path
@@ -25,7 +26,7 @@ from bmdkit.flags import FlagCode, Severity
 from bmdkit.model import Flag, Location, Method, Region, RegionResult, Side, ValueSource
 from bmdkit.options import ReadOptions
 from bmdkit.read import read_file
-from bmdkit.report import crosscheck, ocr, reader, vote
+from bmdkit.report import crosscheck, ocr, reading, settings, valueflags, vote
 from bmdkit.report.numbers import parse_number
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -84,7 +85,7 @@ def test_third_look_confirms_a_value_one_engine_alone_read() -> None:
     assert not rd.single and rd.conf >= vote.MIN_CONFIDENCE
     assert rd.engines == ("rapidocr", "tesseract")
     region = RegionResult(Region.L1, Method.OCR, bmd=0.956)
-    assert not [f for f in reader._value_flags(region, {"bmd": rd}, {"bmd"}) if f.level is not Severity.INFO]
+    assert not [f for f in valueflags.value_flags(region, {"bmd": rd}, {"bmd"}) if f.level is not Severity.INFO]
 
 
 @needs_tesseract
@@ -95,7 +96,7 @@ def test_third_look_does_not_confirm_a_different_value() -> None:
     assert rd.single and rd.value == 0.958 and rd.conf < vote.MIN_CONFIDENCE
     assert any(c.engine == "tesseract+alone" for c in rd.candidates)  # it did look
     region = RegionResult(Region.L1, Method.OCR, bmd=0.958)
-    (f,) = [f for f in reader._value_flags(region, {"bmd": rd}, {"bmd"}) if f.level is not Severity.INFO]
+    (f,) = [f for f in valueflags.value_flags(region, {"bmd": rd}, {"bmd"}) if f.level is not Severity.INFO]
     assert f.level is Severity.REVIEW and "Only one of the two OCR engines" in f.message
 
 
@@ -135,12 +136,12 @@ def test_sign_settled_only_where_the_site_fits() -> None:
     for regions, settled in ((fits, True), (breaks, False)):
         f = Flag(FlagCode.ENGINE_DISAGREEMENT, "The two OCR engines read ...", region="femoral_neck",
                  side=Side.LEFT, measure="t_score")
-        (out,) = reader._settle_signs(regions, [f], {key: (f, "tesseract")})
+        (out,) = valueflags.settle_signs(regions, [f], {key: valueflags.SignDispute(f, "tesseract")})
         assert (out.level is Severity.INFO) is settled
         if settled:
             assert "tesseract read the cell alone as -0.7" in out.message
     f = Flag(FlagCode.ENGINE_DISAGREEMENT, "x", region="femoral_neck", side=Side.LEFT, measure="t_score")
-    (out,) = reader._settle_signs(fits, [f], {key: (f, "")})  # no closer look agreed: stays for review
+    (out,) = valueflags.settle_signs(fits, [f], {key: valueflags.SignDispute(f, "")})  # no closer look agreed: stays for review
     assert out.level is Severity.REVIEW
 
 
@@ -157,8 +158,8 @@ def test_sign_disputes_settled_on_the_heldout_scan(tmp_path: Path) -> None:
 
 # --- the page-wide low-confidence flag ---------------------------------------------------------
 
-def _page_with(doubtful_flagged: bool) -> tuple[list[reader._PageResult], list[RegionResult], list[Flag]]:
-    res = reader._PageResult()
+def _page_with(doubtful_flagged: bool) -> tuple[list[reading.PageResult], list[RegionResult], list[Flag]]:
+    res = reading.PageResult()
     res.page = 1
     res.low_conf = Flag(FlagCode.PAGE_QUALITY, "page 1: values read with low confidence")
     src = {"bmd": ValueSource(confidence=0.4, location=Location(page=1)),
@@ -172,11 +173,11 @@ def _page_with(doubtful_flagged: bool) -> tuple[list[reader._PageResult], list[R
 
 def test_page_flag_becomes_a_note_only_when_each_doubtful_value_has_its_own() -> None:
     results, regions, flags = _page_with(True)
-    out = reader._scope_page_flags(results, regions, flags)
+    out = valueflags.scope_page_flags(results, regions, flags)
     (page,) = [f for f in out if f.code is FlagCode.PAGE_QUALITY]
     assert page.level is Severity.INFO and "flagged on its own" in page.message
     results, regions, flags = _page_with(False)
-    out = reader._scope_page_flags(results, regions, flags)
+    out = valueflags.scope_page_flags(results, regions, flags)
     (page,) = [f for f in out if f.code is FlagCode.PAGE_QUALITY]
     assert page.level is Severity.REVIEW
 
@@ -188,7 +189,7 @@ def test_phone_photo_page_flag_scoped_to_its_doubtful_values(tmp_path: Path,
     review flag that put all of them under review is a note; each doubtful value keeps its own.
     (The page's mean confidence now depends on the closer looks, so the page-wide flag is made
     to fire here by raising its threshold: the test is about what happens to it.)"""
-    monkeypatch.setattr(reader, "PAGE_QUALITY_MIN", 0.99)
+    monkeypatch.setattr(settings, "SETTINGS", dataclasses.replace(settings.SETTINGS, page_quality_min=0.99))
     _, exam, sc = _bench_page(28, tmp_path)
     assert sc["silent"] == 0  # type: ignore[index]
     page = [f for f in exam.flags if f.code is FlagCode.PAGE_QUALITY and "low confidence" in f.message]  # type: ignore[attr-defined]

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
-from test_review_support import make_batch
+from helpers.review import make_batch
 
 from bmdkit.cli.app import main
 from bmdkit.model import Status

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytesseract
 import pytest
 from PIL import Image
-from test_review_support import make_exam
+from helpers.review import make_exam
 
 from bmdkit.model import InputKind, Location
 from bmdkit.review.crops import CropOptions, Cropper, Strip, cut

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from conftest import assert_valid
-from test_review_support import make_batch
+from helpers.review import make_batch
 
 from bmdkit.cli.app import main
 from bmdkit.export.jsonout import exam_from_dict

@@ -1,6 +1,6 @@
 """Held-out pages for the crops, made differently from the development set.
 
-Development pages (test_review_support) are 150 ppi PNGs in DejaVu Sans and
+Development pages (tests/helpers/review.py) are 150 ppi PNGs in DejaVu Sans and
 reportlab PDFs in Helvetica. These are made another way and were not used
 while tuning the crop geometry: a 300 ppi phone-style JPEG stored sideways
 with an EXIF orientation tag, in Liberation Serif with ruled cells and

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 from conftest import assert_valid
-from test_review_support import chrome
+from helpers.review import chrome
 
 import bmdkit
 from bmdkit.cli.app import main

@@ -1,7 +1,7 @@
 """The review page in a real headless chromium: loads clean, shows crops, filters, and decisions round-trip.
 
 A batch folder is built from real PNG and PDF report pages (see
-test_review_support); the page is written by ``bmdkit review``, opened from
+tests/helpers/review.py); the page is written by ``bmdkit review``, opened from
 disk in Debian's chromium through selenium, used with clicks and keys, and
 the CSV it downloads is applied by ``bmdkit apply-decisions``.
 """
@@ -17,7 +17,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from test_review_support import chrome, make_batch
+from helpers.review import chrome, make_batch
 
 from bmdkit.cli.app import main
 from bmdkit.export.jsonout import exam_from_dict

@@ -1,7 +1,7 @@
 """Whole-exam decisions, settled flags, per-value hold-back, and everything derived following the decisions.
 
 Exams are the ones a perfect reader gives for generated truth (stored in a
-real batch ledger, see test_batch_fixtures), with review flags added as the
+real batch ledger, see tests/helpers/batch.py), with review flags added as the
 readers raise them; decisions go through the real ``apply-decisions`` and
 ``export`` commands.
 """
@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 
 import pytest
-from test_batch_fixtures import store_exams, truth_to_exam, visit_series
+from helpers.batch import store_exams, truth_to_exam, visit_series
 from test_batch_subjects import write_mapping
 
 from bmdkit.batch.assemble import assemble, load_exams
@@ -201,7 +201,7 @@ def test_plots_use_a_cjk_font_without_missing_glyphs(recwarn, caplog) -> None:
 
 
 def test_results_rows_mark_only_the_side_and_measure_a_flag_names() -> None:
-    from bmdkit.export.table import exam_rows
+    from bmdkit.export.results_csv import exam_rows
 
     t = TruthGenerator(9).exam(scan_type="hip_dual")
     e = _flag_t_right(truth_to_exam(t, "/site/dual.png"))

@@ -2,7 +2,7 @@
 
 Reads ``results.jsonl``, groups the files of one study, maps each group to
 a trial subject and a visit, and hands the exports
-:class:`~bmdkit.export.privacy.SubjectExam` objects only. Every file that
+:class:`~bmdkit.privacy.SubjectExam` objects only. Every file that
 is not exported is listed in the report with the reason (failed, unmapped,
 outside every visit window, two subjects in one study), by path and
 SHA-256, never by patient name or hospital ID.
@@ -10,16 +10,12 @@ SHA-256, never by patient name or hospital ID.
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bmdkit import __version__
-from bmdkit.batch.ledger import RESULTS_JSONL
 from bmdkit.batch.subjects import (
     PLACEMENT_FILE,
     MappingRow,
@@ -30,13 +26,14 @@ from bmdkit.batch.subjects import (
     kept_mapping,
     read_placement,
 )
+from bmdkit.batchfolder import RESULTS_JSONL, atomic_write
+from bmdkit.batchfolder import load_exams as load_folder_exams
+from bmdkit.batchfolder.cells import SafeDictWriter
 from bmdkit.errors import ConfigError
-from bmdkit.export.cells import SafeDictWriter
-from bmdkit.export.jsonout import exam_from_dict
-from bmdkit.export.privacy import SubjectExam, deidentify, register_exam_identifiers
 from bmdkit.flags import FlagCode
-from bmdkit.merge import group_exams, load_merged, sources_of
+from bmdkit.merge import group_exams, sources_of
 from bmdkit.model import Exam, Outcome, Status
+from bmdkit.privacy import SubjectExam, deidentify, register_exam_identifiers
 
 REPORT_COLUMNS = ("path", "sha256", "status", "exam_date", "subject_id", "visit", "problem", "center")
 
@@ -48,23 +45,14 @@ class Assembly:
 
 
 def load_exams(out_dir: str | Path) -> Iterator[Exam]:
-    """Exams of a batch output folder: the merged exams of exams.jsonl (one per visit and scan type,
-    :mod:`bmdkit.merge`) when the batch wrote them, else the files of results.jsonl."""
+    """Exams of a batch output folder (:func:`bmdkit.batchfolder.load_exams`, strict), each with its
+    patient identifiers registered for redaction before an export sees it."""
     path = Path(out_dir) / RESULTS_JSONL
     if not path.is_file():
         raise ConfigError("no results.jsonl here: run 'bmdkit batch' first", str(out_dir))
-    merged = load_merged(out_dir)
-    if merged is not None:
-        for exam in merged:
-            register_exam_identifiers(exam)
-            yield exam
-        return
-    with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                exam = exam_from_dict(json.loads(line))
-                register_exam_identifiers(exam)
-                yield exam
+    for exam in load_folder_exams(out_dir):
+        register_exam_identifiers(exam)
+        yield exam
 
 
 def assemble(exams: list[Exam], mapping: SubjectMap, windows: list[VisitWindow]) -> Assembly:
@@ -135,13 +123,10 @@ def assemble(exams: list[Exam], mapping: SubjectMap, windows: list[VisitWindow])
 
 def write_report(rows: list[dict[str, str]], path: str | Path) -> None:
     """The placement report as CSV (text cells spreadsheet-safe), written atomically."""
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+    with atomic_write(path, "w", encoding="utf-8", newline="") as fh:
         w = SafeDictWriter(fh, fieldnames=list(REPORT_COLUMNS), lineterminator="\n")
         w.writeheader()
         w.writerows(sorted(rows, key=lambda r: (r["path"], r["sha256"])))
-    os.replace(tmp, target)
 
 
 def place_subjects(out_dir: str | Path, exams: list[Exam] | None = None) -> dict[str, dict[str, Any]] | None:

@@ -45,10 +45,10 @@ from bmdkit.batch.runner import BatchSummary, default_workers
 from bmdkit.batch.walk import DEFAULT_LIMITS, WalkLimits, count_inputs
 from bmdkit.errors import ConfigError
 from bmdkit.export.jsonout import exam_to_dict
-from bmdkit.export.privacy import install_log_filter
 from bmdkit.flags import FlagCode
 from bmdkit.options import DEFAULT_OPTIONS, ReadOptions
 from bmdkit.pipeline import process_file
+from bmdkit.privacy import install_log_filter
 
 
 def work_bytes(display: str, data: bytes, options: ReadOptions, single_threaded: bool = False) -> dict[str, Any]:

@@ -18,7 +18,7 @@ a re-run.
 
 The database holds the same contract lines as ``results.jsonl``, including
 the ``patient`` object; it stays in the output folder with them. Both, and
-every output regenerated here, are owner-only files (:mod:`bmdkit.outfiles`).
+every output regenerated here, are owner-only files (:mod:`bmdkit.batchfolder`).
 
 When the batch placed its files under trial subjects (``--mapping``: the
 placement report ``subjects.csv`` beside the outputs), each line of
@@ -39,30 +39,42 @@ import json
 import os
 import shutil
 import sqlite3
-import tempfile
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bmdkit.batchfolder import (
+    AUDIT_CSV,
+    EXAMS_JSONL,
+    FAILURES_CSV,
+    LOCK_FILE,
+    RESULTS_CSV,
+    RESULTS_JSONL,
+    SKIPPED_CSV,
+    STATE_DB,
+    WORK_DIR,
+    atomic_write,
+    make_private,
+    open_private,
+    prepare_output_dir,
+    staged_files,
+    touch_private,
+)
+from bmdkit.batchfolder.cells import SafeDictWriter, join_list
 from bmdkit.errors import ConfigError
-from bmdkit.export.cells import SafeDictWriter, join_list
 from bmdkit.export.jsonout import exam_from_dict
-from bmdkit.export.privacy import Redactor
-from bmdkit.export.table import COLUMNS, exam_rows
+from bmdkit.export.results_csv import COLUMNS, exam_rows
 from bmdkit.flags import SKIP_CODES, FlagCode, Severity
-from bmdkit.merge import EXAMS_JSONL, write_exams
+from bmdkit.merge import write_exams
 from bmdkit.model import Exam
-from bmdkit.outfiles import make_private, open_private, prepare_output_dir, touch_private
+from bmdkit.privacy import Redactor
 
-STATE_NAME = "state.sqlite"
-LOCK_NAME = ".lock"
-WORK_NAME = ".work"
-RESULTS_JSONL = "results.jsonl"
-RESULTS_CSV = "results.csv"
-FAILURES_CSV = "failures.csv"
-SKIPPED_CSV = "skipped.csv"
+# the folder's file names are bmdkit.batchfolder's; the old names below stay importable from here
+STATE_NAME = STATE_DB
+LOCK_NAME = LOCK_FILE
+WORK_NAME = WORK_DIR
 FAILURE_COLUMNS = ("path", "sha256", "kind", "flag_codes", "reasons", "seen_as")
 
 _SCHEMA = """
@@ -278,37 +290,34 @@ class Ledger:
         into one exam per visit and scan type, :mod:`bmdkit.merge`) atomically (owner-only).
 
         Returns the written lines by outcome (for :meth:`counts`)."""
-        tmp = Path(tempfile.mkdtemp(prefix="out-", dir=self.work_dir))
-        paths = {n: tmp / n for n in (RESULTS_JSONL, RESULTS_CSV, FAILURES_CSV, SKIPPED_CSV)}
-        with open_private(paths[RESULTS_JSONL], "w", encoding="utf-8", newline="\n") as fj, \
-                open_private(paths[RESULTS_CSV], "w", encoding="utf-8", newline="") as fc, \
-                open_private(paths[FAILURES_CSV], "w", encoding="utf-8", newline="") as ff, \
-                open_private(paths[SKIPPED_CSV], "w", encoding="utf-8", newline="") as fs:
-            wc = SafeDictWriter(fc, fieldnames=list(COLUMNS), lineterminator="\n")
-            wf = SafeDictWriter(ff, fieldnames=list(FAILURE_COLUMNS), lineterminator="\n")
-            ws = SafeDictWriter(fs, fieldnames=list(FAILURE_COLUMNS), lineterminator="\n")
-            for w in (wc, wf, ws):
-                w.writeheader()
-            lines = []
-            outcomes: Counter[str] = Counter()
-            for d in self.iter_results():
-                outcomes[_outcome(d)] += 1
-                fj.write(json.dumps(d, ensure_ascii=False, sort_keys=True) + "\n")
-                exam = exam_from_dict(d)
-                lines.append((exam, d))
-                wc.writerows(exam_rows(exam))
-                if d.get("outcome") == "skipped":
-                    ws.writerow(failure_row(d))
-                elif d["status"] == "failed":
-                    wf.writerow(failure_row(d))
-            for fh in (fj, fc, ff, fs):
-                fh.flush()
-                os.fsync(fh.fileno())
-        # the merged exams last, so exams.jsonl is never older than the results it was made from
-        write_exams(self.out, lines, target=tmp / EXAMS_JSONL)
-        for name, p in [*paths.items(), (EXAMS_JSONL, tmp / EXAMS_JSONL)]:
-            os.replace(p, self.out / name)
-        shutil.rmtree(tmp, ignore_errors=True)
+        staged = (RESULTS_JSONL, RESULTS_CSV, FAILURES_CSV, SKIPPED_CSV, EXAMS_JSONL)
+        with staged_files(self.out, staged, self.work_dir) as paths:
+            with open_private(paths[RESULTS_JSONL], "w", encoding="utf-8", newline="\n") as fj, \
+                    open_private(paths[RESULTS_CSV], "w", encoding="utf-8", newline="") as fc, \
+                    open_private(paths[FAILURES_CSV], "w", encoding="utf-8", newline="") as ff, \
+                    open_private(paths[SKIPPED_CSV], "w", encoding="utf-8", newline="") as fs:
+                wc = SafeDictWriter(fc, fieldnames=list(COLUMNS), lineterminator="\n")
+                wf = SafeDictWriter(ff, fieldnames=list(FAILURE_COLUMNS), lineterminator="\n")
+                ws = SafeDictWriter(fs, fieldnames=list(FAILURE_COLUMNS), lineterminator="\n")
+                for w in (wc, wf, ws):
+                    w.writeheader()
+                lines = []
+                outcomes: Counter[str] = Counter()
+                for d in self.iter_results():
+                    outcomes[_outcome(d)] += 1
+                    fj.write(json.dumps(d, ensure_ascii=False, sort_keys=True) + "\n")
+                    exam = exam_from_dict(d)
+                    lines.append((exam, d))
+                    wc.writerows(exam_rows(exam))
+                    if d.get("outcome") == "skipped":
+                        ws.writerow(failure_row(d))
+                    elif d["status"] == "failed":
+                        wf.writerow(failure_row(d))
+                for fh in (fj, fc, ff, fs):
+                    fh.flush()
+                    os.fsync(fh.fileno())
+            # the merged exams last, so exams.jsonl is never older than the results it was made from
+            write_exams(self.out, lines, target=paths[EXAMS_JSONL])
         return outcomes
 
 
@@ -344,20 +353,11 @@ def write_results_csv(out: Path, exams: list[Exam]) -> Path:
     The same rows :meth:`Ledger.write_outputs` writes, so a command that rewrites
     ``results.jsonl`` on its own (``bmdkit apply-decisions``) keeps the two in step.
     """
-    fd, tmp = tempfile.mkstemp(prefix=".results.", suffix=".csv.tmp", dir=str(out))
-    os.close(fd)
-    try:
-        with open_private(Path(tmp), "w", encoding="utf-8", newline="") as fh:
-            w = SafeDictWriter(fh, fieldnames=list(COLUMNS), lineterminator="\n")
-            w.writeheader()
-            for e in exams:
-                w.writerows(exam_rows(e))
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, out / RESULTS_CSV)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(out / RESULTS_CSV, "w", encoding="utf-8", newline="") as fh:
+        w = SafeDictWriter(fh, fieldnames=list(COLUMNS), lineterminator="\n")
+        w.writeheader()
+        for e in exams:
+            w.writerows(exam_rows(e))
     return out / RESULTS_CSV
 
 
@@ -376,10 +376,10 @@ def _add_history_column(db: sqlite3.Connection) -> None:
 
 
 def _decisions_by_sha(out: Path) -> dict[str, list[Any]]:
-    """Reviewer decisions recorded in ``out/audit.csv`` (by bmdkit.review), grouped by file."""
-    from bmdkit.review.decisions import AUDIT_FILE, load_audit
+    """Reviewer decisions recorded in ``out/audit.csv`` (:mod:`bmdkit.decisions`), grouped by file."""
+    from bmdkit.decisions.records import load_audit
 
-    if not (out / AUDIT_FILE).is_file():
+    if not (out / AUDIT_CSV).is_file():
         return {}
     grouped: dict[str, list[Any]] = {}
     for d in load_audit(out):
@@ -389,8 +389,8 @@ def _decisions_by_sha(out: Path) -> dict[str, list[Any]]:
 
 def _with_decisions(line: dict[str, Any], decisions: list[Any]) -> dict[str, Any]:
     """Re-apply reviewer decisions so a regenerated results.jsonl keeps corrections."""
+    from bmdkit.decisions.records import apply_decisions
     from bmdkit.export.jsonout import exam_to_dict
-    from bmdkit.review.decisions import apply_decisions
 
     exams, _ = apply_decisions([exam_from_dict(line)], decisions, strict=False)
     out = exam_to_dict(exams[0])

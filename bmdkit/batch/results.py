@@ -8,13 +8,12 @@ categories as strings. Patient identifiers are not included.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from bmdkit.batch.ledger import RESULTS_JSONL
+from bmdkit.batchfolder import RESULTS_JSONL, iter_json_lines
 from bmdkit.errors import ConfigError
 from bmdkit.model import MEASURES
 
@@ -64,10 +63,10 @@ def read_results(directory: str | Path) -> pd.DataFrame:
     if not path.is_file():
         raise ConfigError("no results.jsonl in this folder", str(directory))
     rows: list[dict[str, Any]] = []
-    with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                rows.extend(_rows(json.loads(line)))
+    for line in iter_json_lines(path):
+        if line.error is not None:
+            raise line.error
+        rows.extend(_rows(line.data))
     df = pd.DataFrame(rows, columns=list(COLUMNS))
     for c in _STR:
         df[c] = df[c].astype("string")

@@ -38,10 +38,10 @@ from bmdkit.batch.plan import Task, discard, failed_line, finish_line, limits_fo
 from bmdkit.batch.progress import BatchProgress
 from bmdkit.batch.walk import DEFAULT_LIMITS, WalkLimits, count_inputs
 from bmdkit.export.jsonout import exam_to_dict
-from bmdkit.export.privacy import install_log_filter
 from bmdkit.flags import FlagCode
 from bmdkit.options import DEFAULT_OPTIONS, ReadOptions
 from bmdkit.pipeline import process_file
+from bmdkit.privacy import install_log_filter
 from bmdkit.read import out_of_memory
 
 log = logging.getLogger(__name__)
@@ -246,7 +246,9 @@ class _Pool:
         exhausted = False
         timeout = self.options.timeout_s
         while True:
-            limit = 1 if (suspects or any(s for _, _, s in flight.values())) else self.workers
+            # one task more than workers: the next file waits in the queue while the parent plans
+            # (hashes, records) the one after, so no worker sits idle between files
+            limit = 1 if (suspects or any(s for _, _, s in flight.values())) else self.workers + 1
             while len(flight) < limit:
                 alone = bool(suspects)
                 if suspects:
@@ -317,9 +319,11 @@ class _Pool:
                 self._restart()
                 continue
             now = time.monotonic()
+            # a started task is timed from its start; one still queued (or whose start note is
+            # lost) from its submission, with the grace a worker's start-up needs
             late = [f for f, (task, t0, _) in flight.items()
-                    if (task.key in starts and now - starts[task.key][0] > timeout)
-                    or now - t0 > timeout + self.startup_grace_s]
+                    if (now - starts[task.key][0] > timeout if task.key in starts
+                        else now - t0 > timeout + self.startup_grace_s)]
             if late:
                 for fut in late:
                     task, _, _ = flight.pop(fut)

@@ -26,10 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from bmdkit import reference
+from bmdkit.batchfolder.cells import SafeDictWriter, unescape_cell
+from bmdkit.batchfolder.files import open_private
 from bmdkit.errors import ConfigError
-from bmdkit.export.cells import SafeDictWriter, unescape_cell
 from bmdkit.model import Exam
-from bmdkit.outfiles import open_private
 
 MAPPING_COLUMNS = ("center", "hospital_patient_id", "subject_id")
 #: The placement report a batch writes beside its outputs (one row per file).

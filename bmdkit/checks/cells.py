@@ -53,7 +53,7 @@ def _box(src: ValueSource | None) -> tuple[int | None, tuple[int, int, int, int]
     return (loc.page, loc.box)
 
 
-#: the engine a reviewer's decision records on a value it settles (bmdkit.review.decisions)
+#: the engine a reviewer's decision records on a value it settles (bmdkit.decisions.records)
 REVIEWER_ENGINE = "reviewer"
 
 

@@ -37,8 +37,8 @@ from bmdkit.checks.trial_inputs import (
     LoadReport,
     Precision,
     group_by_subject,
-    load_exams,
     load_precision,
+    load_trial_exams,
     ordered_visits,
     subjects_file,
     visit_months,
@@ -276,6 +276,6 @@ def changes_from_files(results: str | Path, subjects_csv: str | Path | None, pre
                        settings: CheckSettings | None = None) -> tuple[list[ChangeRow], LoadReport, Precision]:
     """:func:`compute_changes` on a batch's results and the subject mapping (visits from it)."""
     report = LoadReport()
-    grouped = group_by_subject(load_exams(results, report), subjects_file(results, subjects_csv), report)
+    grouped = group_by_subject(load_trial_exams(results, report), subjects_file(results, subjects_csv), report)
     precision = load_precision(precision_csv)
     return compute_changes(grouped, precision, settings), report, precision

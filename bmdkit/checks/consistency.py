@@ -22,7 +22,7 @@ from itertools import combinations
 
 from bmdkit.checks import spine
 from bmdkit.checks.settings import CheckSettings
-from bmdkit.checks.tscore import young_adult
+from bmdkit.checks.young_adult import young_adult
 from bmdkit.flags import FlagCode
 from bmdkit.model import Exam, Flag, Method, Region, RegionResult, Side
 

@@ -32,8 +32,8 @@ from bmdkit.checks.trial_inputs import (
     LoadReport,
     baseline_exams,
     group_by_subject,
-    load_exams,
     load_fractures,
+    load_trial_exams,
     subjects_file,
 )
 from bmdkit.flags import FlagCode, Severity
@@ -259,7 +259,7 @@ def assess_files(results: str | Path, subjects_csv: str | Path | None, fractures
     Without ``fractures_csv`` every subject's fracture history is unknown.
     """
     report = LoadReport()
-    grouped = group_by_subject(load_exams(results, report), subjects_file(results, subjects_csv), report)
+    grouped = group_by_subject(load_trial_exams(results, report), subjects_file(results, subjects_csv), report)
     baseline = {sid: baseline_exams(visits)[1] for sid, visits in grouped.items()}
     fractures = load_fractures(fractures_csv) if fractures_csv is not None else {}
     return assess_eligibility(baseline, fractures, setting, settings), report

@@ -29,7 +29,7 @@ Then, over the evaluable vertebrae E: fewer than ``min_evaluable_vertebrae``
 Otherwise, if E differs from what the printed total covers (or there is no
 printed total), a computed ``L1-L4`` region is added as ΣBMC/ΣArea over E,
 with ``label`` (e.g. ``L2-L4``) and ``vertebrae``; its T-score only where the
-reference of that exact combination is known (``tscore.young_adult``),
+reference of that exact combination is known (``young_adult.young_adult``),
 else ``reference_unknown``. Missing BMC or area -> ``total_not_recomputable``:
 BMDs are never averaged. The printed total stays beside the computed one;
 no read value is changed (only the ``evaluable`` decision is written).
@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from bmdkit.checks import spine
 from bmdkit.checks.plausibility import violations
 from bmdkit.checks.settings import CheckSettings
-from bmdkit.checks.tscore import young_adult
+from bmdkit.checks.young_adult import young_adult
 from bmdkit.flags import FlagCode
 from bmdkit.model import VERTEBRAE, Exam, Flag, Location, Method, Region, RegionResult
 
@@ -166,6 +166,17 @@ def evaluate(exam: Exam, s: CheckSettings) -> Evaluation:
     rows = spine.read_vertebrae(exam)
     if not rows:
         return ev
+    # an impossible BMD read from print is a misread, not anatomy: flagged, and the level is left
+    # out of the rules as if its row were unread, so it never makes itself or a neighbour
+    # non-evaluable (a scanner's own data keeps the ISCD rule: out of range, not evaluable)
+    misread = {v: bad for v in rows if rows[v].method is Method.OCR and (bad := violations(rows[v], s, ("bmd",)))}
+    for v, bad in misread.items():
+        ev.flags.append(Flag(FlagCode.OUT_OF_RANGE, f"{v.value}: " + "; ".join(bad) + ": a misread, not "
+                             "anatomy; check it on the page (left out of the evaluability rules)",
+                             region=v.value, measure="bmd"))
+    rows = {v: r for v, r in rows.items() if v not in misread}
+    if not rows:
+        return ev
     excluded: dict[Region, list[str]] = {v: [] for v in rows}
 
     for v, why in _scanner_excluded(exam, rows).items():
@@ -192,7 +203,7 @@ def evaluate(exam: Exam, s: CheckSettings) -> Evaluation:
 
     ev.evaluable = {v: not excluded[v] for v in rows}
     unread = unread_levels(exam, rows)
-    for v in unread:
+    for v in (u for u in unread if u not in misread):
         ev.flags.append(Flag(FlagCode.MISSING_VALUE, f"{v.value}: covered by the printed spine total but its row "
                              "was not read; counted as the scanner included it, unchecked", region=v.value))
     levels = tuple(v for v in VERTEBRAE if ev.evaluable.get(v) or v in unread)

@@ -7,53 +7,14 @@ back to an average when a BMC or an area is missing.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-from bmdkit.model import VERTEBRAE, Exam, Method, Region, RegionResult
+from bmdkit.model import Exam, Method, Region, RegionResult
+from bmdkit.vocabulary import parse_vertebrae, vertebra_label
 
-_RANGE = re.compile(r"^L?([1-5])\s*[-–~—至到]\s*L?([1-5])$", re.IGNORECASE)
-_SINGLE = re.compile(r"^L?([1-5])$", re.IGNORECASE)
-_PARTS = re.compile(r"\s*[,，、+&/]\s*|\s+and\s+", re.IGNORECASE)
-
-
-def parse_label(label: str | None) -> tuple[Region, ...] | None:
-    """Vertebrae named by a printed total label, else ``None``.
-
-    Accepts ``L1-L4``, ``L2 - L4``, ``L2-4``, ``L1,L3,L4`` and mixed forms
-    such as ``L1-L2,L4`` (Hologic prints non-contiguous combinations so);
-    anything else (``Total``, ``腰椎``) is unknown rather than guessed.
-    """
-    if not label:
-        return None
-    text = label.strip()
-    for prefix in ("腰椎", "Lumbar spine", "Spine", "Total"):
-        if text.lower().startswith(prefix.lower()):
-            text = text[len(prefix):].strip(" :")
-    levels: set[int] = set()
-    for part in _PARTS.split(text):
-        if not part:
-            continue
-        m = _RANGE.match(part)
-        if m:
-            a, b = int(m.group(1)), int(m.group(2))
-            if not (1 <= a <= b <= 4):
-                return None
-            levels.update(range(a, b + 1))
-            continue
-        m = _SINGLE.match(part)
-        if not m or not 1 <= int(m.group(1)) <= 4:
-            return None
-        levels.add(int(m.group(1)))
-    return tuple(VERTEBRAE[i - 1] for i in sorted(levels)) if levels else None
-
-
-def label_for(vertebrae: tuple[Region, ...]) -> str:
-    """``L2-L4`` for contiguous levels, ``L1,L3,L4`` otherwise."""
-    idx = [VERTEBRAE.index(v) for v in vertebrae]
-    if idx == list(range(idx[0], idx[0] + len(idx))) and len(idx) > 1:
-        return f"{vertebrae[0].value}-{vertebrae[-1].value}"
-    return ",".join(v.value for v in vertebrae)
+#: the one vertebra-range parser and its inverse live in :mod:`bmdkit.vocabulary` (names kept for callers)
+parse_label = parse_vertebrae
+label_for = vertebra_label
 
 
 def read_vertebrae(exam: Exam) -> dict[Region, RegionResult]:
@@ -69,13 +30,6 @@ def printed_total(exam: Exam) -> RegionResult | None:
     """The spine total as read (not computed), if any."""
     for r in exam.regions:
         if r.region is Region.SPINE_TOTAL and r.method is not Method.COMPUTED:
-            return r
-    return None
-
-
-def computed_total(exam: Exam) -> RegionResult | None:
-    for r in exam.regions:
-        if r.region is Region.SPINE_TOTAL and r.method is Method.COMPUTED:
             return r
     return None
 

@@ -33,25 +33,21 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import json
 import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bmdkit.batchfolder import SUBJECTS_CSV, load_exams, results_path
+from bmdkit.batchfolder.cells import unescape_cell
 from bmdkit.errors import BmdkitError
-from bmdkit.export.cells import unescape_cell
-from bmdkit.export.jsonout import exam_from_dict
-from bmdkit.merge import EXAMS_JSONL, load_merged
 from bmdkit.model import Exam
+from bmdkit.vocabulary import key_of
 
-#: Largest results line accepted (one exam's JSON is a few kB).
-MAX_LINE_BYTES = 8 * 1024 * 1024
-
-_YES = {"yes", "y", "1", "true", "t", "是", "有"}
-_NO = {"no", "n", "0", "false", "f", "否", "无", "無"}
-_BASELINE = {"baseline", "screening", "bl", "v0", "m0", "0", "month_0", "month0", "基线", "筛选"}
+#: yes/no answers (kind ``answer``) and baseline visit labels (kind ``visit_baseline``) are words of
+#: reference_data/vocabulary.csv
+_ANSWERS = {"yes": True, "no": False}
 
 
 @dataclass
@@ -65,7 +61,7 @@ class LoadReport:
 
 def _read_csv(path: str | Path) -> list[dict[str, str]]:
     """Rows with lower-case keys and stripped cells; a cell bmdkit wrote spreadsheet-safe
-    (``subjects.csv``: a leading ``'``, :mod:`bmdkit.export.cells`) is read back as it was."""
+    (``subjects.csv``: a leading ``'``, :mod:`bmdkit.batchfolder.cells`) is read back as it was."""
     with Path(path).open(encoding="utf-8-sig", newline="") as fh:
         reader = csv.DictReader(fh)
         return [{(k or "").strip().lower(): unescape_cell((v or "").strip()) or "" for k, v in row.items() if k}
@@ -76,9 +72,8 @@ def _norm(text: str | None) -> str:
     return "".join((text or "").split()).casefold()
 
 
-def results_file(path: str | Path) -> Path:
-    p = Path(path)
-    return p / "results.jsonl" if p.is_dir() else p
+#: kept name: the results file of a folder or a file path (:func:`bmdkit.batchfolder.results_path`)
+results_file = results_path
 
 
 def subjects_file(results: str | Path, subjects_csv: str | Path | None) -> Path:
@@ -86,46 +81,28 @@ def subjects_file(results: str | Path, subjects_csv: str | Path | None) -> Path:
     ``bmdkit batch`` writes beside ``results.jsonl`` (columns sha256, subject_id, visit)."""
     if subjects_csv is not None:
         return Path(subjects_csv)
-    beside = results_file(results).parent / "subjects.csv"
+    beside = results_file(results).parent / SUBJECTS_CSV
     if beside.is_file():
         return beside
     raise BmdkitError("no subject mapping: pass --subjects, or run 'bmdkit batch' with a mapping", str(beside))
 
 
-def load_exams(path: str | Path, report: LoadReport | None = None) -> list[Exam]:
-    """Exams from a batch folder or a JSONL file; unparsable lines are counted in ``report``.
+def load_trial_exams(path: str | Path, report: LoadReport | None = None) -> list[Exam]:
+    """Exams from a batch folder or a JSONL file; unusable lines are counted in ``report``, not raised.
 
     A batch folder's merged exams (``exams.jsonl``: one per visit and scan type, :mod:`bmdkit.merge`)
-    are read when the batch wrote them; otherwise its ``results.jsonl``, one exam per file.
+    are read when the batch wrote them; otherwise its ``results.jsonl``, one exam per file
+    (:func:`bmdkit.batchfolder.load_exams`).
     """
     f = results_file(path)
     if not f.is_file():
         raise BmdkitError("no results.jsonl found", str(f))
-    if Path(path).is_dir() and (Path(path) / EXAMS_JSONL).is_file():
-        try:
-            merged = load_merged(path)
-        except (ValueError, KeyError, TypeError):
-            merged = None  # unreadable merged exams: the per-file results below, bad lines counted
-        if merged is not None:
-            return merged
-    exams: list[Exam] = []
-    with f.open("rb") as fh:
-        for lineno, raw in enumerate(fh, start=1):
-            if not raw.strip():
-                continue
-            try:
-                if len(raw) > MAX_LINE_BYTES:
-                    raise ValueError("line too long")
-                exams.append(exam_from_dict(json.loads(raw)))
-            except (ValueError, KeyError, TypeError):
-                if report is not None:
-                    report.bad_lines.append(lineno)
-    return exams
+    return load_exams(path, on_bad_line=report.bad_lines.append if report is not None else lambda _n: None)
 
 
 def parse_yes_no(value: str | None) -> bool | None:
-    v = (value or "").strip().lower()
-    return True if v in _YES else False if v in _NO else None
+    """True/False for a yes/no word (yes, y, 1, true, 是, 有 / no, n, 0, false, 否, 无), None for anything else."""
+    return _ANSWERS.get(key_of("answer", value) or "")
 
 
 @dataclass(frozen=True)
@@ -150,7 +127,7 @@ def load_fractures(path: str | Path) -> dict[str, FractureHistory]:
 def visit_months(label: str) -> int | None:
     """Nominal months of a visit label: baseline 0, ``6m``/``month_6``/``M6``/``6`` -> 6; else ``None``."""
     v = label.strip().lower()
-    if v in _BASELINE:
+    if key_of("visit_baseline", v) is not None:
         return 0
     m = re.fullmatch(r"(?:m|month|months|mo|visit_m)?[ _-]?(\d{1,2})[ _-]?(?:m|mo|month|months|个月|月)?", v)
     return int(m.group(1)) if m else None

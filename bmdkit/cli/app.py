@@ -77,7 +77,7 @@ def _root(
     # library warnings (pydicom's invalid-value notes quote values) go through logging, and every
     # record through the filters that mask identifiers and control characters
     logging.captureWarnings(True)
-    from bmdkit.export.privacy import install_log_filter
+    from bmdkit.privacy import install_log_filter
 
     install_log_filter()
 

@@ -10,10 +10,11 @@ import typer
 from rich.console import Console
 
 from bmdkit.batch.ledger import BatchLocked
+from bmdkit.batchfolder.files import prepare_output_dir
+from bmdkit.cli.common import mapping_option, out_option, windows_option
 from bmdkit.errors import ConfigError
-from bmdkit.export.privacy import install_log_filter
 from bmdkit.options import DEFAULT_OPTIONS
-from bmdkit.outfiles import prepare_output_dir
+from bmdkit.privacy import install_log_filter
 from bmdkit.terminal import markup
 
 if TYPE_CHECKING:
@@ -25,10 +26,10 @@ EXIT_CONFIG = 64
 
 def batch(
     inputs: list[Path] = typer.Argument(None, help="Files, folders or zip archives (optional with --orthanc/--dicomweb)."),
-    out: Path = typer.Option(..., "--out", "-o", help="Output folder (state, results.jsonl, results.csv, failures.csv)."),
+    out: Path = out_option(..., "Output folder (state, results.jsonl, results.csv, failures.csv)."),
     workers: int | None = typer.Option(None, "--workers", "-j", min=1, help="Worker processes (default: all cores)."),
-    mapping: Path | None = typer.Option(None, "--mapping", help="CSV center,hospital_patient_id,subject_id: writes subjects.csv."),
-    windows: Path | None = typer.Option(None, "--windows", help="Visit windows CSV (default: reference_data/visit_windows.csv)."),
+    mapping: Path | None = mapping_option(None, "Writes subjects.csv."),
+    windows: Path | None = windows_option(),
     timeout: float = typer.Option(DEFAULT_OPTIONS.timeout_s, "--timeout", help="Seconds per file before it fails as resource_limit."),
     max_memory: str = typer.Option(
         str(DEFAULT_OPTIONS.memory_bytes), "--max-memory",

@@ -8,26 +8,23 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from bmdkit.batchfolder.cells import SafeDictWriter
 from bmdkit.checks.change import CSV_COLUMNS, change_row, changes_from_files
 from bmdkit.checks.settings import CheckSettings, default_settings
+from bmdkit.cli.common import checks_config_option, out_option, results_argument, subjects_option
 from bmdkit.errors import BmdkitError
-from bmdkit.export.cells import SafeDictWriter
 from bmdkit.terminal import markup as escape
 
 
 def change(
-    results: Path = typer.Argument(..., help="A batch output folder (results.jsonl) or a JSONL file."),
-    subjects: Path | None = typer.Option(None, "--subjects", exists=True, dir_okay=False,
-                                         help="CSV: sha256|path,subject_id,visit  or  patient_id,subject_id"
-                                              "[,visit,center]. Default: subjects.csv beside results.jsonl "
-                                              "(written by 'bmdkit batch')."),
+    results: Path = results_argument(),
+    subjects: Path | None = subjects_option(),
     precision: Path | None = typer.Option(None, "--precision", exists=True, dir_okay=False,
                                           help="Site precision CSV: region,precision_pct|precision_g_cm2. "
                                                "Default: ISCD minima."),
     area_change_pct: float | None = typer.Option(None, "--area-change-pct", help="Flag area changes beyond this %."),
-    config: Path | None = typer.Option(None, "--config", exists=True, dir_okay=False,
-                                       help="TOML with a [checks] table overriding thresholds."),
-    out: Path | None = typer.Option(None, "--out", help="Also write one CSV row per change here."),
+    config: Path | None = checks_config_option(),
+    out: Path | None = out_option(None, "Also write one CSV row per change here."),
 ) -> int:
     """Absolute and percent BMD change from baseline per site, with LSC and follow-up flags.
 

@@ -12,11 +12,11 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from bmdkit.batchfolder.cells import SafeDictWriter
 from bmdkit.cli.batch import parse_size
 from bmdkit.cli.capped import read_capped
-from bmdkit.export.cells import SafeDictWriter
 from bmdkit.export.jsonout import dumps
-from bmdkit.export.table import COLUMNS, exam_rows
+from bmdkit.export.results_csv import COLUMNS, exam_rows
 from bmdkit.model import MEASURES, Exam, Method, Region, Status
 from bmdkit.options import DEFAULT_OPTIONS
 from bmdkit.terminal import json_text, markup, printable

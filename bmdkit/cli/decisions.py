@@ -29,8 +29,9 @@ import typer
 from rich.console import Console
 
 from bmdkit.batch.ledger import LOCK_NAME, write_results_csv
-from bmdkit.review.batchdir import BatchDirError, Line, read_lines, write_lines_atomic
-from bmdkit.review.decisions import (
+from bmdkit.batchfolder.files import touch_private
+from bmdkit.cli.common import batch_folder_argument
+from bmdkit.decisions.records import (
     AUDIT_FILE,
     Decision,
     DecisionError,
@@ -40,7 +41,7 @@ from bmdkit.review.decisions import (
     read_decisions,
 )
 from bmdkit.model import Exam
-from bmdkit.outfiles import touch_private
+from bmdkit.review.batchdir import BatchDirError, Line, read_lines, write_lines_atomic
 from bmdkit.terminal import markup
 
 EXIT_REJECTED = 2
@@ -49,8 +50,7 @@ EXIT_BUSY = 75  # EX_TEMPFAIL: a batch is writing the folder
 
 
 def apply_decisions_command(
-    directory: Path = typer.Argument(..., help="A batch output folder (holds results.jsonl).",
-                                     exists=True, file_okay=False),
+    directory: Path = batch_folder_argument(must_exist=True),
     decisions_csv: Path = typer.Argument(..., help="Decisions CSV downloaded from the review page.",
                                          exists=True, dir_okay=False),
     reviewer: str = typer.Option(..., "--reviewer", help="Who applies these decisions (fills rows without one)."),

@@ -9,10 +9,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from bmdkit.batchfolder.cells import SafeDictWriter
 from bmdkit.checks.eligibility import CSV_COLUMNS, ELIGIBLE, NOT_ELIGIBLE, assess_files, result_row
 from bmdkit.checks.settings import CheckSettings, default_settings
+from bmdkit.cli.common import checks_config_option, out_option, results_argument, subjects_option
 from bmdkit.errors import BmdkitError
-from bmdkit.export.cells import SafeDictWriter
 from bmdkit.terminal import markup as escape
 
 
@@ -25,18 +26,14 @@ _STYLE = {ELIGIBLE: "green", NOT_ELIGIBLE: "red"}
 
 
 def eligibility(
-    results: Path = typer.Argument(..., help="A batch output folder (results.jsonl) or a JSONL file."),
-    subjects: Path | None = typer.Option(None, "--subjects", exists=True, dir_okay=False,
-                                         help="CSV: sha256|path,subject_id,visit  or  patient_id,subject_id"
-                                              "[,visit,center]. Default: subjects.csv beside results.jsonl "
-                                              "(written by 'bmdkit batch')."),
+    results: Path = results_argument(),
+    subjects: Path | None = subjects_option(),
     fractures: Path | None = typer.Option(None, "--fractures", exists=True, dir_okay=False,
                                           help="CSV: subject_id,hip_or_vertebral_fracture,other_fragility_fracture (yes/no)."),
     spine: SpineSetting | None = typer.Option(
         None, "--spine", help="How 'any of L1-L4' is read: each_vertebra (literal, default) or spine_total."),
-    config: Path | None = typer.Option(None, "--config", exists=True, dir_okay=False,
-                                       help="TOML with a [checks] table overriding thresholds."),
-    out: Path | None = typer.Option(None, "--out", help="Also write one CSV row per subject here."),
+    config: Path | None = checks_config_option(),
+    out: Path | None = out_option(None, "Also write one CSV row per subject here."),
 ) -> int:
     """Decide inclusion 5 and 6 per subject at baseline: eligible / not eligible / undetermined.
 

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import enum
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import typer
 from rich.console import Console
 
+from bmdkit.batchfolder import write_bytes_atomic
+from bmdkit.batchfolder.cells import SafeDictWriter, safe_writerows
+from bmdkit.cli.common import batch_folder_argument, mapping_option, out_option, windows_option
 from bmdkit.errors import ConfigError, ExportError
-from bmdkit.export.cells import SafeDictWriter, safe_writerows
 from bmdkit.export.edc import ReviewItem
-from bmdkit.export.privacy import install_log_filter
+from bmdkit.privacy import install_log_filter
 from bmdkit.terminal import markup
 
 EXIT_CONFIG = 64
@@ -28,18 +28,15 @@ class ExportFormat(str, enum.Enum):
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, path)
+    """Write one export file all at once, owner-only, creating its folder (:mod:`bmdkit.batchfolder`)."""
+    write_bytes_atomic(path, data, make_parents=True)
 
 
 def _csv_bytes(rows: list[list[str]] | list[dict[str, str]], header: tuple[str, ...] | None = None) -> bytes:
     """CSV text (UTF-8) of dict rows under ``header``, or of list rows; text cells spreadsheet-safe.
 
     Every CSV this command writes may be opened in a spreadsheet (the REDCap
-    import too, before upload), so all go through :mod:`bmdkit.export.cells`;
+    import too, before upload), so all go through :mod:`bmdkit.batchfolder.cells`;
     numbers and number text are unchanged.
     """
     import io
@@ -59,11 +56,11 @@ def sidecar(out: Path, suffix: str) -> Path:
 
 
 def export(
-    directory: Path = typer.Argument(..., help="A 'bmdkit batch' output folder."),
+    directory: Path = batch_folder_argument(),
     format: ExportFormat = typer.Option(..., "--format", "-f", help="redcap, odm or fhir."),
-    mapping: Path = typer.Option(..., "--mapping", help="CSV center,hospital_patient_id,subject_id."),
-    out: Path = typer.Option(..., "--out", "-o", help="File to write (CSV, XML or JSON)."),
-    windows: Path | None = typer.Option(None, "--windows", help="Visit windows CSV."),
+    mapping: Path = mapping_option(...),
+    out: Path = out_option(..., "File to write (CSV, XML or JSON)."),
+    windows: Path | None = windows_option(),
     record_field: str = typer.Option("record_id", "--record-field", help="REDCap: the project's record ID field."),
     study_name: str = typer.Option("DXA", "--study-name", help="ODM: StudyName."),
 ) -> int:

@@ -17,43 +17,39 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from bmdkit.batchfolder import LineTooLong, TooManyLines, iter_exam_lines, results_path
+from bmdkit.batchfolder.cells import SafeDictWriter
+from bmdkit.cli.common import out_option, results_argument
 from bmdkit.errors import BmdkitError, ConfigError
-from bmdkit.export.cells import SafeDictWriter
-from bmdkit.export.jsonout import exam_from_dict
 from bmdkit.harmonize.charts import control_chart
-from bmdkit.harmonize.drift import DEFAULT_RULES, DriftSettings, default_pct_limit
+from bmdkit.harmonize.drift import DEFAULT_RULES, DriftSettings, default_baseline_n, default_pct_limit
 from bmdkit.harmonize.equations import DEFAULT_STATUSES
 from bmdkit.harmonize.phantom import read_phantom_csv
+from bmdkit.harmonize.rows import HarmonizeSettings, columns, harmonize_exams
 from bmdkit.harmonize.sites import load_sites
-from bmdkit.harmonize.table import HarmonizeSettings, columns, harmonize_exams
 from bmdkit.model import Exam
 from bmdkit.terminal import json_text, markup, printable
 
 EXIT_USAGE = 64
 MAX_RESULT_LINES = 1_000_000
-MAX_LINE_BYTES = 4 * 1024 * 1024
 
 
 def load_results(path: Path) -> list[Exam]:
-    """Exams from a batch folder (its ``results.jsonl``) or a ``.jsonl`` file."""
-    path = Path(path)
-    if path.is_dir():
-        path = path / "results.jsonl"
+    """Exams from a batch folder (its ``results.jsonl``) or a ``.jsonl`` file; any bad line is a usage error."""
+    path = results_path(path)
     if not path.is_file():
         raise ConfigError("no results.jsonl here", str(path))
     exams = []
-    with path.open("rb") as fh:
-        for lineno, raw in enumerate(fh, start=1):
-            if lineno > MAX_RESULT_LINES:
-                raise ConfigError(f"more than {MAX_RESULT_LINES} lines", str(path))
-            if len(raw) > MAX_LINE_BYTES:
-                raise ConfigError(f"line {lineno} longer than {MAX_LINE_BYTES} bytes", str(path))
-            if not raw.strip():
-                continue
-            try:
-                exams.append(exam_from_dict(json.loads(raw)))
-            except (ValueError, KeyError, TypeError) as exc:
-                raise ConfigError(f"line {lineno} is not a contract exam: {exc}", str(path)) from exc
+    try:
+        for line in iter_exam_lines(path, max_lines=MAX_RESULT_LINES):
+            if isinstance(line.error, LineTooLong):
+                raise ConfigError(str(line.error), str(path))
+            if line.error is not None:
+                raise ConfigError(f"line {line.lineno} is not a contract exam: {line.error}", str(path)) from line.error
+            assert line.exam is not None
+            exams.append(line.exam)
+    except TooManyLines as exc:
+        raise ConfigError(str(exc), str(path)) from None
     return exams
 
 
@@ -79,13 +75,13 @@ def _write(rows: list[dict], out: Path | None, fmt: str) -> None:
 
 
 def harmonize(
-    results: Path = typer.Argument(..., help="A batch output folder (results.jsonl inside) or a .jsonl file."),
+    results: Path = results_argument(),
     method: list[str] = typer.Option(
         ..., "--method", "-m", help="sbmd, to-vendor:NAME (hologic, ge_lunar, norland) or site; repeatable."),
     sites: Path | None = typer.Option(None, "--sites", help="Site configuration TOML (centers, scanners)."),
     phantoms: Path | None = typer.Option(
         None, "--phantoms", help="Phantom CSV (scanner_id,date,bmd,phantom_id): calibration and drift."),
-    out: Path | None = typer.Option(None, "--out", "-o", help="Output file (.csv or .jsonl); stdout if absent."),
+    out: Path | None = out_option(None, "Output file (.csv or .jsonl); stdout if absent."),
     fmt: str | None = typer.Option(None, "--format", help="csv or jsonl (default: from --out suffix, else csv)."),
     sbmd_set: str | None = typer.Option(None, "--sbmd-set", help="sBMD equation set NAME[:VERSION]."),
     pairwise_set: str | None = typer.Option(None, "--pairwise-set", help="Pairwise equation set NAME[:VERSION]."),
@@ -100,7 +96,7 @@ def harmonize(
         False, "--allow-unknown-scale", help="Accept a reference whose scanner scale its source does not state."),
     center: str | None = typer.Option(None, "--center", help="Center id all exams belong to (narrows matching)."),
     charts: Path | None = typer.Option(None, "--charts", help="Folder for a control-chart PNG per scanner."),
-    baseline_n: int = typer.Option(25, "--baseline-n", help="Phantom scans that set the baseline."),
+    baseline_n: int = typer.Option(default_baseline_n(), "--baseline-n", help="Phantom scans that set the baseline."),
     pct_limit: float | None = typer.Option(None, "--pct-limit", help="± percent Shewhart limit (default from reference_data)."),
     drift_rules: str = typer.Option(",".join(DEFAULT_RULES), "--drift-rules", help="Comma-separated drift rules."),
 ) -> int:
@@ -168,7 +164,7 @@ def crosscal_fit(
     source: str = typer.Option(..., "--source", help="Where the paired data come from (study, date)."),
     delta: float = typer.Option(1.0, "--delta", help="Error-variance ratio var(y err)/var(x err); 1 = orthogonal."),
     min_pairs: int = typer.Option(30, "--min-pairs", help="Fewest complete pairs accepted."),
-    out: Path | None = typer.Option(None, "--out", "-o", help="Write the pairwise-table row (CSV) here."),
+    out: Path | None = out_option(None, "Write the pairwise-table row (CSV) here."),
 ) -> int:
     """Fit an in vivo cross-calibration (Deming regression, jackknife SE) from paired scans.
 

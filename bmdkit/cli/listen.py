@@ -21,9 +21,10 @@ from typing import Any
 import typer
 from rich.console import Console
 
+from bmdkit.cli.common import out_option
 from bmdkit.errors import ConfigError
-from bmdkit.export.privacy import install_log_filter
 from bmdkit.options import DEFAULT_OPTIONS
+from bmdkit.privacy import install_log_filter
 from bmdkit.terminal import markup
 
 EXIT_CONFIG = 64
@@ -31,7 +32,7 @@ EXIT_UNAVAILABLE = 69  # EX_UNAVAILABLE: the port cannot be bound
 
 
 def listen(
-    out: Path = typer.Option(..., "--out", "-o", help="Output folder: received objects, state and results."),
+    out: Path = out_option(..., "Output folder: received objects, state and results."),
     port: int = typer.Option(11112, "--port", min=1, max=65535, help="TCP port to listen on."),
     ae_title: str = typer.Option("BMDKIT", "--ae-title", help="This node's AE title (1 to 16 characters)."),
     host: str = typer.Option("127.0.0.1", "--host",

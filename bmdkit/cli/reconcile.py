@@ -13,11 +13,12 @@ from typing import TYPE_CHECKING
 import typer
 from rich.console import Console
 
+from bmdkit.cli.common import batch_folder_argument, mapping_option, out_option, windows_option
 from bmdkit.errors import ConfigError, ExportError
 from bmdkit.terminal import markup, printable
 
 if TYPE_CHECKING:
-    from bmdkit.export.reconcile import Disagreement
+    from bmdkit.reconcile import Disagreement
 
 EXIT_CONFIG = 64
 #: rows shown on the console; the full list goes to --out
@@ -33,11 +34,11 @@ def describe(d: Disagreement) -> str:
 
 
 def reconcile(
-    directory: Path = typer.Argument(..., help="A 'bmdkit batch' output folder."),
+    directory: Path = batch_folder_argument(),
     edc: Path = typer.Option(..., "--edc", help="REDCap record export (flat CSV, raw field names and values)."),
-    mapping: Path = typer.Option(..., "--mapping", help="CSV center,hospital_patient_id,subject_id (as for export)."),
-    windows: Path | None = typer.Option(None, "--windows", help="Visit windows CSV (as for export)."),
-    out: Path | None = typer.Option(None, "--out", "-o", help="Write every disagreement to this CSV."),
+    mapping: Path = mapping_option(...),
+    windows: Path | None = windows_option(),
+    out: Path | None = out_option(None, "Write every disagreement to this CSV."),
 ) -> int:
     """List every disagreement between values in the EDC and values bmdkit extracted.
 
@@ -45,11 +46,11 @@ def reconcile(
     values are written and compared at the field's decimals. Output names
     trial subject IDs and source-file SHA-256 only, never patients.
     """
+    from bmdkit import reconcile as rec
     from bmdkit.batch.assemble import assemble, load_exams
     from bmdkit.batch.subjects import SubjectMap, load_windows
     from bmdkit.cli.export import _atomic_write, _csv_bytes
-    from bmdkit.export import reconcile as rec
-    from bmdkit.export.privacy import install_log_filter
+    from bmdkit.privacy import install_log_filter
 
     install_log_filter()
     err = Console(stderr=True, highlight=False)

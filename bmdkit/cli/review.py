@@ -9,7 +9,8 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from bmdkit.export.privacy import install_log_filter
+from bmdkit.cli.common import batch_folder_argument, out_option
+from bmdkit.privacy import install_log_filter
 from bmdkit.review.batchdir import BatchDirError
 from bmdkit.review.crops import CropOptions
 from bmdkit.review.page import PageOptions, build_page
@@ -19,9 +20,8 @@ EXIT_BAD_INPUT = 2
 
 
 def review(
-    directory: Path = typer.Argument(..., help="A batch output folder (holds results.jsonl).",
-                                     exists=True, file_okay=False),
-    out: Path = typer.Option(None, "--out", "-o", help="HTML file to write (default DIR/review.html)."),
+    directory: Path = batch_folder_argument(must_exist=True),
+    out: Path = out_option(None, "HTML file to write (default DIR/review.html)."),
     harmonize: Path = typer.Option(None, "--harmonize", help="A harmonize output folder: adds its phantom control charts.",
                                    exists=True, file_okay=False),
     source_root: list[Path] = typer.Option(

@@ -13,15 +13,18 @@ import codecs
 import functools
 import math
 import re
+import struct
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TypeVar
 
 from pydicom.charset import convert_encodings, decode_bytes
+from pydicom.datadict import dictionary_VR
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.tag import BaseTag, Tag
+from pydicom.values import converters
 
 T = TypeVar("T")
 
@@ -45,7 +48,7 @@ def charsets(ds: Dataset) -> list[str]:
 
 def _charsets(ds: Dataset) -> list[str]:
     try:
-        raw = ds.get("SpecificCharacterSet")
+        raw = value_of(ds, "SpecificCharacterSet")
     except Exception:  # noqa: BLE001 - a malformed charset element counts as absent
         return []
     if raw is None:
@@ -66,6 +69,10 @@ def decode_text(raw: bytes, declared: list[str]) -> str:
     raw = raw.rstrip(b"\x00")
     if not raw:
         return ""
+    if raw.isascii() and b"\x1b" not in raw:
+        # every declared set and every fallback decodes 7-bit bytes without escapes as ASCII
+        # (tests/test_dicom_fastread.py checks each term pydicom knows): the common case, cheaply
+        return raw.decode("ascii")
     if declared and any(d.strip() for d in declared):
         encodings = _encodings(tuple(d.strip() for d in declared))
         if encodings and b"\x1b" in raw:
@@ -140,6 +147,9 @@ def _codec(python_encoding: str) -> str:
 
 def raw_value(ds: Dataset, tag: int) -> bytes | str | None:
     """The undecoded value of ``tag`` if still raw, else its converted value."""
+    elem = ds._dict.get(tag)
+    if type(elem) is RawDataElement and elem.value is not None:
+        return elem.value  # what get_item gives for a raw, loaded value, without its checks
     try:
         elem = ds.get_item(tag)
     except Exception:  # noqa: BLE001
@@ -166,9 +176,105 @@ def text(ds: Dataset, keyword_or_tag: str | int) -> str | None:
     return out
 
 
+@functools.lru_cache(maxsize=4096)
+def shared_tag(tag: int) -> BaseTag:
+    """One :class:`BaseTag` object per tag number, shared by every dataset :mod:`.fastread` makes.
+
+    A dataset's elements are keyed by ``BaseTag``, whose ``==`` is Python
+    code: looking a tag up by another object runs it, looking it up by the
+    very key object does not. Tags are immutable, so sharing them changes
+    nothing else (bounded: hostile files with random tags only make new ones).
+    """
+    return BaseTag(tag)
+
+
+@functools.lru_cache(maxsize=512)
+def tag_of(keyword: str) -> BaseTag:
+    """The tag of a standard keyword, e.g. ``"Rows"`` -> (0028,0010) (looked up once, a shared key)."""
+    return shared_tag(int(Tag(keyword)))
+
+
+@functools.lru_cache(maxsize=512)
+def dictionary_vr(tag: int) -> str | None:
+    """The VR the DICOM dictionary gives ``tag`` (e.g. ``"US or SS"``), or None when it has none."""
+    try:
+        return str(dictionary_VR(tag))
+    except KeyError:
+        return None
+
+
+#: raw values whose pydicom conversion is plain ASCII with trailing padding removed
+_PLAIN = {"UI": re.compile(rb"[0-9.]+[\x00 ]*"), "CS": re.compile(rb"[0-9A-Z_ ]*[0-9A-Z_][\x00 ]*")}
+_US = struct.Struct("<H").unpack
+#: VRs pydicom converts without looking elsewhere: not a sequence, not UN, not ambiguous ("US or SS")
+_PLAIN_VRS = frozenset(str(getattr(vr, "value", vr)) for vr in converters) - {"SQ", "UN"}
+_PLAIN_VRS = frozenset(vr for vr in _PLAIN_VRS if " or " not in vr)
+
+
+def value_of(ds: Dataset, keyword: str, default: object = None) -> object:
+    """``ds.get(keyword, default)`` (the value as pydicom converts it), cheaply where that is exact.
+
+    Header checks ask a few attributes of every file (SOP class, modality,
+    image size). pydicom converts an element on first access, which costs
+    more than the rest of deciding a scan image. A raw, little-endian value
+    of a standard US, UI or CS attribute, of the exact length and in plain
+    characters, converts to a known value: an int from two bytes, or the
+    ASCII text without trailing padding (for UI, compare it as ``str``). It
+    is returned without converting, and the element stays raw: its
+    characters (digits, capitals, dots, spaces) hold no script or XML
+    marker, so the text search sees it the same either way. Anything else
+    (absent, empty, deferred, converted, multi-valued, odd bytes) goes
+    through ``ds.get`` as before, exceptions included.
+    """
+    tag = tag_of(keyword)
+    elem = ds._dict.get(tag)
+    if elem is None:
+        return default
+    if type(elem) is RawDataElement and elem.is_little_endian and type(elem.value) is bytes \
+            and 0 < elem.length == len(elem.value):
+        vr = elem.VR if elem.VR is not None else (dictionary_vr(tag) if elem.is_implicit_VR else None)
+        if vr == "US" and elem.length == 2:
+            return _US(elem.value)[0]
+        plain = _PLAIN.get(vr or "")
+        if plain is not None and plain.fullmatch(elem.value):
+            return elem.value.decode("ascii").rstrip(" \x00")
+    return ds.get(keyword, default)
+
+
+def inert_empty(elem: RawDataElement) -> bool:
+    """True for an empty standard element whose conversion cannot fail: it gives the VR's empty value.
+
+    No private-creator lookup, no VR to correct from other elements, no
+    sequence: such an element can be left raw, and whoever reads it later
+    gets that same empty value.
+    """
+    if elem.length != 0 or elem.tag >> 16 & 1:  # private: its VR may come from the private dictionary
+        return False
+    vr = elem.VR
+    if vr is None:
+        if not elem.is_implicit_VR:
+            return False
+        vr = dictionary_vr(elem.tag)
+    # a VR pydicom has no converter for (a damaged "XX", the dictionary's "NONE") raises on conversion
+    return vr in _PLAIN_VRS
+
+
 def _text(ds: Dataset, keyword_or_tag: str | int) -> str | None:
-    tag = keyword_or_tag if isinstance(keyword_or_tag, int) else Tag(keyword_or_tag)
-    value = raw_value(ds, int(tag))
+    tag = keyword_or_tag if isinstance(keyword_or_tag, int) else tag_of(keyword_or_tag)
+    elem = ds._dict.get(tag)
+    if elem is None:
+        return None  # absent (what raw_value says too)
+    if type(elem) is RawDataElement:
+        value = elem.value
+        if value is None:
+            if inert_empty(elem):
+                return None  # converting it would give an empty value
+            value = raw_value(ds, int(tag))
+        elif type(value) is bytes:  # the common case: raw bytes, decoded here
+            out = decode_text(value, charsets(ds)).strip().strip("\x00").strip()
+            return out or None
+    else:
+        value = raw_value(ds, int(tag))
     if value is None:
         return None
     if isinstance(value, (bytes, bytearray)):
@@ -209,15 +315,21 @@ def iter_text_elements(ds: Dataset, max_bytes: int, min_len: int = 16,
         ti = int(t)
         if ti == 0x7FE00010 or ti >> 16 == 0x0002:
             continue
-        if isinstance(elem, RawDataElement) and elem.value is None:
-            try:  # a deferred value: get_item reads and converts it
-                elem = ds.get_item(t)
-            except Exception:  # noqa: BLE001
-                continue
+        if type(elem) is RawDataElement:
+            raw = elem.value
+            if raw is None:
+                if elem.length == 0 and min_len > 0 and inert_empty(elem):
+                    continue  # converting it gives an empty value: nothing to search
+                try:  # a deferred value: get_item reads and converts it
+                    elem = ds.get_item(t)
+                except Exception:  # noqa: BLE001
+                    continue
+            elif type(raw) is bytes and len(raw) < min_len and elem.length == len(raw) and elem.VR != "SQ":
+                continue  # too short to hold a script or XML (what the checks below would decide)
         tag = t
         if elem is None:
             continue
-        if t == 0x0040A730 and ds.__dict__.get("_bmdkit_content_read"):
+        if ti == 0x0040A730 and ds.__dict__.get("_bmdkit_content_read"):
             continue  # the SR reader read this content tree from its raw bytes (sr.py, srtree.py)
         vr = str(elem.VR) if elem.VR else "UN"
         length = getattr(elem, "length", None)
@@ -227,7 +339,7 @@ def iter_text_elements(ds: Dataset, max_bytes: int, min_len: int = 16,
                 skipped.append(f"{_prefix}{tag_str(t)} ({length} bytes)")
             continue
         if vr == "SQ":
-            if t == 0x0040A730:  # an SR content tree: read by the SR reader, not searched here
+            if ti == 0x0040A730:  # an SR content tree: read by the SR reader, not searched here
                 continue
             try:
                 seq = ds[tag].value
@@ -309,13 +421,14 @@ def private_creators(ds: Dataset) -> dict[int, str]:
 def _private_blocks(ds: Dataset) -> dict[tuple[int, int], str]:
     out: dict[tuple[int, int], str] = {}
     for tag in list(ds.keys()):  # keys only, no conversion; in tag order
-        t = Tag(tag)
-        if t.is_private and 0x0010 <= t.element <= 0x00FF:
-            value = raw_value(ds, int(t))
+        t = int(tag)
+        group, element = t >> 16, t & 0xFFFF
+        if group % 2 == 1 and 0x0010 <= element <= 0x00FF:  # a private creator
+            value = raw_value(ds, t)
             if isinstance(value, (bytes, bytearray)):
                 value = decode_text(bytes(value), [])
             if value:
-                out[(t.group, t.element)] = str(value).strip()
+                out[(group, element)] = str(value).strip()
     return out
 
 

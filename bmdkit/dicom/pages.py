@@ -17,6 +17,7 @@ from pydicom import dcmread
 from pydicom.dataset import Dataset
 
 from bmdkit.dicom import words
+from bmdkit.dicom.base import value_of
 from bmdkit.dicom.meta import description_text
 from bmdkit.errors import ResourceLimit, UnreadableInput
 from bmdkit.options import ReadOptions
@@ -35,7 +36,7 @@ _PAGE_MIN_ROWS = 700
 
 
 def is_encapsulated_pdf(ds: Dataset) -> bool:
-    return str(ds.get("SOPClassUID", "")) == ENCAPSULATED_PDF or (
+    return str(value_of(ds, "SOPClassUID", "")) == ENCAPSULATED_PDF or (
         "EncapsulatedDocument" in ds and "pdf" in str(ds.get("MIMETypeOfEncapsulatedDocument", "")).lower())
 
 

@@ -32,8 +32,20 @@ from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.errors import BytesLengthException, InvalidDicomError
 
-from bmdkit.dicom import density, meta, pages, reasons, script, sr, sufficiency, triage, words, xmlres
-from bmdkit.dicom.base import iter_text_elements, text
+from bmdkit.dicom import (
+    density,
+    fastread,
+    meta,
+    pages,
+    reasons,
+    script,
+    sr,
+    sufficiency,
+    triage,
+    words,
+    xmlres,
+)
+from bmdkit.dicom.base import inert_empty, iter_text_elements, text, value_of
 from bmdkit.dicom.collect import Collector
 from bmdkit.dicom.compare import disagreement_flags
 from bmdkit.errors import BmdkitError, NotDXA, ResourceLimit, UnreadableInput
@@ -65,42 +77,86 @@ _DAMAGE = (NotImplementedError, ValueError, KeyError, TypeError, IndexError, Ove
 
 
 def _parse(path: Path, shown: str) -> Dataset:
+    """The file's dataset, large values deferred; raises UnreadableInput when it cannot be parsed.
+
+    A plain file is cut out of one buffer (:mod:`.fastread`, the very dataset
+    ``dcmread`` gives); anything else is read by ``dcmread`` as before.
+    Deferred values are read now, so that damage shows here, not later,
+    except plain pixel data (:func:`_inert_pixels`), which nothing reads.
+    """
     try:
-        ds = dcmread(path, defer_size=_DEFER_BYTES, force=True)
+        ds = fastread.read_plain(path, _DEFER_BYTES)
+        plain = ds is not None
+        if ds is None:
+            ds = dcmread(path, defer_size=_DEFER_BYTES, force=True)
     except (*_DAMAGE, OSError) as exc:
         raise UnreadableInput(f"not a readable DICOM file ({type(exc).__name__}: {str(exc)[:120]})",
                               shown) from None
     try:
         keys = list(ds.keys())
         elems = []
+        size = None
         for tag, elem in list(ds._dict.items()):  # force conversion now so damage shows here, not later
             if isinstance(elem, RawDataElement) and elem.value is None:
-                elem = ds.get_item(tag)  # deferred: get_item reads and converts it
+                if elem.length == 0:
+                    if not inert_empty(elem):
+                        elem = ds.get_item(tag)  # empty: get_item converts it
+                else:
+                    if size is None:
+                        size = path.stat().st_size
+                    if not _inert_pixels(ds, tag, elem, size):
+                        elem = ds.get_item(tag)  # deferred: get_item reads and converts it
             elems.append((tag, elem))
     except Exception as exc:  # noqa: BLE001
         raise UnreadableInput(f"DICOM header is damaged ({type(exc).__name__})", shown) from None
     if not any(t >> 16 >= 0x0008 for t in keys):
         raise UnreadableInput("no DICOM data elements could be read (truncated or not DICOM)", shown)
-    _check_not_truncated(path, ds, shown, elems)
+    _check_not_truncated(path, ds, shown, elems, every_element_fits=plain)
     return ds
 
 
-def _check_not_truncated(path: Path, ds: Dataset, shown: str, elems: list) -> None:  # type: ignore[type-arg]
-    """A file cut inside an element: its declared value length runs past the end of the file."""
+def _inert_pixels(ds: Dataset, tag: int, elem: RawDataElement, size: int) -> bool:
+    """True for deferred pixel data whose reading cannot fail, so it is left unread.
+
+    Reading it (megabytes of a scan image) would only give what nobody
+    looks at: the triage decides from the header and a report page's pixels
+    are decoded afresh. It could fail only where pydicom must guess its VR
+    (explicit VR data with a VR other than OB/OW makes it ask for
+    BitsAllocated) or its length is undefined; those are still read here,
+    as before, so their damage is reported the same way.
+    """
+    if tag != 0x7FE00010 or elem.length in (0, 0xFFFFFFFF) or elem.value_tell is None \
+            or elem.value_tell + elem.length > size:
+        return False
+    if elem.VR in ("OB", "OW"):
+        return True
+    return elem.VR is None and elem.is_implicit_VR and bool(ds.original_encoding[0])
+
+
+def _check_not_truncated(path: Path, ds: Dataset, shown: str, elems: list,  # type: ignore[type-arg]
+                         every_element_fits: bool = False) -> None:
+    """A file cut inside an element: its declared value length runs past the end of the file.
+
+    ``every_element_fits``: the dataset came from :mod:`.fastread`, which
+    takes a file only when every element ends inside it, so only the pixel
+    data's declared size is left to check.
+    """
     size = path.stat().st_size
-    for tag, elem in elems:  # as get_item gave them when parsing
+    for tag, elem in () if every_element_fits else elems:  # as get_item gave them when parsing
         start = getattr(elem, "value_tell", None)
         length = getattr(elem, "length", None)
         if start is not None and length not in (None, 0xFFFFFFFF) and start + length > size:
             raise UnreadableInput(f"file is truncated: element {tag} needs {length} bytes past "
                                   f"offset {start}, the file has {size}", shown)
-    pixels = ds.get_item(0x7FE00010) if 0x7FE00010 in ds else None
+    pixels = ds.get_item(0x7FE00010, keep_deferred=True) if 0x7FE00010 in ds else None
     tell = getattr(pixels, "file_tell", None) or getattr(pixels, "value_tell", None)
     if pixels is not None and tell is not None and not getattr(pixels, "is_undefined_length", True):
         try:
-            need = (int(ds.get("Rows") or 0) * int(ds.get("Columns") or 0)
-                    * int(ds.get("SamplesPerPixel") or 1) * ((int(ds.get("BitsAllocated") or 8) + 7) // 8)
-                    * int(ds.get("NumberOfFrames") or 1))
+            need = 1
+            for keyword, absent in (("Rows", 0), ("Columns", 0), ("SamplesPerPixel", 1),
+                                    ("BitsAllocated", 8), ("NumberOfFrames", 1)):
+                n = int(value_of(ds, keyword) or absent)  # type: ignore[call-overload]
+                need *= (n + 7) // 8 if keyword == "BitsAllocated" else n
         except _DAMAGE:  # a damaged image attribute: reported where it is read, not here
             need = 0
         if need and tell + need > size:

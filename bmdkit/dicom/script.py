@@ -15,6 +15,7 @@ table is read by meaning:
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from bmdkit.dicom import words
@@ -24,13 +25,24 @@ from bmdkit.model import Method, Region
 
 _CELL = re.compile(
     r"""([A-Za-z_]\w{0,40})\s*\[\s*(\d{1,4})\s*\]\s*\[\s*(\d{1,4})\s*\]\s*=\s*"((?:[^"\\\r\n]|\\.){0,400})"\s*;""")
+#: the part of every cell after its table name: a text without it holds no cell
+_CELL_CORE = re.compile(r"""\[\s*\d{1,4}\s*\]\s*\[\s*\d{1,4}\s*\]\s*=""")
 _ASSIGN = re.compile(r"""(?m)^\s*([A-Za-z_]\w{0,60})\s*=\s*"((?:[^"\\\r\n]|\\.){0,400})"\s*;""")
 _MAX_CELLS = 20000
 
 
 def looks_like_script(text: str) -> bool:
-    """True when ``text`` has at least a few table-cell assignments."""
-    return len(_CELL.findall(text[:200000], )) >= 4
+    """True when ``text`` has at least a few table-cell assignments (four, in its first 200,000 characters).
+
+    Stops at the fourth cell instead of finding them all, and a text without
+    the indices-and-equals core of a cell (most XML) cannot hold one: the
+    answer is the same, without scanning a large value with the
+    backtracking name part of the pattern.
+    """
+    head = text[:200000]
+    if "[" not in head or not _CELL_CORE.search(head):
+        return False
+    return sum(1 for _ in itertools.islice(_CELL.finditer(head), 4)) >= 4
 
 
 def assignments(text: str) -> dict[str, str]:

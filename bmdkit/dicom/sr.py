@@ -23,7 +23,7 @@ from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
 from bmdkit.dicom import srtree, words
-from bmdkit.dicom.base import charsets, decode_text, memo, parse_number
+from bmdkit.dicom.base import charsets, decode_text, memo, parse_number, value_of
 from bmdkit.dicom.collect import Collector
 from bmdkit.flags import FlagCode
 from bmdkit.model import Flag, Method, Region, Side
@@ -45,8 +45,8 @@ def is_sr(ds: Dataset) -> bool:
 
 
 def _is_sr(ds: Dataset) -> bool:
-    return str(ds.get("SOPClassUID", "")) in SR_SOP_CLASSES or (
-        str(ds.get("Modality", "")).upper() == "SR" and "ContentSequence" in ds)
+    return str(value_of(ds, "SOPClassUID", "")) in SR_SOP_CLASSES or (
+        str(value_of(ds, "Modality", "")).upper() == "SR" and "ContentSequence" in ds)
 
 
 # tags read from every content item (looked up by number: keyword lookups cost more)

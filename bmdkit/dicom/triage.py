@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pydicom.dataset import Dataset
 
 from bmdkit.dicom import pages, sr, words
-from bmdkit.dicom.base import text
+from bmdkit.dicom.base import text, value_of
 from bmdkit.dicom.meta import description_text
 
 #: SOP classes that hold an image a person made from a screen or page (Secondary Capture family)
@@ -66,7 +66,7 @@ class Triage:
 
 def _int(ds: Dataset, keyword: str) -> int:
     try:
-        return int(ds.get(keyword) or 0)
+        return int(value_of(ds, keyword) or 0)  # type: ignore[call-overload]
     except (TypeError, ValueError):
         return 0
 
@@ -93,7 +93,7 @@ def triage(ds: Dataset, has_script: bool, ctx: words.Meaning) -> Triage:
     rows, cols = _int(ds, "Rows"), _int(ds, "Columns")
     photometric = (text(ds, "PhotometricInterpretation") or "").upper()
     grey = photometric in GREY or (not photometric and _int(ds, "SamplesPerPixel") <= 1)
-    sop = str(ds.get("SOPClassUID", ""))
+    sop = str(value_of(ds, "SOPClassUID", ""))
     shaped = page_shaped(rows, cols)
     scan_named = ctx.context is not None
     what = f"{rows}x{cols} {photometric or 'grey'}"

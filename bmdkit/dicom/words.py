@@ -3,8 +3,8 @@
 Every reader of DICOM results (SR concept names, script-table headers and
 row labels, XML element and attribute names) asks this module what a piece
 of text means, so that values are found by meaning and never by a fixed tag,
-order or schema. The words live in ``reference_data/dicom_vocabulary.csv``
-(one cited row each); LOINC codes in ``reference_data/dicom_loinc.csv``.
+order or schema. The words are the ``dicom`` rows of ``reference_data/vocabulary.csv``
+(one cited row each, :mod:`bmdkit.vocabulary`); LOINC codes in ``reference_data/dicom_loinc.csv``.
 
 Matching rules, chosen to survive unseen spellings:
 
@@ -24,25 +24,17 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from bmdkit import reference
-from bmdkit.model import VERTEBRAE, Region, Side
+from bmdkit import reference, vocabulary
+from bmdkit.model import Region, Side
+from bmdkit.vocabulary import REGION_BY_KEY, SIDE_BY_KEY
 
 _TAG = re.compile(r"<[^>]{0,200}>")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])|(?<=\d)(?=[A-Za-z]{2})")
 _SPLIT = re.compile(r"[^0-9a-z%\u4e00-\u9fff]+")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
-_VERT = r"(?:L\s*([1-5])|腰椎?\s*L?\s*([1-5])|第\s*([1-5一二三四五])\s*腰椎)"
-_RANGE = re.compile(_VERT + r"\s*(?:-|–|—|~|to|至|到)\s*(?:L|腰)?\s*([1-5])", re.IGNORECASE)
-_LIST_SEP = re.compile(r"\s*[,，、/+]\s*")
-_ZH_DIGIT = {"一": "1", "二": "2", "三": "3", "四": "4", "五": "5"}
-
-_REGION_KEYS = {
-    "L1": Region.L1, "L2": Region.L2, "L3": Region.L3, "L4": Region.L4,
-    "total_hip": Region.TOTAL_HIP, "femoral_neck": Region.FEMORAL_NECK,
-    "trochanter": Region.TROCHANTER, "intertrochanter": Region.INTERTROCHANTER,
-    "wards": Region.WARDS, "upper_neck": Region.UPPER_NECK, "shaft": Region.SHAFT,
-}
-_SIDE_KEYS = {"left": Side.LEFT, "right": Side.RIGHT, "mean": Side.MEAN}
+#: region and side keys of the vocabulary as the model's enums (:mod:`bmdkit.vocabulary`)
+_REGION_KEYS = REGION_BY_KEY
+_SIDE_KEYS = SIDE_BY_KEY
 
 
 def normalise(text: str) -> str:
@@ -70,13 +62,13 @@ class _Word:
 @functools.lru_cache(maxsize=1)
 def _vocabulary() -> tuple[_Word, ...]:
     words = []
-    for row in reference.table("dicom_vocabulary"):
-        w = row["word"]
+    for term in vocabulary.terms(reader="dicom"):
+        w = term.word
         cjk = bool(_CJK.search(w))
         toks = tuple(t for t in _SPLIT.split(normalise(w).lower()) if t) if not cjk else ()
         if not cjk and not toks:
             toks = (normalise(w).lower(),)
-        words.append(_Word(row["kind"], row["key"], w, toks, cjk))
+        words.append(_Word(term.kind, term.key, w, toks, cjk))
     # longest first so that "Total Hip" beats "Total" and "Upper Neck" beats "Neck"
     return tuple(sorted(words, key=lambda x: -(len(x.toks) * 10 + len(x.word))))
 
@@ -195,26 +187,11 @@ class Meaning:
 
 
 def vertebra_set(text: str) -> tuple[Region, ...] | None:
-    """The lumbar levels a label such as ``L2-L4``, ``L1,L3`` or ``腰1-4`` covers (2 or more)."""
-    norm = normalise(text)
-    levels: list[int] = []
-    parts = _LIST_SEP.split(norm)
-    for part in parts:
-        m = _RANGE.search(part)
-        if m:
-            a = int(_ZH_DIGIT.get(next(g for g in m.groups()[:3] if g), next(g for g in m.groups()[:3] if g)))
-            b = int(m.group(4))
-            if a < b:
-                levels.extend(range(a, b + 1))
-                continue
-        single = re.fullmatch(r"\s*" + _VERT + r"\s*", part, re.IGNORECASE)
-        if single and len(parts) > 1:
-            g = next(x for x in single.groups() if x)
-            levels.append(int(_ZH_DIGIT.get(g, g)))
-    levels = sorted({v for v in levels if 1 <= v <= 4})
-    if len(levels) < 2:
-        return None
-    return tuple(VERTEBRAE[v - 1] for v in levels)
+    """The lumbar levels a label such as ``L2-L4``, ``L1,L3`` or ``腰1-4`` covers (2 or more).
+
+    The one range parser, :func:`bmdkit.vocabulary.parse_vertebrae`, finding ranges within the label.
+    """
+    return vocabulary.parse_vertebrae(normalise(text), within=True)
 
 
 @functools.lru_cache(maxsize=8192)
@@ -304,8 +281,7 @@ def boolean(text: str) -> bool | None:
 
 @functools.lru_cache(maxsize=1)
 def _units() -> dict[str, str]:
-    return {row["word"].lower(): row["key"] for row in reference.table("dicom_vocabulary")
-            if row["kind"] == "unit"}
+    return {t.word.lower(): t.key for t in vocabulary.terms("unit", reader="dicom")}
 
 
 def unit_measure(unit: str) -> str | None:

@@ -4,7 +4,7 @@ All three exports (REDCap, ODM, FHIR) share one table of sites and
 measures (``reference_data/edc_fields.csv``) and one selection rule:
 
 - a value is exported when its file is not failed and no open doubt holds
-  it (:mod:`bmdkit.review.settle`): no unsettled ``review`` flag on the whole
+  it (:mod:`bmdkit.decisions.settle`): no unsettled ``review`` flag on the whole
   file, and none on its region that covers it (a flag naming a side or a
   measure holds back only that side or measure) unless a reviewer decided the
   value itself. One doubtful measure holds back only itself: the rest of
@@ -25,10 +25,10 @@ import functools
 from dataclasses import dataclass
 
 from bmdkit import reference
-from bmdkit.export.privacy import SubjectExam
+from bmdkit.decisions.settle import Doubts, open_doubts
 from bmdkit.flags import Severity
 from bmdkit.model import Exam, Flag, InputKind, Method, Region, RegionResult, Side, Source
-from bmdkit.review.settle import Doubts, open_doubts
+from bmdkit.privacy import SubjectExam
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from typing import Any
 
 from bmdkit import reference
 from bmdkit.export.edc import ReviewItem, Value, select_values
-from bmdkit.export.privacy import SubjectExam
+from bmdkit.privacy import SubjectExam
 
 UCUM = "http://unitsofmeasure.org"
 OBS_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"

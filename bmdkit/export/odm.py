@@ -25,7 +25,7 @@ from pathlib import Path
 from bmdkit import __version__
 from bmdkit.errors import ExportError
 from bmdkit.export.edc import ReviewItem, field_name, measures, select_values, sites
-from bmdkit.export.privacy import SubjectExam
+from bmdkit.privacy import SubjectExam
 
 NS = "http://www.cdisc.org/ns/odm/v1.3"
 XML_NS = "http://www.w3.org/XML/1998/namespace"

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 
 from bmdkit.errors import ExportError
 from bmdkit.export.edc import ReviewItem, field_name, measures, plausible_range, select_values, sites
-from bmdkit.export.privacy import SubjectExam
+from bmdkit.privacy import SubjectExam
 
 DICTIONARY_HEADER: tuple[str, ...] = (
     "Variable / Field Name",

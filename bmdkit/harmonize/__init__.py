@@ -10,6 +10,6 @@ Three layers, each its own step with its own provenance:
   trial's own phantom calibration and drift detection per scanner.
 
 :mod:`~bmdkit.harmonize.tscore` recomputes T-scores with a named reference
-and :mod:`~bmdkit.harmonize.table` puts everything beside the original
+and :mod:`~bmdkit.harmonize.rows` puts everything beside the original
 values, one row per exam region; originals are never overwritten.
 """

@@ -32,9 +32,10 @@ and patient scans on that scanner from the onset date on are flagged.
 After an alarm the run windows and the CUSUM restart, so one sustained
 shift is reported once per restart, as a QC chart would show it.
 
-The ±1.5 % limit comes from ``reference_data/drift_rules.csv`` (whose
-source could not be verified: keep it configurable); the other settings
-are operating choices measured by ``bench/bench_drift.py``.
+Every default number is a row of ``reference_data/drift_rules.csv`` with
+its source: the ±1.5 % limit (source not verified: keep it configurable),
+the Westgard run rules (Westgard et al. 1981), and the operating choices
+(``baseline_n``, CUSUM ``k``/``h``/clip) measured by ``bench/bench_drift.py``.
 """
 
 from __future__ import annotations
@@ -51,28 +52,43 @@ from bmdkit import reference
 ALL_RULES: tuple[str, ...] = ("pct", "1_ks", "2_pct", "2_2s", "4_1s", "10_x", "cusum")
 DEFAULT_RULES: tuple[str, ...] = ("pct", "1_ks", "2_pct", "cusum")
 OUTLIER_RULES = frozenset({"pct", "1_ks"})
-# Run lengths and SD multiples that define the Westgard-style run rules.
-_RUNS: dict[str, tuple[int, float]] = {"2_2s": (2, 2.0), "4_1s": (4, 1.0), "10_x": (10, 0.0)}
+#: the Westgard-style run rules; each one's run length and SD multiple are rows of drift_rules.csv
+RUN_RULES: tuple[str, ...] = ("2_2s", "4_1s", "10_x")
+
+
+def drift_setting(name: str) -> float:
+    """The number ``name`` of ``reference_data/drift_rules.csv`` (each row cites its source)."""
+    for row in reference.table("drift_rules"):
+        if row["name"] == name:
+            return float(row["value"])
+    raise LookupError(f"{name} missing from drift_rules.csv")
 
 
 def default_pct_limit() -> float:
     """The ± percent Shewhart limit from ``reference_data/drift_rules.csv``."""
-    for row in reference.table("drift_rules"):
-        if row["name"] == "shewhart_pct_limit":
-            return float(row["value"])
-    raise LookupError("shewhart_pct_limit missing from drift_rules.csv")
+    return drift_setting("shewhart_pct_limit")
+
+
+def default_baseline_n() -> int:
+    """How many first phantom scans set a scanner's baseline (drift and calibration), from drift_rules.csv."""
+    return int(drift_setting("baseline_n"))
+
+
+def run_rules() -> dict[str, tuple[int, float]]:
+    """``{rule: (run length, SD multiple)}`` of the Westgard-style run rules, from drift_rules.csv."""
+    return {r: (int(drift_setting(f"run_{r}_length")), drift_setting(f"run_{r}_sd")) for r in RUN_RULES}
 
 
 @dataclass(frozen=True)
 class DriftSettings:
     """How a phantom series is judged; every threshold is a setting."""
 
-    baseline_n: int = 25
+    baseline_n: int = field(default_factory=default_baseline_n)
     pct_limit: float = field(default_factory=default_pct_limit)
-    k_sd: float = 3.0
-    cusum_k: float = 1.0
-    cusum_h: float = 5.0
-    cusum_clip: float | None = 3.5
+    k_sd: float = field(default_factory=lambda: drift_setting("k_sd"))
+    cusum_k: float = field(default_factory=lambda: drift_setting("cusum_k"))
+    cusum_h: float = field(default_factory=lambda: drift_setting("cusum_h"))
+    cusum_clip: float | None = field(default_factory=lambda: drift_setting("cusum_clip"))
     rules: tuple[str, ...] = DEFAULT_RULES
 
     def __post_init__(self) -> None:
@@ -135,6 +151,7 @@ def detect(
     if sd <= 0 or mean <= 0:
         raise ValueError("baseline has no spread or a non-positive mean")
     rules = set(st.rules)
+    runs = run_rules()
     events: list[DriftEvent] = []
     cpos = [0.0] * n
     cneg = [0.0] * n
@@ -162,7 +179,7 @@ def detect(
                 if all(sign * (values[j] - mean) > st.pct_limit / 100.0 * mean for j in (i - 1, i)):
                     fire("2_pct", i, i - 1, sign)
                     fired_shift = True
-        for rule, (length, limit) in _RUNS.items():
+        for rule, (length, limit) in runs.items():
             if rule not in rules or i - length + 1 < window_start:
                 continue
             zs = [(values[j] - mean) / sd for j in range(i - length + 1, i + 1)]

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bmdkit.errors import ConfigError
+from bmdkit.harmonize.drift import default_baseline_n
 from bmdkit.harmonize.sites import SiteConfig
 
 MAX_PHANTOM_ROWS = 200_000
@@ -111,10 +112,10 @@ def split_at(series: PhantomSeries, cuts: tuple[dt.date, ...]) -> list[PhantomSe
 
 
 def calibration_factors(
-    series: list[PhantomSeries], config: SiteConfig, baseline_n: int = 25,
+    series: list[PhantomSeries], config: SiteConfig, baseline_n: int | None = None,
     reference_series: list[PhantomSeries] | None = None,
 ) -> dict[str, CalibrationFactor]:
-    """A factor per scanner from its first ``baseline_n`` phantom scans.
+    """A factor per scanner from its first ``baseline_n`` phantom scans (default: drift_rules.csv's).
 
     Against ``config.calibration_reference``: ``nominal`` uses the phantom's
     nominal BMD from the configuration; a scanner id uses that scanner's
@@ -123,6 +124,8 @@ def calibration_factors(
     the caller). ``reference_series`` (default: ``series``) is where the
     reference scanner's scans are looked up, e.g. its first service period.
     """
+    if baseline_n is None:
+        baseline_n = default_baseline_n()
     by_key = {(s.scanner_id, s.phantom_id): s for s in (series if reference_series is None else reference_series)}
     ref = config.calibration_reference
     out: dict[str, CalibrationFactor] = {}

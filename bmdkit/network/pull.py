@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,9 +19,9 @@ from urllib.parse import urlsplit
 import pydicom
 from pydicom.errors import InvalidDicomError
 
+from bmdkit.batchfolder.files import atomic_write
 from bmdkit.errors import BmdkitError, ConfigError
 from bmdkit.flags import FlagCode
-from bmdkit.outfiles import open_private
 
 STATE_NAME = "pull-state.json"
 
@@ -74,12 +73,8 @@ def save_position(out: Path, key: str, position: int) -> None:
     except (OSError, ValueError):
         state = {}
     state[key] = position
-    tmp = out / (STATE_NAME + ".tmp")
-    with open_private(tmp, "w", encoding="utf-8") as fh:
+    with atomic_write(path, "w", encoding="utf-8") as fh:
         json.dump(state, fh, indent=1, sort_keys=True)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 def uids_of(data: bytes) -> tuple[str | None, str | None]:

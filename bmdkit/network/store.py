@@ -22,7 +22,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from bmdkit.outfiles import PRIVATE_DIR, PRIVATE_FILE, prepare_output_dir
+from bmdkit.batchfolder.files import PRIVATE_DIR, PRIVATE_FILE, prepare_output_dir
 
 RECEIVED_NAME = "received"
 INCOMING_NAME = ".incoming"

@@ -21,14 +21,13 @@ guard, and they also pick between candidate readings.
 from __future__ import annotations
 
 import functools
-from dataclasses import replace
 from itertools import combinations
 
 from bmdkit import reference
 from bmdkit.flags import FlagCode
 from bmdkit.model import Flag, Region, RegionResult, Side
+from bmdkit.report import settings
 from bmdkit.report.pdftext import ENGINE as PDF_ENGINE
-
 
 #: a Z-score this far below its T-score marks a lost minus on T (adults past peak bone mass have Z >= T,
 #: give or take reference details; a review threshold, not a reference number)
@@ -56,7 +55,7 @@ def sd_bounds() -> tuple[float, float]:
     return (min(sds) * 0.5, max(sds) * 2.0)
 
 
-def _flag(code: FlagCode, r: RegionResult, msg: str, measure: str | None = None) -> Flag:
+def region_flag(code: FlagCode, r: RegionResult, msg: str, measure: str | None = None) -> Flag:
     """A flag on one row (its region and side; a measure where one value alone is in question)."""
     from bmdkit.report.words import place
 
@@ -65,13 +64,14 @@ def _flag(code: FlagCode, r: RegionResult, msg: str, measure: str | None = None)
 
 
 def check_regions(regions: list[RegionResult]) -> list[Flag]:
+    """Flags for values that contradict each other (see the module docstring)."""
     flags: list[Flag] = []
     by_key = {(r.region, r.side): r for r in regions}
     for r in regions:
         if r.side is Side.MEAN:
             continue
         if r.bmd is not None and r.bmc is not None and r.area is not None and not bmd_matches(r.bmd, r.bmc, r.area):
-            flags.append(_flag(FlagCode.BMD_BMC_AREA_MISMATCH, r,
+            flags.append(region_flag(FlagCode.BMD_BMC_AREA_MISMATCH, r,
                                f"BMD {r.bmd} but BMC/area = {r.bmc}/{r.area} = {r.bmc / r.area:.3f} as read: "
                                "check the BMD, BMC and area on the page"))
     tot = by_key.get((Region.SPINE_TOTAL, None))
@@ -81,21 +81,22 @@ def check_regions(regions: list[RegionResult]) -> list[Flag]:
                 tot.bmc is not None and tot.area is not None:
             sb = sum(v.bmc for v in vs if v and v.bmc)
             sa = sum(v.area for v in vs if v and v.area)
-            tol = 0.006 * len(vs) + 0.006
+            tol = settings.SETTINGS.total_per_vertebra * len(vs) + settings.SETTINGS.total_base
             if abs(sb - tot.bmc) > tol or abs(sa - tot.area) > tol:
-                flags.append(_flag(FlagCode.TOTAL_MISMATCH, tot,
+                flags.append(region_flag(FlagCode.TOTAL_MISMATCH, tot,
                                    f"BMC/area {tot.bmc}/{tot.area} but the vertebrae sum to {sb:.2f}/{sa:.2f}: "
                                    "check the BMC and area of the total and of each vertebra"))
     flags += _t_vs_bmd(regions)
     for r in regions:
         if r.t_score is not None and r.z_score is not None and r.z_score < r.t_score - Z_BELOW_T:
-            flags.append(_flag(FlagCode.T_SCORE_INCONSISTENT, r,
+            flags.append(region_flag(FlagCode.T_SCORE_INCONSISTENT, r,
                                f"the Z-score {r.z_score} is below the T-score {r.t_score}, which happens when a minus "
                                "sign was lost: check the signs of both on the page"))
     return flags
 
 
-def _groups(regions: list[RegionResult]) -> list[list[RegionResult]]:
+def site_groups(regions: list[RegionResult]) -> list[list[RegionResult]]:
+    """The rows of each site with two or more rows: the spine, and each hip region over its sides."""
     spine = [r for r in regions if r.region.is_spine]
     hips: dict[Region, list[RegionResult]] = {}
     for r in regions:
@@ -119,62 +120,20 @@ def _pair_ok(db: float, dt: float, lo: float, hi: float, spine: bool) -> bool:
     return not (abs(dt) > slack and abs(db) > (0.03 if spine else 0.002) and (dt > 0) != (db > 0))
 
 
-def _bad_pairs(pts: list[tuple[float, float]], spine: bool) -> int:
+def bad_pairs(pts: list[tuple[float, float]], spine: bool) -> int:
+    """Pairs of (BMD, score) points of one site that break its line (see _pair_ok)."""
     lo, hi = sd_bounds()
     return sum(not _pair_ok(b[0] - a[0], b[1] - a[1], lo, hi, spine) for a, b in combinations(pts, 2))
 
 
 #: rows of a site besides the one whose sign is restored: two are needed to say where the line runs
-_SIGN_WITNESSES = 2
+SIGN_WITNESSES = 2
 
 
-def _recognized(r: RegionResult) -> bool:
+def read_from_pixels(r: RegionResult) -> bool:
     """The T-score was read from pixels: a text layer's characters are the page's own, never repaired."""
     src = r.sources.get("t_score")
     return src is not None and bool(src.engines) and PDF_ENGINE not in src.engines
-
-
-def restore_signs(regions: list[RegionResult]) -> tuple[list[RegionResult], list[Flag]]:
-    """A positive T-score that breaks its site's line, and fits it exactly once
-    negated, lost its minus (a faint dash): the minus is put back, the value's
-    confidence lowered and the region flagged for review.
-
-    Only on values read from pixels (a text layer prints what it prints), where
-    at least two other rows of the site agree with each other and with the
-    negated value; never more than one row per site.
-    """
-    out = list(regions)
-    flags: list[Flag] = []
-    index = {id(r): k for k, r in enumerate(regions)}
-    for g in _groups(regions):
-        pts = [r for r in g if r.bmd is not None and r.t_score is not None]
-        if len(pts) < _SIGN_WITNESSES + 1:
-            continue
-        spine = g[0].region.is_spine
-        line = [(r.bmd, r.t_score) for r in pts]
-        if _bad_pairs(line, spine) == 0:  # type: ignore[arg-type]
-            continue
-        fits = []
-        for k, r in enumerate(pts):
-            if r.t_score is None or r.t_score <= 0 or not _recognized(r):
-                continue
-            flipped = line[:k] + [(r.bmd, -r.t_score)] + line[k + 1:]
-            if _bad_pairs(flipped, spine) == 0 and (r.z_score is None or r.z_score >= -r.t_score - Z_BELOW_T):  # type: ignore[arg-type]
-                fits.append(r)
-        if len(fits) != 1:
-            continue
-        r = fits[0]
-        src = dict(r.sources)
-        if "t_score" in src:
-            old = src["t_score"]
-            src["t_score"] = replace(old, confidence=min(old.confidence or 0.5, 0.5))
-        fixed = r.replace(t_score=-r.t_score, sources=src)  # type: ignore[operator]
-        out[index[id(r)]] = fixed
-        flags.append(_flag(FlagCode.T_SCORE_INCONSISTENT, fixed,
-                           f"the T-score was read as {r.t_score}, which does not fit the BMDs and T-scores of the "
-                           f"other rows of this site, and fits them as {fixed.t_score}: the minus sign was put back; "
-                           "check it on the page"))
-    return out, flags
 
 
 def _t_vs_bmd(regions: list[RegionResult]) -> list[Flag]:
@@ -182,7 +141,7 @@ def _t_vs_bmd(regions: list[RegionResult]) -> list[Flag]:
     lo, hi = sd_bounds()
     flags: list[Flag] = []
     flagged: set[int] = set()
-    for g in _groups(regions):
+    for g in site_groups(regions):
         pts = [r for r in g if r.bmd is not None and r.t_score is not None]
         bad: dict[int, int] = {}
         for a, b in combinations(pts, 2):
@@ -195,7 +154,7 @@ def _t_vs_bmd(regions: list[RegionResult]) -> list[Flag]:
         for r in pts:
             if bad.get(id(r), 0) == worst and id(r) not in flagged:
                 flagged.add(id(r))
-                flags.append(_flag(FlagCode.T_SCORE_INCONSISTENT, r,
+                flags.append(region_flag(FlagCode.T_SCORE_INCONSISTENT, r,
                                    f"the T-score {r.t_score} does not fit the BMD {r.bmd} beside the other rows of this "
                                    "site: check both on the page"))
     return flags
@@ -210,23 +169,23 @@ def confirm_signs(regions: list[RegionResult],
     so the line is not made of disputed readings alone.
     """
     confirmed: set[tuple[Region, Side | None, str]] = set()
-    for g in _groups(regions):
+    for g in site_groups(regions):
         spine = g[0].region.is_spine
         for m in ("t_score", "z_score"):
             pts = [r for r in g if r.bmd is not None and r.value(m) is not None]
-            if len(pts) < _SIGN_WITNESSES + 1:
+            if len(pts) < SIGN_WITNESSES + 1:
                 continue
             keys = [(r.region, r.side, m) for r in pts]
             if all(k in disputed for k in keys):
                 continue
             line = [(r.bmd, r.value(m)) for r in pts]
-            if _bad_pairs(line, spine) != 0:  # type: ignore[arg-type]
+            if bad_pairs(line, spine) != 0:  # type: ignore[arg-type]
                 continue
             for k, (r, key) in enumerate(zip(pts, keys)):
                 if key not in disputed:
                     continue
                 flipped = line[:k] + [(r.bmd, -r.value(m))] + line[k + 1:]  # type: ignore[operator]
-                if _bad_pairs(flipped, spine) > 0:  # type: ignore[arg-type]
+                if bad_pairs(flipped, spine) > 0:  # type: ignore[arg-type]
                     confirmed.add(key)
     return confirmed
 
@@ -237,11 +196,11 @@ def sign_fits(regions: list[RegionResult], key: tuple[Region, Side | None, str])
     (score rising with BMD, a plausible reference SD). A weaker test than confirm_signs (the
     other sign may fit too): it backs a sign two engines read alike, never decides one."""
     region, side, m = key
-    for g in _groups(regions):
+    for g in site_groups(regions):
         if not any((r.region, r.side) == (region, side) for r in g):
             continue
         pts = [r for r in g if r.bmd is not None and r.value(m) is not None]
         if len(pts) < 2 or not any((r.region, r.side) == (region, side) for r in pts):
             return False
-        return _bad_pairs([(r.bmd, r.value(m)) for r in pts], g[0].region.is_spine) == 0  # type: ignore[misc]
+        return bad_pairs([(r.bmd, r.value(m)) for r in pts], g[0].region.is_spine) == 0  # type: ignore[misc]
     return False

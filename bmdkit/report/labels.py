@@ -165,16 +165,16 @@ def split_label(label: str) -> tuple[Region | tuple[Region, ...] | None, Side | 
         if len(parts) > 1 and len(named) == 1:
             region = named.pop()
     if region is None and words and len(words) == 1:
-        # Chinese: side prefix glued to the region (左股骨颈, 右全髋)
+        # side glued to the region: Chinese prints it so (左股骨颈, 右全髋), and OCR of small screen
+        # type joins narrowly spaced words ('NeckMean', 'TotalLeft', 'LeftNeck')
         w = normalize(words[0])
-        for i in (1, 2):
+        for i in range(1, len(w)):
             s = side_of(w[:i])
-            if s is not None and hip_region(w[i:]):
+            if s is not None and s != "diff" and hip_region(w[i:]):
                 return hip_region(w[i:]), s
-        for i in (1, 2):
-            s = side_of(w[-i:])
-            if s is not None and hip_region(w[:-i]):
-                return hip_region(w[:-i]), s
+            s = side_of(w[i:])
+            if s is not None and hip_region(w[:i]):
+                return hip_region(w[:i]), s
     return region, side
 
 

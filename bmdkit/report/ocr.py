@@ -20,36 +20,12 @@ import functools
 import logging
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
+from bmdkit.report.tokens import Token
+
 log = logging.getLogger(__name__)
-
-Box = tuple[int, int, int, int]
-
-
-@dataclass(frozen=True)
-class Token:
-    """A piece of text read on a page."""
-
-    text: str
-    box: Box
-    conf: float
-    engine: str
-
-    @property
-    def xc(self) -> float:
-        return (self.box[0] + self.box[2]) / 2
-
-    @property
-    def yc(self) -> float:
-        return (self.box[1] + self.box[3]) / 2
-
-    @property
-    def height(self) -> int:
-        return self.box[3] - self.box[1]
-
 
 #: threads one RapidOCR session may use; a batch worker sets 1 (its siblings use the other cores)
 _RAPID_THREADS = [2]

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 
 from bmdkit.errors import ResourceLimit
 from bmdkit.options import ReadOptions
-from bmdkit.report.ocr import Token
+from bmdkit.report.tokens import Token
 
 ENGINE = "pdf-text"
 

@@ -122,11 +122,6 @@ def warp_matrix(quad: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
     return cv2.getPerspectiveTransform(src, dst), (w, h)
 
 
-def warp_page(grey: np.ndarray, quad: np.ndarray) -> np.ndarray:
-    m, size = warp_matrix(quad)
-    return cv2.warpPerspective(grey, m, size, flags=cv2.INTER_CUBIC, borderValue=255)
-
-
 def flatten_illumination(grey: np.ndarray) -> np.ndarray:
     """Divide by the background (a large median/close) to even out lighting."""
     k = max(15, (min(grey.shape) // 30) | 1)

@@ -20,9 +20,8 @@ import cv2
 import numpy as np
 
 from bmdkit.report import ocr
-from bmdkit.report.crosscheck import bmd_matches
+from bmdkit.report.cells import Cell
 from bmdkit.report.numbers import Parsed, parse_number
-from bmdkit.report.table import Cell
 
 #: below this a value is flagged LOW_CONFIDENCE (an operating setting, not a reference number)
 MIN_CONFIDENCE = 0.75
@@ -81,14 +80,25 @@ def _digits(text: str) -> str:
     return "".join(ch for ch in text if ch.isdigit()).lstrip("0")
 
 
-def crop(image: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
-    """The cell with padding; more on the left for a faint leading minus."""
+def crop(image: np.ndarray, box: tuple[int, int, int, int], own_line: bool = False) -> np.ndarray:
+    """The cell with padding; more on the left for a faint leading minus.
+
+    ``own_line``: the padding above and below is blank paper, not the page: on small screen
+    type rows sit about one text height apart, and a re-read label crop that takes in slivers
+    of the rows above and below reads them as words ('Total Total Lest Right Mace').
+    """
     x0, y0, x1, y1 = box
     h = max(y1 - y0, 8)
     H, W = image.shape[:2]
     a, b = max(0, int(x0 - 0.6 * h)), min(W, int(x1 + 0.3 * h))
     c, d = max(0, int(y0 - 0.3 * h)), min(H, int(y1 + 0.3 * h))
-    return image[c:d, a:b]
+    if not own_line:
+        return image[c:d, a:b]
+    out = image[c:d, a:b].copy()
+    paper = np.percentile(out, 95, axis=(0, 1)) if out.size else 255
+    out[: max(0, y0 - c)] = paper
+    out[max(0, y1 - c):] = paper
+    return out
 
 
 def enhance(c: np.ndarray) -> np.ndarray:
@@ -129,6 +139,25 @@ def _same_digits(c: Candidate, best: tuple[float | None, bool], decimals: int | 
     want = f"{best[0]:.{decimals}f}".replace(".", "")
     return c.text.strip().replace("\u2212", "-").lstrip("0") == want.lstrip("0") or \
         f"{c.parsed.value:.0f}" == want.lstrip("0") or f"{c.parsed.value:.0f}" == "-" + want.lstrip("-").lstrip("0")
+
+
+def _backed_by_each_engine(cands: list[Candidate], backers: list[Candidate], best: tuple[float | None, bool],
+                           decimals: int | None) -> bool:
+    """Every engine that read the cell read these digits at least once, and every other reading
+    is malformed for the column (not printed to its decimals: '43', '8', '0781' in a column of
+    '-1.3', '0.741'), and no backer has the other sign. Small screen type makes an engine's passes disagree with each other; two
+    independent engines landing on the same digits confirm them, and a well-formed rival
+    reading (0.782 against 0.752) still makes it a disagreement."""
+    if decimals is None:
+        return False
+    read = {c.engine.split("+")[0] for c in cands if c.key is not None}
+    if len(read) < 2 or {c.engine.split("+")[0] for c in backers} != read:
+        return False
+    if best[0] is None or any(c.parsed is not None and c.parsed.value and (c.parsed.value < 0) != (best[0] < 0)
+                              for c in backers):
+        return False  # the engines differ on the sign: a sign dispute, settled elsewhere
+    rivals = [c for c in cands if c.key is not None and c.key != best and c not in backers]
+    return all(c.parsed is not None and not c.parsed.blank and c.parsed.decimals != decimals for c in rivals)
 
 
 def decide(cands: list[Candidate], decimals: int | None, two_engines: bool) -> Reading:
@@ -172,6 +201,8 @@ def decide(cands: list[Candidate], decimals: int | None, two_engines: bool) -> R
     n_all = sum(votes.values())
     if n_for >= 3 and n_for >= n_all - 1 and len(engines) >= 2 and not sign_conflict and dec_ok:
         return Reading(best[0], best[1], 0.8, raw, engines, candidates=cands)
+    if _backed_by_each_engine(cands, backers, best, decimals) and dec_ok:
+        return Reading(best[0], best[1], MIN_CONFIDENCE, raw, engines, candidates=cands)
     if not others:
         # one engine read a number, the other read nothing usable: unconfirmed, not disputed
         return Reading(best[0], best[1], 0.4, raw, engines, candidates=cands, single=True)
@@ -179,44 +210,6 @@ def decide(cands: list[Candidate], decimals: int | None, two_engines: bool) -> R
     sign_only = best[0] is not None and bool(want) and all(
         c.parsed is None or c.parsed.value is None or _digits(c.text) == want for c in cands)
     return Reading(best[0], best[1], 0.4, raw, engines, disagreement=True, candidates=cands, sign_only=sign_only)
-
-
-def settle_by_ratio(rds: dict[str, Reading]) -> str | None:
-    """Pick, for a row whose BMD, BMC and area disagree as decided, the one
-    reading of a disputed cell that makes BMD = BMC / area hold.
-
-    Only a cell the engines disagreed on changes, only to a value one of its
-    own readings gave, and only if exactly one such value fits; it stays
-    flagged as a disagreement. Returns the measure changed, or None.
-    (Not for Mean rows: a printed mean BMD is not their BMC over area.)
-    """
-    got = {m: rds.get(m) for m in ("bmd", "bmc", "area")}
-    if any(rd is None or rd.value is None for rd in got.values()):
-        return None
-    vals = {m: rd.value for m, rd in got.items() if rd is not None}
-    if bmd_matches(vals["bmd"], vals["bmc"], vals["area"]):  # type: ignore[arg-type]
-        return None
-    fits: dict[str, set[float]] = {}
-    for m, rd in got.items():
-        if rd is None or not rd.disagreement:
-            continue
-        for c in rd.candidates:
-            v = c.parsed.value if c.parsed is not None else None
-            if v is None or v <= 0 or v == rd.value:
-                continue
-            trial = {**vals, m: v}
-            if bmd_matches(trial["bmd"], trial["bmc"], trial["area"]):  # type: ignore[arg-type]
-                fits.setdefault(m, set()).add(v)
-    if len(fits) != 1:
-        return None
-    (m, values), = fits.items()
-    if len(values) != 1:
-        return None
-    rd = got[m]
-    assert rd is not None
-    rd.value = values.pop()
-    rd.repair = f"BMC/area picked the reading {rd.value}"
-    return m
 
 
 #: cells per page given a third look at most (one tesseract process each)

@@ -56,7 +56,7 @@ _DPI_RE = re.compile(r"\bdpi\s*=\s*(\d{2,4})\b")
 
 def _reader_pdf_dpi() -> float | None:
     """The report reader's PDF render resolution, if that reader is installed."""
-    from bmdkit.report.pages import RENDER_DPI
+    from bmdkit.report.pagefiles import RENDER_DPI
 
     return float(RENDER_DPI)
 
@@ -67,7 +67,7 @@ class CropOptions:
 
     ``pdf_dpi`` must match the report reader's render resolution when its
     locations do not say it (``dpi=N`` in ``Location.detail``): by default
-    it is the reader's own (``bmdkit.report.pages.RENDER_DPI``), read at run
+    it is the reader's own (``bmdkit.report.pagefiles.RENDER_DPI``), read at run
     time; without a report reader PDF crops say the resolution is unknown.
     ``max_pixels`` is also the cap under which the reader shrinks its
     renders (its default equals ``ReadOptions.max_pixels``).

@@ -6,7 +6,7 @@ one JSON block parsed once by the script. No server, no network, no external
 fonts. The script renders entries lazily (a chunk at a time, as the reviewer
 scrolls), so a page of thousands of exams opens in seconds.
 
-What needs a decision comes from :func:`bmdkit.review.settle.open_doubts`:
+What needs a decision comes from :func:`bmdkit.decisions.settle.open_doubts`:
 the values that open flags hold in doubt (a cell each), and the file as a
 whole: the exam date (confirm one of the readings or enter it), the scan
 type and side, and the page accepted as read. Files of one visit (spine,
@@ -20,7 +20,7 @@ nor the source path (file names often hold the patient's name). An exam is
 shown by its trial subject (``subject`` field the batch adds) or else by the
 first 12 digits of its SHA-256. Text read from the file (row labels, raw
 cells, flag messages that quote them) passes through the exam's
-:class:`~bmdkit.export.privacy.Redactor`, so a row labelled with the
+:class:`~bmdkit.privacy.Redactor`, so a row labelled with the
 patient's name shows ``<redacted>``.
 
 Any field content is safe: the data block is JSON with ``<``, ``>``, ``&``
@@ -44,15 +44,15 @@ from pathlib import Path
 from typing import Any
 
 from bmdkit import __version__
-from bmdkit.export.privacy import Redactor
+from bmdkit.batchfolder.files import atomic_write
+from bmdkit.decisions import exam_fields
+from bmdkit.decisions.records import DECISION_COLUMNS
+from bmdkit.decisions.settle import decided_values, open_doubts
 from bmdkit.flags import FlagCode
 from bmdkit.model import EXAM_FIELDS, MEASURES, Exam, Method, Outcome, ScanType, Status
-from bmdkit.outfiles import open_private
-from bmdkit.review import exam_fields
+from bmdkit.privacy import Redactor
 from bmdkit.review.batchdir import Line, read_lines
 from bmdkit.review.crops import Crop, CropOptions, Cropper, Strip
-from bmdkit.review.decisions import DECISION_COLUMNS
-from bmdkit.review.settle import decided_values, open_doubts
 
 log = logging.getLogger(__name__)
 _STATIC = Path(__file__).resolve().parent / "static"
@@ -384,9 +384,7 @@ def build_page(directory: Path, out: Path | None = None, options: PageOptions | 
         if options.harmonize_dir is not None:
             plots += control_charts(options.harmonize_dir)
     out = Path(out) if out else directory / "review.html"
-    tmp = out.with_name(out.name + ".tmp")
     # the page shows crops of report pages, which can show the patient's name: owner-only
-    with open_private(tmp, "w", encoding="utf-8") as fh:
+    with atomic_write(out, "w", encoding="utf-8") as fh:
         fh.write(render_html(data, plots, options.title))
-    tmp.replace(out)
     return out

@@ -35,9 +35,9 @@ shapes (spellings, index orders, nesting, charsets, VRs) to measure the
 readers on what they were not developed on.
 
 The code lives in :mod:`bmdkit.samples.dicom_kinds`, one module per family of
-shapes; this module re-exports its names (public and the private helpers
-callers used, e.g. ``_add_pixels``, ``_write``, ``_truth_dict``) so existing
-imports keep working.
+shapes; this module re-exports its public names and the five private helpers tests
+still call through it (``_add_pixels``, ``_dec``, ``_fmt``, ``_truth_dict``,
+``_write``) so existing imports keep working.
 """
 
 from __future__ import annotations
@@ -50,8 +50,6 @@ from bmdkit.samples.dicom_kinds.bad_inputs import (  # noqa: F401
     write_truncated,
 )
 from bmdkit.samples.dicom_kinds.base import (  # noqa: F401
-    _MANUFACTURER,
-    _SCAN_WORDS,
     CHARSETS,
     COMPREHENSIVE_SR,
     CR,
@@ -60,28 +58,17 @@ from bmdkit.samples.dicom_kinds.base import (  # noqa: F401
     ENHANCED_SR,
     SC,
     UID_ROOT,
-    _da,
     _dec,
     _fmt,
-    _stable_int,
-    _uid,
     _write,
     base_dataset,
 )
-from bmdkit.samples.dicom_kinds.ground_truth import _status, _truth_dict, file_regions  # noqa: F401
+from bmdkit.samples.dicom_kinds.ground_truth import _truth_dict, file_regions  # noqa: F401
 from bmdkit.samples.dicom_kinds.hologic_script import (  # noqa: F401
-    _HIP_LABEL,
-    _HIP_ORDER,
-    _SCRIPT_COLS_A,
-    _SCRIPT_COLS_B,
-    _script_rows,
     script_text,
     write_hologic_script,
 )
 from bmdkit.samples.dicom_kinds.hologic_xml import (  # noqa: F401
-    _XML_MEASURE,
-    _XML_REGION,
-    _xml_region_name,
     write_hologic_xml,
     xml_text,
 )
@@ -89,15 +76,7 @@ from bmdkit.samples.dicom_kinds.images import write_hologic_display, write_lunar
 from bmdkit.samples.dicom_kinds.pixels import _add_pixels, report_page_pixels, scan_image  # noqa: F401
 from bmdkit.samples.dicom_kinds.report_pages import write_report_page_sc, write_report_pdf  # noqa: F401
 from bmdkit.samples.dicom_kinds.sr import (  # noqa: F401
-    _EN_MEASURE,
-    _EN_SIDE_REGION,
-    _LOINC,
-    _ZH_MEASURE,
-    _ZH_REGION,
-    _ZH_SIDE,
     UNITS,
-    _local_code,
-    _measures,
     code_item,
     coded_item,
     container,
@@ -107,13 +86,11 @@ from bmdkit.samples.dicom_kinds.sr import (  # noqa: F401
     write_sr,
 )
 from bmdkit.samples.dicom_kinds.write import (  # noqa: F401
-    _WRITERS,
     ALL_KINDS,
-    GE_SCAN_KINDS,
     BAD_KINDS,
+    GE_SCAN_KINDS,
     GOOD_KINDS,
     NO_RESULT_KINDS,
     REPORT_KINDS,
-    _as_vendor,
     write_dicom_samples,
 )

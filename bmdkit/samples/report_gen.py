@@ -17,17 +17,28 @@ does not share one look. This is synthetic development data; the held-out
 evaluation set should be made differently (other fonts, other hands).
 
 The code lives in :mod:`bmdkit.samples.report_page`, one job per module; this
-module re-exports its names (public and the private helpers callers used) so
-existing imports keep working.
+module re-exports its public names so existing imports keep working.
+
+Pages that imitate real vendor screenshots (72-100 ppi, JPEG, slide
+re-renders, blank score columns) are in :mod:`bmdkit.samples.real_like`:
+:data:`REAL_LIKE_LAYOUTS` sits beside :data:`LAYOUTS` but apart from it, so
+that the page sets built from :data:`LAYOUTS` do not change.
 """
 
 from __future__ import annotations
 
-# re-exported for existing callers (``from bmdkit.samples import report_gen as rg``)
-from bmdkit.samples.report_page.builder import _Builder, _cell, _Col, _Row  # noqa: F401
-from bmdkit.samples.report_page.chinese import _ZH_HIP, _ZH_SCAN, _ZH_SIDE, _build_chinese  # noqa: F401
-from bmdkit.samples.report_page.fonts import (  # noqa: F401
-    _FONT_DIRS,
+# re-exported for existing callers (``from bmdkit.samples import report_gen as rg``); the private
+# helpers once re-exported here had no caller outside report_page/ (issue 21) and are imported from
+# their own modules now
+from bmdkit.samples.real_like import (
+    REAL_LIKE_LAYOUTS,
+    REAL_LIKE_RENDERINGS,
+    RealLikePage,
+    ScreenOptions,
+    make_real_like_pages,
+    render_real_like,
+)
+from bmdkit.samples.report_page.fonts import (
     CJK_FONTS,
     FONT_FILES,
     LATIN_FONTS,
@@ -37,70 +48,49 @@ from bmdkit.samples.report_page.fonts import (  # noqa: F401
     text_box_pt,
     text_width,
 )
-from bmdkit.samples.report_page.ge_lunar import _build_ge, _ge_row, _ge_trend, _spine_combos  # noqa: F401
-from bmdkit.samples.report_page.hologic import (  # noqa: F401
-    _HIP_ORDER,
-    _HOLOGIC_LABEL,
-    _SCAN_TITLE,
-    _build_hologic,
-    _hologic_values,
-)
-from bmdkit.samples.report_page.norland import _build_norland  # noqa: F401
-from bmdkit.samples.report_page.ops import (  # noqa: F401
-    Cell,
-    Dot,
-    Line,
-    Op,
-    Page,
-    Picture,
-    Poly,
-    Rect,
-    Text,
-    _op_bottom,
-)
-from bmdkit.samples.report_page.pictures import _figures, _graph, scan_picture  # noqa: F401
-from bmdkit.samples.report_page.raster import _ANCHOR, CellBox, RenderedPage, rasterize  # noqa: F401
-from bmdkit.samples.report_page.render import (  # noqa: F401
-    _BUILDERS,
-    LAYOUTS,
-    build_page,
-    render_report,
-    render_report_page,
-)
-from bmdkit.samples.report_page.sections import _footer, _header_en, _who_lines_en  # noqa: F401
-from bmdkit.samples.report_page.style import PAPER, Style, _seed, choose_style  # noqa: F401
-from bmdkit.samples.report_page.truth_values import (  # noqa: F401
-    _main_region,
-    _main_ts,
-    _name_en,
-    _percents,
-    _ref,
-    _ref_region,
-)
-from bmdkit.samples.report_page.words import (  # noqa: F401
-    _WHO_EN,
-    _WHO_ZH,
-    _ZH_WORDS,
-    _is_cjk,
-    fmt,
-    fmt_date,
-    who_category,
-)
+from bmdkit.samples.report_page.ops import Cell, Dot, Line, Op, Page, Picture, Poly, Rect, Text
+from bmdkit.samples.report_page.pictures import scan_picture
+from bmdkit.samples.report_page.raster import CellBox, RenderedPage, rasterize
+from bmdkit.samples.report_page.render import LAYOUTS, build_page, render_report, render_report_page
+from bmdkit.samples.report_page.style import PAPER, Style, choose_style
+from bmdkit.samples.report_page.words import fmt, fmt_date, who_category
 
 __all__ = [
+    "CJK_FONTS",
+    "FONT_FILES",
+    "LATIN_FONTS",
     "LAYOUTS",
+    "PAPER",
+    "REAL_LIKE_LAYOUTS",
+    "REAL_LIKE_RENDERINGS",
     "Cell",
     "CellBox",
+    "Dot",
+    "Line",
+    "Op",
     "Page",
+    "Picture",
+    "Poly",
+    "RealLikePage",
+    "Rect",
     "RenderedPage",
+    "ScreenOptions",
     "Style",
+    "Text",
     "build_page",
     "choose_style",
     "fmt",
     "fmt_date",
+    "font_file",
+    "font_has",
+    "make_real_like_pages",
+    "pil_font",
     "rasterize",
+    "render_real_like",
     "render_report",
     "render_report_page",
+    "scan_picture",
     "text_box_pt",
+    "text_width",
     "who_category",
 ]

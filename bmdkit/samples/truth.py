@@ -314,3 +314,40 @@ class TruthGenerator:
 def _contiguous(levels: list[str]) -> bool:
     idx = [int(v[1]) for v in levels]
     return idx == list(range(idx[0], idx[0] + len(idx)))
+
+
+# -- values a page leaves out -------------------------------------------------
+# A page may leave a score column blank or print "-" on every row (a patient too
+# young for a T-score, no reference for a Z-score). The truth of such a page must
+# say the value is absent, so that a reader reporting one counts as a silent error.
+# The mark lives in ``notes`` (one line per measure) so that ``TruthExam.to_dict``
+# keeps its shape for every existing sample.
+NOT_PRINTED_PREFIX = "not printed: "
+PRINTABLE_SCORES = ("t_score", "z_score")
+
+
+def mark_not_printed(truth: TruthExam, measures: tuple[str, ...] | list[str], shown: str = "") -> TruthExam:
+    """A copy of ``truth`` whose page prints none of ``measures`` on any row.
+
+    Each measure (``t_score`` or ``z_score``) is set to None on every region and
+    recorded in ``notes`` as ``"not printed: t_score (shown as '-')"``, so
+    :func:`not_printed` can tell a column left blank from a value never computed.
+    """
+    import copy
+
+    bad = [m for m in measures if m not in PRINTABLE_SCORES]
+    if bad:
+        raise ValueError(f"only {', '.join(PRINTABLE_SCORES)} can be left out of a page, not {bad}")
+    out = copy.deepcopy(truth)
+    for m in measures:
+        for r in out.regions:
+            setattr(r, m, None)
+        note = f"{NOT_PRINTED_PREFIX}{m} (shown as {shown!r})"
+        if note not in out.notes:
+            out.notes.append(note)
+    return out
+
+
+def not_printed(truth: TruthExam) -> set[str]:
+    """The measures ``truth``'s page leaves blank or dashed on every row (see :func:`mark_not_printed`)."""
+    return {n[len(NOT_PRINTED_PREFIX):].split(" ", 1)[0] for n in truth.notes if n.startswith(NOT_PRINTED_PREFIX)}

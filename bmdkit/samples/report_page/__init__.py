@@ -8,4 +8,9 @@ One job per module: ``ops`` (drawing instructions), ``fonts``, ``style``
 one module per layout (``hologic``, ``ge_lunar``, ``chinese``, ``norland``)
 and ``render`` (the entry points). :mod:`bmdkit.samples.report_gen` re-exports
 the public names for existing callers.
+
+Layouts that imitate real vendor screenshots (``apex``, ``encore``,
+``norland_screen``, drawn with ``screen_table`` and ``screen_values``) are
+rendered by :mod:`bmdkit.samples.real_like`; they are new modules and change no
+module the print layouts use, so those pages stay byte-identical.
 """

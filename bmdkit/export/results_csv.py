@@ -3,16 +3,16 @@
 Used by ``bmdkit check --format csv`` and a batch's ``results.csv``. No
 patient identifiers: rows carry the file's path and SHA-256 only, and text
 holding the patient's name (a report row labelled with it, a model field
-typed wrongly) is masked by the exam's :class:`~bmdkit.export.privacy.Redactor`. Writers pass the
-rows through :mod:`bmdkit.export.cells` (spreadsheet-safe text).
+typed wrongly) is masked by the exam's :class:`~bmdkit.privacy.Redactor`. Writers pass the
+rows through :mod:`bmdkit.batchfolder.cells` (spreadsheet-safe text).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from bmdkit.export.privacy import redact_exam
 from bmdkit.model import MEASURES, Exam
+from bmdkit.privacy import redact_exam
 
 COLUMNS: tuple[str, ...] = (
     "path", "sha256", "kind", "status", "vendor", "scanner_model", "exam_date",

@@ -91,7 +91,7 @@ def draw_pdf(t: TruthExam, path: Path) -> dict[tuple[int, str], tuple[int, int, 
     from reportlab.pdfgen import canvas
 
     c = canvas.Canvas(str(path), pagesize=A4)
-    W, H = A4
+    _, H = A4
     c.setFont("Helvetica", 12)
     c.drawString(40, H - 50, f"DXA report {t.scanner_model} {t.exam_date} ID {t.patient.patient_id}")
     c.drawString(40, H - 70, f"Name {t.patient.name_pinyin}")

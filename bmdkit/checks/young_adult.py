@@ -14,9 +14,7 @@ from dataclasses import dataclass
 
 from bmdkit import reference
 from bmdkit.model import Exam
-
-_SEX = {"f": "female", "female": "female", "女": "female", "w": "female",
-        "m": "male", "male": "male", "男": "male"}
+from bmdkit.vocabulary import key_of
 
 
 @dataclass(frozen=True)
@@ -36,7 +34,7 @@ def patient_sex(exam: Exam) -> str | None:
     """``female``/``male`` from the exam's patient record, else ``None``."""
     if exam.patient is None or not exam.patient.sex:
         return None
-    return _SEX.get(exam.patient.sex.strip().lower())
+    return key_of("sex", exam.patient.sex)  # F/女/female..., words in reference_data/vocabulary.csv
 
 
 def young_adult(exam: Exam, region_key: str, population: str | None) -> YoungAdult | None:

@@ -27,14 +27,13 @@ from bmdkit.harmonize.sites import ScannerMatch, SiteConfig, match_scanner
 from bmdkit.harmonize.tscore import recompute_t
 from bmdkit.harmonize.values import Harmonized
 from bmdkit.model import Exam, RegionResult, Vendor
+from bmdkit.vocabulary import key_of
 
 BASE_COLUMNS: tuple[str, ...] = (
     "path", "sha256", "status", "exam_date", "vendor", "scanner_model", "scanner_serial",
     "center_id", "scanner_id", "scanner_match", "region", "side", "label", "vertebrae", "method",
     "bmd", "t_score", "reference", "confidence",
 )
-_SEX = {"f": "female", "female": "female", "女": "female", "w": "female",
-        "m": "male", "male": "male", "男": "male"}
 
 
 @dataclass(frozen=True)
@@ -74,7 +73,7 @@ def _sex(exam: Exam, mode: str) -> str | None:
     if mode != "patient":
         return mode
     raw = (exam.patient.sex if exam.patient else None) or ""
-    return _SEX.get(raw.strip().lower())
+    return key_of("sex", raw)  # F/女/female..., words in reference_data/vocabulary.csv
 
 
 class _Row:

@@ -20,7 +20,7 @@ import numpy as np
 from bmdkit.errors import ResourceLimit, UnreadableInput
 from bmdkit.options import ReadOptions
 from bmdkit.payload import PagePayload
-from bmdkit.report.ocr import Token
+from bmdkit.report.tokens import Token
 
 #: resolution PDF pages without a text layer are rendered at for OCR
 RENDER_DPI = 250

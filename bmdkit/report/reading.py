@@ -1,0 +1,216 @@
+"""Stage 5: every table cell's value, read and voted between the engines, and what a page yields.
+
+On an OCR page the layout engine's reading of each cell is re-read by the
+other engine on the cell's crop and the readings vote (:mod:`bmdkit.report.vote`);
+a text layer's words are taken as printed. Where the layout engine's table
+lacks cells the other engine lays out the page too (:func:`fill_from_other_engine`).
+Cells with no word are told blank, a dash, or unread ink (:func:`mark_unprinted`).
+The repairs (:mod:`bmdkit.report.repairs`) run on the readings here. A page's
+result is a :class:`PageResult` of :class:`PageRow` s.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import numpy as np
+
+from bmdkit.flags import FlagCode, Severity
+from bmdkit.model import Flag, Side
+from bmdkit.report import ink, ocr, repairs, vote
+from bmdkit.report.cells import DATA_MEASURES, Cell, Row, Table
+from bmdkit.report.layout import find_tables
+from bmdkit.report.numbers import parse_number
+from bmdkit.report.pdftext import ENGINE as PDF_ENGINE
+from bmdkit.report.rereading import PageRereader
+from bmdkit.report.sentences import TextLine
+
+
+@dataclass
+class PageRow:
+    """A table row as read: its readings by measure, its table, page number and the map of
+    the image it was read on back to the page as given."""
+
+    row: Row
+    table: Table
+    readings: dict[str, vote.Reading]
+    page: int
+    to_page: np.ndarray
+
+
+@dataclass
+class PageResult:
+    """What one page yields: its rows, its text lines, its flags."""
+
+    page: int = 0
+    rows: list[PageRow] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)
+    flags: list[Flag] = field(default_factory=list)
+    #: the page-wide "values read with low confidence" flag, if raised (see valueflags.scope_page_flags)
+    low_conf: Flag | None = None
+    #: the page's text lines, for results written as sentences (only on a page without a results table)
+    sentence_lines: list[TextLine] = field(default_factory=list)
+
+
+class _TableCell(NamedTuple):
+    """A cell with its row and measure."""
+
+    row: Row
+    measure: str
+    cell: Cell
+
+
+def _row_key(r: Row, t: Table) -> tuple[object, ...]:
+    """A row's place on the page: region, side (or the table's heading side), levels."""
+    return (r.region, r.side or t.heading_side, r.levels)
+
+
+def _missing_cells(tabs: list[Table]) -> int:
+    """BMD and T-score cells of the contract's rows that the tables lack (and that are not blank)."""
+    n = 0
+    for t in tabs:
+        have = {k for k, _, _ in t.columns}
+        for r in t.rows:
+            if r.levels or (r.region is not None and r.region.in_contract):
+                n += sum(1 for m in ("bmd", "t_score") if m in have and m not in r.cells and m not in r.unprinted)
+    return n
+
+
+def mark_unprinted(tabs: list[Table], image: np.ndarray | None) -> None:
+    """Note, for each row, the columns of its table it has no word in that hold nothing on the
+    page (``Row.unprinted``): blank or a placeholder dash. A text layer's words are the page's
+    own, so a missing word there is a blank cell; on an image the cell's ink decides
+    (bmdkit.report.ink), and ink that was not read is left out (it stays "not read")."""
+    for t in tabs:
+        for r in t.rows:
+            for m, x0, x1 in t.columns:
+                if m not in DATA_MEASURES or m in r.cells:
+                    continue
+                if image is None:
+                    r.unprinted[m] = ink.BLANK
+                    continue
+                toks = [tok for c in r.cells.values() for tok in c.tokens]
+                if not toks:
+                    continue
+                xs = [(tok.box[0], tok.box[2]) for o in t.rows if m in o.cells for tok in o.cells[m].tokens]
+                a = min([x0, *(x for x, _ in xs)])
+                b = max([x1, *(x for _, x in xs)])
+                band = (min(tok.box[1] for tok in toks), max(tok.box[3] for tok in toks))
+                height = statistics.median(max(tok.height, 1) for tok in toks)
+                got = ink.classify(image, band, (int(a), int(b)), [tok.box for tok in toks], height)
+                if got != ink.INK:
+                    r.unprinted[m] = got
+
+
+def fill_from_other_engine(tabs: list[Table], rereader: PageRereader, page_no: int,
+                           flags: list[Flag]) -> list[Table]:
+    """Where the layout engine's table lacks cells (or no table was found), lay out
+    the page with the other engine too and take the cells it found.
+
+    The cells taken keep that engine's reading; the vote then has the first
+    engine re-read them, so agreement is still required. An optional pass: past
+    the time budget it is skipped (with a note), so the file ends with its
+    reason instead of running into the batch's time limit.
+    """
+    engines, budget = rereader.engines, rereader.budget
+    if "tesseract" not in engines or "rapidocr" not in engines:
+        return tabs
+    if tabs and _missing_cells(tabs) == 0:
+        return tabs
+    skipped = Flag(FlagCode.PAGE_QUALITY, f"page {page_no}: the second engine's reading of the page layout "
+                   "was not done (time budget)", severity=Severity.INFO)
+    if budget.soft_passed():
+        flags.append(skipped)
+        return tabs
+    try:
+        other = find_tables(rereader.page_tokens("tesseract"), rereader).tables
+    except ocr.OCRTimeout:
+        flags.append(skipped)
+        return tabs
+    if not tabs:
+        return other
+    found = {_row_key(r, t): r for t in other for r in t.rows}
+    for t in tabs:
+        for r in t.rows:
+            alt = found.get(_row_key(r, t))
+            if alt is None:
+                continue
+            for m, c in alt.cells.items():
+                if m not in r.cells:
+                    r.cells[m] = c
+    return tabs
+
+
+def column_decimals(tab: Table) -> dict[str, int | None]:
+    """The decimals each column of the table is printed to (the most common; None: no number)."""
+    out: dict[str, int | None] = {}
+    for m in DATA_MEASURES:
+        decs = [p.decimals for r in tab.rows if m in r.cells
+                for p in [parse_number(r.cells[m].text)] if p is not None and p.value is not None]
+        # a tie goes to more decimals: OCR loses decimal points, it does not invent them
+        out[m] = max(Counter(decs).items(), key=lambda kv: (kv[1], kv[0]))[0] if decs else None
+    return out
+
+
+def table_flags(tab: Table, page_no: int) -> list[Flag]:
+    """What was not placed or only guessed in a table: numbers in no column, column headers read
+    again or taken from the nearest word, rows whose label names no region."""
+    flags: list[Flag] = []
+    if tab.unplaced and not {"bmd", "t_score"} <= tab.measures:
+        flags.append(Flag(FlagCode.UNPLACED_DATA,
+                          f"page {page_no}: {tab.unplaced} numbers in the table fit no recognized column"))
+    for how in ("reread", "approximate"):
+        named = sorted(k for k, h in tab.reread_columns.items() if h == how)
+        if named:
+            flags.append(Flag(FlagCode.LABEL_UNCERTAIN, f"page {page_no}: header of column(s) "
+                              f"{', '.join(named)} " + ("read on a second look" if how == "reread" else
+                                                        "taken from the nearest header word"),
+                              severity=Severity.INFO if how == "reread" else Severity.REVIEW))
+    if tab.unread_rows:  # the label text stays out of the message: page text may hold anything
+        n = len(tab.unread_rows)
+        flags.append(Flag(FlagCode.UNPLACED_DATA, f"page {page_no}: {n} table row(s) with numbers "
+                          "under a label that names no region: their values were not read"))
+    return flags
+
+
+def read_table(tab: Table, image: np.ndarray | None, engines: list[str], page_no: int,
+               to_page: np.ndarray) -> list[PageRow]:
+    """Every cell of a table read (voted between ``engines`` on ``image``; as printed on a text
+    layer, ``image`` None) and repaired, as rows."""
+    decs = column_decimals(tab)
+    cells = [_TableCell(r, m, c) for r in tab.rows for m, c in r.cells.items()]
+    if image is not None:
+        readings = vote.read_cells(image, [tc.cell for tc in cells], engines,
+                                   {i: decs[tc.measure] for i, tc in enumerate(cells)})
+    else:
+        readings = [_as_printed(tc.cell) for tc in cells]
+    for tc, rd in zip(cells, readings):
+        repairs.minus_never_on_bmd(rd, tc.measure)
+        if image is not None and tc.measure in repairs.SCORES:
+            repairs.restore_decimal(rd, decs.get(tc.measure), tc.measure)
+    per_row: dict[int, dict[str, vote.Reading]] = {}
+    for tc, rd in zip(cells, readings):
+        per_row.setdefault(id(tc.row), {})[tc.measure] = rd
+    rows: list[PageRow] = []
+    for r in tab.rows:
+        if image is not None and r.side is not Side.MEAN:
+            repairs.settle_by_ratio(per_row.get(id(r), {}))
+        rows.append(PageRow(r, tab, per_row.get(id(r), {}), page_no, to_page))
+    return rows
+
+
+def _as_printed(c: Cell) -> vote.Reading:
+    """A text layer's cell: its characters are the page's own (confidence 1.0, or 0.0 when no number)."""
+    p = parse_number(c.text)
+    return vote.Reading(p.value if p else None, bool(p and p.blank), 1.0 if p else 0.0, c.text, (PDF_ENGINE,))
+
+
+def low_confidence_flag(rows: list[PageRow], page_no: int, threshold: float) -> Flag | None:
+    """The page-wide PAGE_QUALITY flag where the page's cell readings average below ``threshold``."""
+    confs = [rd.conf for pr in rows for rd in pr.readings.values()]
+    if confs and statistics.fmean(confs) < threshold:
+        return Flag(FlagCode.PAGE_QUALITY, f"page {page_no}: values read with low confidence")
+    return None

@@ -1,0 +1,167 @@
+"""Stage 6: misreadings repaired from the page's own evidence, each one flagged.
+
+Each repair is one function. It changes a value only where the page itself
+shows what was printed, lowers the value's confidence or marks it disputed,
+and says in its docstring which flag it raises (the flag is raised where the
+value's flags are made, :mod:`bmdkit.report.valueflags`, or returned here).
+A PDF text layer's characters are never repaired.
+
+- the minus never on a BMD (:func:`minus_never_on_bmd`);
+- the decimal point restored (:func:`restore_decimal`);
+- the BMC/area pick (:func:`settle_by_ratio`);
+- the T-score sign from its site's line (:func:`restore_signs`).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import replace
+from typing import NamedTuple
+
+from bmdkit import reference
+from bmdkit.flags import FlagCode
+from bmdkit.model import Flag, RegionResult
+from bmdkit.report.crosscheck import (
+    SIGN_WITNESSES,
+    Z_BELOW_T,
+    bad_pairs,
+    bmd_matches,
+    read_from_pixels,
+    region_flag,
+    site_groups,
+)
+from bmdkit.report.numbers import parse_number
+from bmdkit.report.vote import Reading
+
+
+class SignsRestored(NamedTuple):
+    """The regions with any lost minus put back, and the flags saying where."""
+
+    regions: list[RegionResult]
+    flags: list[Flag]
+
+
+#: measures that cannot be negative (a minus read on one is a misread)
+NEVER_NEGATIVE = ("bmd", "bmc", "area")
+
+#: measures whose printed decimal point OCR may lose ('-11' for -1.1)
+SCORES = ("t_score", "z_score")
+
+
+def minus_never_on_bmd(rd: Reading, measure: str) -> None:
+    """A minus read on a BMD, BMC or area is dropped: a dash left of one is a rule or a
+    speck, never a sign. The digits are kept and the cell is marked disputed, which
+    raises LOW_CONFIDENCE ("read as ... without its minus (it cannot be negative)")."""
+    if measure in NEVER_NEGATIVE and rd.value is not None and rd.value < 0:
+        rd.value, rd.disagreement = -rd.value, True
+
+
+@functools.cache
+def _score_bound(measure: str) -> float | None:
+    """The largest plausible |T| or |Z|, or BMD at any site (reference_data/plausible_ranges.csv):
+    a value beyond it is no reading of a real scan, whatever the region."""
+    if measure not in ("t_score", "z_score", "bmd"):
+        return None
+    bounds = [max(abs(float(row["low"])), abs(float(row["high"]))) for row in reference.table("plausible_ranges")
+              if row.get("measure") == measure and (measure == "bmd" or row.get("region") == "any")]
+    return max(bounds) if bounds else None
+
+
+def restore_decimal(rd: Reading, decimals: int | None, measure: str) -> None:
+    """A score or BMD read without its decimal point ('-11' in a column printed to one
+    decimal, '1358' in a BMD column printed to three) and beyond any plausible value
+    (an impossible value is a misread, never anatomy) gets the point back where the column
+    prints it, with low confidence, marked disputed: LOW_CONFIDENCE (\"... (decimal point restored: ...)\")
+    or ENGINE_DISAGREEMENT where the engines also differed. A plausible one is left alone."""
+    bound = _score_bound(measure)
+    if rd.value is None or not decimals or bound is None or abs(rd.value) <= bound:
+        return
+    p = parse_number(rd.raw)
+    fixed = rd.value / 10 ** decimals
+    if p is None or p.decimals != 0 or abs(fixed) > bound:
+        return
+    rd.value, rd.disagreement, rd.conf = round(fixed, decimals), True, min(rd.conf, 0.5)
+    rd.repair = f"decimal point restored: {rd.value}"
+
+
+def settle_by_ratio(rds: dict[str, Reading]) -> str | None:
+    """Pick, for a row whose BMD, BMC and area disagree as decided, the one
+    reading of a disputed cell that makes BMD = BMC / area hold.
+
+    Only a cell the engines disagreed on changes, only to a value one of its
+    own readings gave, and only if exactly one such value fits; it stays
+    flagged as a disagreement (ENGINE_DISAGREEMENT or LOW_CONFIDENCE, naming the
+    reading picked). Returns the measure changed, or None.
+    (Not for Mean rows: a printed mean BMD is not their BMC over area.)
+    """
+    got = {m: rds.get(m) for m in ("bmd", "bmc", "area")}
+    if any(rd is None or rd.value is None for rd in got.values()):
+        return None
+    vals = {m: rd.value for m, rd in got.items() if rd is not None}
+    if bmd_matches(vals["bmd"], vals["bmc"], vals["area"]):  # type: ignore[arg-type]
+        return None
+    fits: dict[str, set[float]] = {}
+    for m, rd in got.items():
+        if rd is None or not rd.disagreement:
+            continue
+        for c in rd.candidates:
+            v = c.parsed.value if c.parsed is not None else None
+            if v is None or v <= 0 or v == rd.value:
+                continue
+            trial = {**vals, m: v}
+            if bmd_matches(trial["bmd"], trial["bmc"], trial["area"]):  # type: ignore[arg-type]
+                fits.setdefault(m, set()).add(v)
+    if len(fits) != 1:
+        return None
+    (m, values), = fits.items()
+    if len(values) != 1:
+        return None
+    rd = got[m]
+    assert rd is not None
+    rd.value = values.pop()
+    rd.repair = f"BMC/area picked the reading {rd.value}"
+    return m
+
+
+def restore_signs(regions: list[RegionResult]) -> SignsRestored:
+    """A positive T-score that breaks its site's line, and fits it exactly once
+    negated, lost its minus (a faint dash): the minus is put back, the value's
+    confidence lowered and the region flagged for review (T_SCORE_INCONSISTENT, returned
+    with the regions).
+
+    Only on values read from pixels (a text layer prints what it prints), where
+    at least two other rows of the site agree with each other and with the
+    negated value; never more than one row per site.
+    """
+    out = list(regions)
+    flags: list[Flag] = []
+    index = {id(r): k for k, r in enumerate(regions)}
+    for g in site_groups(regions):
+        pts = [r for r in g if r.bmd is not None and r.t_score is not None]
+        if len(pts) < SIGN_WITNESSES + 1:
+            continue
+        spine = g[0].region.is_spine
+        line = [(r.bmd, r.t_score) for r in pts]
+        if bad_pairs(line, spine) == 0:  # type: ignore[arg-type]
+            continue
+        fits = []
+        for k, r in enumerate(pts):
+            if r.t_score is None or r.t_score <= 0 or not read_from_pixels(r):
+                continue
+            flipped = line[:k] + [(r.bmd, -r.t_score)] + line[k + 1:]
+            if bad_pairs(flipped, spine) == 0 and (r.z_score is None or r.z_score >= -r.t_score - Z_BELOW_T):  # type: ignore[arg-type]
+                fits.append(r)
+        if len(fits) != 1:
+            continue
+        r = fits[0]
+        src = dict(r.sources)
+        if "t_score" in src:
+            old = src["t_score"]
+            src["t_score"] = replace(old, confidence=min(old.confidence or 0.5, 0.5))
+        fixed = r.replace(t_score=-r.t_score, sources=src)  # type: ignore[operator]
+        out[index[id(r)]] = fixed
+        flags.append(region_flag(FlagCode.T_SCORE_INCONSISTENT, fixed,
+                           f"the T-score was read as {r.t_score}, which does not fit the BMDs and T-scores of the "
+                           f"other rows of this site, and fits them as {fixed.t_score}: the minus sign was put back; "
+                           "check it on the page"))
+    return SignsRestored(out, flags)

@@ -1,0 +1,80 @@
+"""Re-reading a page's crops: the service the stages are handed, so no stage calls back into the driver.
+
+A :class:`PageRereader` belongs to one prepared page image. The layout stages
+use it to read a misread row label or column header again on its crop, by
+every engine (:meth:`PageRereader.read_boxes`); the reader uses it to read
+the whole page with one engine (:meth:`PageRereader.page_tokens`: the layout
+engine, or the other engine where the first one's table lacks cells). It
+keeps to the file's time :class:`Budget`.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from bmdkit.options import ReadOptions
+from bmdkit.report import ocr, settings, vote
+from bmdkit.report.tokens import Box, Token
+
+
+@dataclass(frozen=True)
+class Budget:
+    """When optional passes stop (``soft``) and when any OCR call must be done (``hard``), monotonic seconds."""
+
+    soft: float | None = None
+    hard: float | None = None
+
+    @classmethod
+    def for_options(cls, options: ReadOptions) -> Budget:
+        """The budget of one file read now, from its time limit (none without one)."""
+        if options.timeout_s <= 0:
+            return cls()
+        now = time.monotonic()
+        s = settings.SETTINGS
+        return cls(now + s.optional_pass_budget * options.timeout_s, now + s.ocr_budget * options.timeout_s)
+
+    def soft_passed(self) -> bool:
+        """Optional passes should not start any more."""
+        return self.soft is not None and time.monotonic() > self.soft
+
+    def left(self) -> float | None:
+        """Seconds left for an OCR call (None: no limit)."""
+        return None if self.hard is None else self.hard - time.monotonic()
+
+
+_CJK_GAP = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
+
+
+@dataclass(frozen=True)
+class PageRereader:
+    """Reads one prepared page image, or crops of it, again with the enabled engines."""
+
+    image: np.ndarray
+    engines: list[str]
+    options: ReadOptions
+    budget: Budget
+
+    def page_tokens(self, engine: str) -> list[Token]:
+        """The whole page read by ``engine`` ("rapidocr", else tesseract within the budget)."""
+        if engine == "rapidocr":
+            return ocr.rapid_page(self.image)
+        return ocr.tesseract_page(self.image, self.options.ocr_languages, timeout=self.budget.left())
+
+    def read_boxes(self, boxes: list[Box]) -> list[list[str]]:
+        """Re-read row-label or header boxes on their own crops with every engine (nothing past the budget)."""
+        out: list[list[str]] = [[] for _ in boxes]
+        if self.budget.soft_passed():
+            return out
+        crops = [vote.crop(self.image, b, own_line=True) for b in boxes]
+        if "rapidocr" in self.engines:
+            for k, (text, _) in enumerate(ocr.rapid_crops(crops)):
+                out[k].append(text)
+        if "tesseract" in self.engines:
+            for k, (text, _) in enumerate(ocr.tesseract_crops(crops, languages=self.options.ocr_languages,
+                                                              whitelist=None, joiner=" ")):
+                out[k].append(_CJK_GAP.sub("", text))
+        return out

@@ -1,0 +1,191 @@
+"""What sentences state, as region results: the line and reading types, statements, assembly.
+
+The second half of :mod:`bmdkit.report.sentences` (which re-exports the
+public names here): :class:`TextLine` (one line of report text),
+:class:`SentenceReading` (what the sentences of a page or file state),
+:class:`Statement` (one value a sentence joins to its region, side and
+measure), :func:`assemble` (statements into one :class:`RegionResult` per
+region and side, values stated twice differently withheld and flagged) and
+:func:`combine` (sentence results merged with a results table's).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bmdkit.flags import FlagCode, Severity
+from bmdkit.model import VERTEBRAE, Flag, Location, Method, Region, RegionResult, Side, ValueSource
+from bmdkit.report import words
+
+#: lines read with a confidence below this get a LOW_CONFIDENCE flag on each value taken from
+#: them (an operating setting, as the table reader's vote.MIN_CONFIDENCE)
+LOW_CONFIDENCE = 0.75
+
+#: engine name of values read from a plain text file
+TEXT_ENGINE = "text-file"
+
+#: a box in the pixels of a page: (left, top, right, bottom)
+Box = tuple[int, int, int, int]
+
+
+@dataclass(frozen=True)
+class TextLine:
+    """One line of report text, as a text file, a PDF text layer or an OCR engine gives it.
+
+    ``confidence`` is None for exact text (a text file or a PDF text layer),
+    else the OCR engine's confidence in [0, 1] for the line (the lowest of
+    its words). ``page`` is 1-based; ``box`` is the line's box in the pixels
+    of the page as given.
+    """
+
+    text: str
+    confidence: float | None = None
+    page: int | None = None
+    box: Box | None = None
+    engine: str = TEXT_ENGINE
+
+
+@dataclass(frozen=True)
+class SentenceReading:
+    """What the sentences of a page or file state.
+
+    ``regions``: one result per region and side (method ``ocr``), each
+    value with its own :class:`ValueSource`; ``flags``: every ambiguity,
+    conflict and low confidence; ``statements``: how many sentences stated
+    at least one result value (used or flagged). Falsy when no sentence
+    stated a result, so a caller can fall through to its own failure.
+    """
+
+    regions: tuple[RegionResult, ...] = ()
+    flags: tuple[Flag, ...] = ()
+    statements: int = 0
+
+    def __bool__(self) -> bool:
+        return self.statements > 0
+
+
+@dataclass
+class Statement:
+    """A value a sentence joins to its region, side and measure."""
+
+    region: Region
+    side: Side | None
+    vertebrae: tuple[Region, ...] | None
+    label: str
+    measure: str
+    value: float
+    raw: str
+    line: int
+
+
+def flag(msg: str, region: Region | None = None, side: Side | None = None, measure: str | None = None,
+         code: FlagCode = FlagCode.UNPLACED_DATA, severity: Severity | None = None) -> Flag:
+    """A flag naming ``region`` (and ``side``, unless the region is a vertebra or the lumbar total) and ``measure``."""
+    return Flag(code, msg, region=region.value if region else None, side=side if region and not region.is_spine
+                else None, measure=measure, severity=severity)
+
+
+def assemble(stated: list[Statement], lines: Sequence[TextLine]) -> tuple[list[RegionResult], list[Flag]]:
+    """One result per region and side; a measure stated with two values is withheld and flagged;
+    of two lumbar totals over different vertebrae, L1-L4 is kept (another alone is kept as stated)."""
+    flags: list[Flag] = []
+    keep_total = _lumbar_total(stated, flags)
+    by_key: dict[tuple[Region, Side | None], dict[str, list[Statement]]] = {}
+    for st in stated:
+        if st.region is Region.SPINE_TOTAL and st.vertebrae not in (None, keep_total):
+            continue
+        by_key.setdefault((st.region, st.side), {}).setdefault(st.measure, []).append(st)
+    out: list[RegionResult] = []
+    for (region, side), per in by_key.items():
+        result = _region_result(region, side, per, lines, keep_total, flags)
+        if result is not None:
+            out.append(result)
+    order = {r: i for i, r in enumerate(Region)}
+    out.sort(key=lambda r: (order[r.region], r.side.value if r.side else ""))
+    return out, flags
+
+
+def _lumbar_total(stated: list[Statement], flags: list[Flag]) -> tuple[Region, ...] | None:
+    """The vertebrae of the lumbar total to keep: the one range stated, else L1-L4 among several,
+    else None (and a flag on ``flags``)."""
+    totals = {st.vertebrae for st in stated if st.region is Region.SPINE_TOTAL and st.vertebrae}
+    keep_total: tuple[Region, ...] | None = None
+    if len(totals) == 1:
+        keep_total = totals.pop()
+    elif totals:
+        keep_total = VERTEBRAE if VERTEBRAE in totals else None
+        if keep_total is None:
+            flags.append(flag("The report states lumbar totals over " + " and ".join(
+                sorted("L" + "-L".join((v[0].value[1], v[-1].value[1])) for v in totals))
+                + ": which is the exam's total cannot be told; not used", Region.SPINE_TOTAL))
+    return keep_total
+
+
+def _region_result(region: Region, side: Side | None, per: dict[str, list[Statement]], lines: Sequence[TextLine],
+                   keep_total: tuple[Region, ...] | None, flags: list[Flag]) -> RegionResult | None:
+    """One region and side's result from its statements per measure (None when no measure is left);
+    flags for measures stated twice differently and for values from low-confidence lines go on ``flags``."""
+    values: dict[str, float] = {}
+    sources: dict[str, ValueSource] = {}
+    first: Statement | None = None
+    for m, sts in per.items():
+        seen = sorted({st.value for st in sts})
+        if len(seen) > 1:
+            flags.append(flag(f"The {words.measure_word(m)} of {words.place(region, side)} is stated "
+                              f"as {' and '.join(f'{v:g}' for v in seen)}: neither was used",
+                              region, side, m, code=FlagCode.SOURCES_DISAGREE))
+            continue
+        st = sts[0]
+        first = first or st
+        ln = lines[st.line] if 0 <= st.line < len(lines) else TextLine("")
+        conf = 1.0 if ln.confidence is None else ln.confidence
+        values[m] = st.value
+        sources[m] = ValueSource(confidence=conf, location=Location(page=ln.page, box=ln.box,
+                                                                    detail=f"line {st.line + 1}"),
+                                 raw_text=st.raw, engines=(ln.engine,))
+        if conf < LOW_CONFIDENCE:
+            flags.append(flag(f"The {words.measure_word(m)} of {words.place(region, side)} was read as "
+                              f"{st.raw} from a line read with low confidence ({conf:.2f}): check it on "
+                              "the page", region, side, m, code=FlagCode.LOW_CONFIDENCE))
+    if first is None:
+        return None
+    vert = keep_total if region is Region.SPINE_TOTAL else None
+    label = first.label if region is not Region.SPINE_TOTAL or vert is None else \
+        "L" + "-L".join((vert[0].value[1], vert[-1].value[1]))
+    confs = [src.confidence for src in sources.values() if src.confidence is not None]
+    return RegionResult(
+        region=region, side=side, method=Method.OCR, bmd=values.get("bmd"), bmc=values.get("bmc"),
+        area=values.get("area"), t_score=values.get("t_score"), z_score=values.get("z_score"),
+        confidence=min(confs) if confs else None, label=label, vertebrae=vert,
+        location=sources[next(iter(sources))].location, sources=sources)
+
+
+def combine(table_regions: Sequence[RegionResult], reading: SentenceReading) -> tuple[list[RegionResult], list[Flag]]:
+    """Table results and sentence results of one report, as one list (for the report reader).
+
+    A region and side the tables did not read is taken from the sentences; one both give keeps
+    the table's result, and each measure the two state differently is flagged
+    (SOURCES_DISAGREE, naming region, side and measure) and withheld from both. Returns the
+    regions and the sentences' flags plus those new flags.
+    """
+    out = list(table_regions)
+    flags = list(reading.flags)
+    index = {r.key: k for k, r in enumerate(out)}
+    for r in reading.regions:
+        k = index.get(r.key)
+        if k is None:
+            out.append(r)
+            continue
+        mine = out[k]
+        for m in r.sources:
+            a, b = mine.value(m), r.value(m)
+            if a is not None and b is not None and a != b:
+                flags.append(flag(f"The {words.measure_word(m)} of {words.place(r.region, r.side)} is {a:g} in "
+                                  f"the table and {b:g} in a sentence: neither was used", r.region, r.side, m,
+                                  code=FlagCode.SOURCES_DISAGREE))
+                mine = mine.replace(**{m: None})
+            elif a is None and b is not None:
+                mine = mine.replace(**{m: b}, sources={**mine.sources, m: r.sources[m]})
+        out[k] = mine
+    return out, flags

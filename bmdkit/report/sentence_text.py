@@ -1,0 +1,267 @@
+"""The words, text folding, sentences and tokens of results written as sentences.
+
+The first half of reading a report written in prose (:mod:`bmdkit.report.sentences`
+does the rest): the vocabulary (the ``sentence_*`` rows of
+``reference_data/vocabulary.csv``, read through :mod:`bmdkit.vocabulary`),
+:func:`fold` (NFKC, dashes, case), :func:`split_sentences` (lines into
+sentences, where OCR lost the full stops too) and :func:`tokens` (the
+vocabulary words and numbers of a sentence, each number annotated with its
+unit, a comparator before it, a date or year it belongs to, or a doubt about
+how it was read).
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import itertools
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bmdkit import vocabulary
+
+#: the kind prefix of this module's rows in ``vocabulary.csv`` (``sentence_measure``, ``sentence_side``, ...)
+KIND_PREFIX = "sentence_"
+
+# --- vocabulary ---------------------------------------------------------------------------------
+
+_VOCAB_KINDS = ("measure", "region", "spine", "level", "hip", "side", "history")
+
+
+@functools.cache
+def _vocab() -> dict[str, tuple[tuple[str, re.Pattern[str]], ...]]:
+    """``{kind: ((key, pattern), ...)}`` of the ``sentence_*`` rows, the prefix dropped, in file order."""
+    out: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
+    for term in vocabulary.terms(reader="report"):
+        if term.kind.startswith(KIND_PREFIX):
+            out.setdefault(term.kind[len(KIND_PREFIX):], []).append((term.key, re.compile(term.word)))
+    return {k: tuple(v) for k, v in out.items()}
+
+
+@functools.cache
+def _anchored(kind: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """``kind``'s patterns anchored at the start (units after a number)."""
+    return tuple((k, re.compile(r"\s*(?:" + p.pattern + ")")) for k, p in _vocab().get(kind, ()))
+
+
+@functools.cache
+def _trailing(kind: str) -> re.Pattern[str] | None:
+    """``kind``'s patterns anchored at the end (a comparator before a number)."""
+    pats = [p.pattern for _, p in _vocab().get(kind, ())]
+    return re.compile(r"(?:" + "|".join(pats) + r")\s*$") if pats else None
+
+
+#: Latin words at least this long are taken inside run-together OCR text ('andaZ-scoreof1.1');
+#: shorter ones ('bmd', 'left', 'to') must stand as words ('sbmd' is not 'bmd')
+RUN_TOGETHER_MIN = 6
+
+
+def _bounded(text: str, start: int, end: int, kind: str = "") -> bool:
+    """A match that begins or ends with a Latin letter must not continue a Latin word, unless it
+    is a long measure or region word (OCR drops the spaces between English words)."""
+    if start >= end:
+        return False
+    if kind in ("measure", "region", "spine") and end - start >= RUN_TOGETHER_MIN:
+        return True
+    if text[start].isascii() and text[start].isalpha() and start > 0 and text[start - 1].isascii() \
+            and text[start - 1].isalpha():
+        return False
+    return not (text[end - 1].isascii() and text[end - 1].isalpha() and end < len(text)
+                and text[end].isascii() and text[end].isalpha())
+
+
+# --- text normalisation and sentences --------------------------------------------------------------
+
+_DASHES = re.compile("[\u2010-\u2015\u2212\ufe63\uff0d]")
+#: a number; one glued to a letter before it counts only with a sign or a decimal point
+#: ('T值-3.0', 'scoreof1.1'), so that identifiers ('B1234567') are not numbers
+_NUMBER = re.compile(r"(?<![0-9])(?<![0-9]\.)(?:(-)|(?<![a-z])|(?=\d+\.\d))(\d+(?:\.\d+)?)(?![0-9])(?!\.\d)")
+_DATES = re.compile(
+    r"\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?|\d{1,2}\s*[./-]\s*\d{1,2}\s*[./-]\s*\d{2,4}(?![0-9.])"
+    r"|\d{1,2}:\d{2}(?::\d{2})?|\d{4}\s*年(?:\s*\d{1,2}\s*月)?|\d{1,2}\s*月\s*\d{1,2}\s*日")
+#: letters OCR reads for digits: one glued to the end of a number makes it doubtful ('0.86l')
+_GLUED = re.compile(r"[lioszb|!?](?![a-z])")
+#: characters OCR reads for a minus sign before a number (一 is the Chinese 'one')
+_SIGN_LOOKALIKES = ("一", "_", "~", "·", ".")
+_END = re.compile(r"[。!?]|\.(?=\s|$)")
+#: text that ends on a value (a number, its unit, a closing bracket): a statement that may be complete
+_ENDS_VALUE = re.compile(r"(?:\d|g/cm2|cm2|%|\))\s*$")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def fold(text: str) -> str:
+    """NFKC (full-width digits and punctuation to ASCII, ² to 2), dashes and minus signs to '-',
+    an ellipsis to a space, Latin letters lower-cased; the length of the text is kept where NFKC keeps it."""
+    t = unicodedata.normalize("NFKC", text.replace("\u2026", " ").replace("\u22ef", " "))
+    t = _DASHES.sub("-", t)
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in t)
+
+
+@dataclass
+class Sentence:
+    """A sentence of folded text and where it lies in the input lines."""
+
+    text: str
+    #: (offset in ``text``, index of the input line) for each line the sentence spans
+    starts: list[tuple[int, int]]
+
+    def line_at(self, pos: int) -> int:
+        """Index of the input line holding offset ``pos`` of :attr:`text`."""
+        k = bisect.bisect_right([s for s, _ in self.starts], pos) - 1
+        return self.starts[max(k, 0)][1]
+
+
+def _has_vocab(text: str) -> bool:
+    return any(p.search(text) for kind in ("measure", "region", "spine", "level", "hip", "side")
+               for _, p in _vocab().get(kind, ()))
+
+
+def _starts_statement(line: str) -> bool:
+    """True when ``line`` opens with a region, side, hip, history or section word ('结论'): a new statement."""
+    head = line.lstrip(" (:-")
+    return any(p.match(head) for kind in ("region", "spine", "level", "side", "hip", "history", "opening")
+               for _, p in _vocab().get(kind, ()))
+
+
+def split_sentences(lines: Sequence[str]) -> list[Sentence]:
+    """Split lines into sentences: at sentence punctuation, at blank lines, at a line break after
+    a line with no DXA word (a header field), and where a line opens a new statement (a region,
+    side, history or section word) after text that ends on a value (OCR loses full stops). A line
+    with DXA words that ends without punctuation otherwise runs on (a sentence wrapped over lines)."""
+    out: list[Sentence] = []
+    cur = Sentence("", [])
+
+    def close() -> None:
+        nonlocal cur
+        if cur.text.strip():
+            out.append(cur)
+        cur = Sentence("", [])
+
+    prev_vocab = False
+    for i, raw in enumerate(lines):
+        line = fold(raw).strip()
+        if not line:
+            close()
+            prev_vocab = False
+            continue
+        vocab = _has_vocab(line)
+        if cur.text and (not prev_vocab or _ENDS_VALUE.search(cur.text) and _starts_statement(line)):
+            close()
+        if cur.text:
+            glue = "" if _CJK.match(line[:1]) and _CJK.match(cur.text[-1:]) else " "
+            cur.text += glue
+        pos = 0
+        for m in _END.finditer(line):
+            cur.starts.append((len(cur.text), i))
+            cur.text += line[pos:m.end()]
+            pos = m.end()
+            close()
+        if pos < len(line):
+            cur.starts.append((len(cur.text), i))
+            cur.text += line[pos:]
+        prev_vocab = vocab
+    close()
+    return out
+
+
+# --- tokens -----------------------------------------------------------------------------------------
+
+@dataclass
+class SentenceToken:
+    """A vocabulary word or a number of a folded sentence, at ``start:end``, with what is known of it."""
+
+    kind: str  # a vocabulary kind, or "number"
+    key: str
+    start: int
+    end: int
+    text: str
+    value: float | None = None
+    unit: str | None = None  # the measure a number's unit names
+    skip: str | None = None  # why a number is not a result (date, unit, threshold, year)
+    doubt: str | None = None  # why a number may be misread (a letter glued to it, a sign read as 一)
+    sign_doubt: bool = False  # the doubt is only about a minus sign
+
+
+def tokens(text: str) -> list[SentenceToken]:
+    """The vocabulary words and numbers of a folded sentence, left to right, without overlaps
+    (at one place the longest match wins: 'femoral neck' over 'femoral'), numbers annotated."""
+    cands: list[SentenceToken] = []
+    held: list[SentenceToken] = []
+    for kind in _VOCAB_KINDS:
+        for key, pat in _vocab().get(kind, ()):
+            for m in pat.finditer(text):
+                tok = SentenceToken(kind, key, m.start(), m.end(), m.group(0))
+                (cands if _bounded(text, m.start(), m.end(), kind) else held).append(tok)
+    if held:
+        # run-together OCR text ('femurneckright0.537', 'lefthip', 'theleft'): a word is one where
+        # the letters beside it belong to another vocabulary word or a glue word, not to an unknown word
+        glue = _vocab().get("glue", ())
+        masked = list(text)
+        for t in cands + held:
+            masked[t.start:t.end] = " " * (t.end - t.start)
+        for _, pat in glue:
+            for m in pat.finditer(text):
+                masked[m.start():m.end()] = " " * (m.end() - m.start())
+        plain = "".join(masked)
+        cands += [t for t in held if _bounded(plain[:t.start] + t.text + plain[t.end:], t.start, t.end)]
+    dates = [(m.start(), m.end()) for m in _DATES.finditer(text)]
+    for m in _NUMBER.finditer(text):
+        s, e = m.start(), m.end()
+        if any(a <= s < b or a < e <= b for a, b in dates):
+            continue
+        cands.append(SentenceToken("number", "number", s, e, m.group(0), value=float(m.group(0)) + 0.0))
+    cands.sort(key=lambda t: (t.start, -(t.end - t.start), t.kind != "level"))
+    toks: list[SentenceToken] = []
+    end = 0
+    for t in cands:
+        if t.start >= end:
+            toks.append(t)
+            end = t.end
+    nums = [t for t in toks if t.kind == "number"]
+    for t in nums:
+        _number_context(text, t)
+    for a, b in itertools.pairwise(nums):
+        gap = text[a.end:b.start].strip()
+        if not gap or not any(p.fullmatch(gap) for _, p in _vocab().get("range", ())):  # range or after_threshold
+            continue
+        joins_any = any(p.fullmatch(gap) for k, p in _vocab().get("range", ()) if k == "range")
+        if joins_any or a.skip == "threshold":
+            a.skip = a.skip or "threshold"
+            b.skip = b.skip or "threshold"
+    return toks
+
+
+def _number_context(text: str, t: SentenceToken) -> None:
+    """Unit after a number (a measure's unit, or another unit: not a result), comparator before it, year."""
+    rest = text[t.end:]
+    best: tuple[int, str, str] | None = None
+    for kind in ("unit", "skip_unit"):
+        for key, pat in _anchored(kind):
+            m = pat.match(rest)
+            if m is None or not m.end():
+                continue
+            lead = len(m.group(0)) - len(m.group(0).lstrip())
+            if _bounded(text, t.end + lead, t.end + m.end()) and (best is None or m.end() > best[0]):
+                best = (m.end(), kind, key)
+    if best is not None:
+        if best[1] == "skip_unit":
+            t.skip = "unit"
+        else:
+            t.unit = best[2]
+    elif _GLUED.match(rest) and "." in t.text:
+        t.doubt = f"{t.text} runs into the letter {rest[0]!r} (a digit misread?)"
+    elif rest[:1].isascii() and rest[:1].isalpha() and "." not in t.text:
+        t.skip = "word"  # a digit in a word OCR garbled ('1s' for 'is', '2o19')
+    if not t.text.startswith("-") and text[max(0, t.start - 1):t.start] in _SIGN_LOOKALIKES:
+        t.doubt = f"{t.text} follows {text[t.start - 1]!r}, which may be a minus sign"
+        t.sign_doubt = True
+    before = text[max(0, t.start - 24):t.start]
+    comp = _trailing("comparator")
+    if comp is not None:
+        m = comp.search(before)
+        if m and _bounded(before, m.start(), m.start() + len(m.group(0).rstrip())):
+            t.skip = t.skip or "threshold"
+    if t.value is not None and "." not in t.text and 1900 <= t.value <= 2099:
+        t.skip = t.skip or "year"

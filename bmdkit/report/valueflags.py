@@ -1,0 +1,166 @@
+"""The flags on values read: each names its region, side and measure and says what to check.
+
+Engines that read different numbers: ENGINE_DISAGREEMENT; one engine's reading
+no other confirms, a repaired or unreadable cell, a low confidence:
+LOW_CONFIDENCE; a cell holding ink that nothing read: REGION_NOT_READ; a blank
+cell or a placeholder dash: MISSING_VALUE (information). A row placed by a
+second reading of its label, or by the nearest label word, is noted or
+flagged (LABEL_UNCERTAIN). Engines that differed only on a score's sign are
+settled, as a note, where the site's other rows fit only the sign kept
+(:func:`settle_signs`); the page-wide low-confidence flag becomes a note where
+every doubtful value has a flag of its own (:func:`scope_page_flags`).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from bmdkit.flags import FlagCode, Severity
+from bmdkit.model import Flag, Region, RegionResult, Side
+from bmdkit.report import crosscheck, ink, vote, words
+from bmdkit.report.cells import Row, Table
+from bmdkit.report.reading import PageResult
+from bmdkit.report.repairs import NEVER_NEGATIVE, SCORES
+
+#: a score named by region, side and measure
+SignKey = tuple[Region, Side | None, str]
+
+
+class SignDispute(NamedTuple):
+    """A score the engines read alike but for the sign: its review flag, and the engine whose
+    closer look at the cell alone read the value kept ("" if none did; vote.third_look)."""
+
+    flag: Flag
+    third: str
+
+
+def value_flags(region: RegionResult, rds: dict[str, vote.Reading], columns: set[str],
+                 unprinted: dict[str, str] | None = None,
+                 sign_disputes: dict[SignKey, SignDispute] | None = None) -> list[Flag]:
+    """Flags for one region's readings, each naming its region, side and measure, in plain words.
+
+    Engines that read different numbers: ENGINE_DISAGREEMENT; one engine's reading
+    that no other confirms, a repaired or unreadable cell, a low confidence:
+    LOW_CONFIDENCE; a cell holding ink that nothing read: REGION_NOT_READ. A cell
+    blank on the page or a placeholder dash is information (MISSING_VALUE), not
+    a review item.
+    """
+    flags: list[Flag] = []
+    unprinted = unprinted or {}
+    where = words.place(region.region, region.side, region.label)
+    code, side = region.region.value, region.side
+
+    def flag(c: FlagCode, m: str, msg: str, severity: Severity | None = None) -> Flag:
+        return Flag(c, msg[0].upper() + msg[1:], region=code, side=side, measure=m, severity=severity)
+
+    for m, rd in rds.items():
+        what = f"the {words.measure_word(m)} of {where}"
+        read = rd.values_read
+        repair = f" ({rd.repair})" if rd.repair else ""
+        if rd.disagreement and len(read) >= 2:
+            others = ", ".join(read[1:])
+            flags.append(flag(FlagCode.ENGINE_DISAGREEMENT, m,
+                              f"the two OCR engines read {what} differently: {read[0]} and {others}; "
+                              f"{words.value_text(rd.value)} was kept{repair}: check it on the page"))
+            if rd.sign_only and not rd.repair and m in SCORES and sign_disputes is not None:
+                sign_disputes[(region.region, side, m)] = SignDispute(flags[-1], rd.third)
+        elif rd.value is None and not rd.blank:
+            flags.append(flag(FlagCode.LOW_CONFIDENCE, m, f"{what} could not be read "
+                              f"(read as {rd.raw.strip()!r}): enter it from the page" if rd.raw.strip() else
+                              f"{what} could not be read: enter it from the page"))
+        elif rd.value is not None and rd.disagreement:
+            dropped = " without its minus (it cannot be negative)" if m in NEVER_NEGATIVE and "-" in rd.raw else ""
+            flags.append(flag(FlagCode.LOW_CONFIDENCE, m, f"{what} was read as {words.value_text(rd.value)}"
+                              f"{dropped}{repair}: check it on the page"))
+        elif rd.value is not None and rd.single:
+            flags.append(flag(FlagCode.LOW_CONFIDENCE, m, f"only one of the two OCR engines could read {what} "
+                              f"({words.value_text(None, rd.raw)}): check it on the page"))
+        elif rd.value is not None and rd.conf < vote.MIN_CONFIDENCE:
+            flags.append(flag(FlagCode.LOW_CONFIDENCE, m, f"{what} was read as {words.value_text(None, rd.raw)} "
+                              f"with low confidence ({rd.conf:.2f}): check it on the page"))
+    if region.region.in_contract:
+        for m in ("bmd", "t_score"):
+            what = f"the {words.measure_word(m)} of {where}"
+            if m not in rds and m in columns and m in unprinted:
+                how = "is blank" if unprinted[m] == ink.BLANK else "holds only a dash"
+                flags.append(flag(FlagCode.MISSING_VALUE, m, f"{what} is not printed (its cell {how})"))
+            elif m not in rds and m in columns:
+                flags.append(flag(FlagCode.REGION_NOT_READ, m, f"the table has a {words.measure_word(m)} column "
+                                  f"and its cell for {where} holds print that could not be read: "
+                                  "enter it from the page"))
+            elif m not in rds:
+                flags.append(flag(FlagCode.MISSING_VALUE, m, f"{what} is not printed (the table has no such column)"))
+            elif rds[m].blank:
+                flags.append(flag(FlagCode.MISSING_VALUE, m, f"{what} is not printed (a dash)"))
+    return flags
+
+
+def label_flags(rr: RegionResult, row: Row, tab: Table, pno: int) -> list[Flag]:
+    """A row placed by a second reading of its label is noted; one placed by the nearest label
+    word, or whose side is that of a misread heading, is flagged (its region and side only)."""
+    where = words.place(rr.region, rr.side)
+    if row.side is None and tab.heading_approx and rr.side is not None:
+        return [Flag(FlagCode.LABEL_UNCERTAIN, f"Page {pno}: the values taken as {where} get their side from a "
+                     "table heading that was misread or printed away from the table: check the side on the page",
+                     region=rr.region.value, side=rr.side)]
+    if row.label_read == "approximate":
+        return [Flag(FlagCode.LABEL_UNCERTAIN, f"Page {pno}: a row label read as {row.label!r} was taken as "
+                     f"{where}: check that this row is {where}",
+                     region=rr.region.value, side=rr.side)]
+    if row.label_read == "reread":
+        return [Flag(FlagCode.LABEL_UNCERTAIN, f"Page {pno}: the row label of {where} was read on a second look",
+                     region=rr.region.value, side=rr.side, severity=Severity.INFO)]
+    return []
+
+
+def settle_signs(regions: list[RegionResult], flags: list[Flag],
+                 disputes: dict[SignKey, SignDispute]) -> list[Flag]:
+    """Engines that differed only on a score's sign: the review flag becomes a note where the
+    site's other rows show which sign is right (crosscheck.confirm_signs), or where a closer
+    look at the cell alone by the other engine read the value kept (vote.third_look: two
+    engines agree) and the site's rows fit it (crosscheck.sign_fits)."""
+    if not disputes:
+        return flags
+    confirmed = crosscheck.confirm_signs(regions, set(disputes))
+    seconded = {k for k, (_, third) in disputes.items()
+                if third and k not in confirmed and crosscheck.sign_fits(regions, k)}
+    if not confirmed and not seconded:
+        return flags
+    done = {id(disputes[k].flag): k for k in confirmed | seconded}
+    out = []
+    for f in flags:
+        key = done.get(id(f))
+        if key is None:
+            out.append(f)
+            continue
+        r = next(r for r in regions if (r.region, r.side) == key[:2])
+        what = f"the {words.measure_word(key[2])} of {words.place(r.region, r.side, r.label)}"
+        if key in confirmed:
+            msg = (f"The two OCR engines read {what} with different signs; the other rows of this "
+                   f"site fit only {r.value(key[2]):g}, which was kept")
+        else:
+            msg = (f"The two OCR engines first read {what} with different signs; {disputes[key].third} read "
+                   f"the cell alone as {r.value(key[2]):g}, as kept, and the other rows of this site fit it")
+        out.append(Flag(f.code, msg, region=f.region, side=f.side, measure=f.measure, severity=Severity.INFO))
+    return out
+
+
+def scope_page_flags(results: list[PageResult], regions: list[RegionResult], flags: list[Flag]) -> list[Flag]:
+    """A page-wide "values read with low confidence" flag adds nothing where every doubtful
+    value of the page (a confidence below vote.MIN_CONFIDENCE) already carries a flag of its
+    own (a review flag, or a note saying how its doubt was settled): it becomes a note then.
+    Where one doubtful value has no flag of its own, the page-wide flag stays for review."""
+    out = list(flags)
+    for res in results:
+        pno = res.page
+        if res.low_conf is None:
+            continue
+        own = [f for f in flags if f.region is not None and f.measure is not None]
+        doubtful = [(r, m) for r in regions for m, src in r.sources.items()
+                    if src.location is not None and src.location.page == pno
+                    and (src.confidence is None or src.confidence < vote.MIN_CONFIDENCE)]
+        if all(any(f.covers(r.region.value, r.side, m) for f in own) for r, m in doubtful):
+            k = next(i for i, f in enumerate(out) if f is res.low_conf)
+            out[k] = Flag(FlagCode.PAGE_QUALITY, f"{res.low_conf.message}; each doubtful value is flagged on its own",
+                          severity=Severity.INFO)
+    return out
