@@ -119,3 +119,42 @@ def test_each_engine_reading_the_digits_confirms_them_despite_malformed_passes()
     assert rd.disagreement and rd.conf < vote.MIN_CONFIDENCE
     rd = vote.decide(_cands([("rapidocr", "-1.3"), ("tesseract", "43")]), 1, True)  # tesseract never read it
     assert rd.conf < vote.MIN_CONFIDENCE
+
+
+def test_an_unread_row_is_named_by_its_place_not_its_text() -> None:
+    from bmdkit.report.reading import table_flags
+
+    head = _line(100, [("Region", 40), ("BMD", 300), ("T-score", 420), ("Z-score", 540)])
+    rows = [_line(122 + 20 * k, [(lab, 40), ("0.773", 300), ("-1.0", 420), ("0.2", 540)])
+            for k, lab in enumerate(["L1", "L2", "Wang Xiuying"])]
+    (tab,) = layout.find_tables(head + [t for r in rows for t in r], None, guess=False).tables
+    (flag,) = [f for f in table_flags(tab, 1) if f.code.value == "unplaced_data"]
+    assert "the row below L2" in flag.message and "Wang" not in flag.message
+
+
+def test_two_tables_side_by_side_are_read_apart() -> None:
+    """Norland prints the right and the left hip as two tables on the same lines: a cell never
+    joins the same column of the other table ('0.62630.6377')."""
+
+    head = _line(100, [("Region", 40), ("BMD", 200), ("T-Score", 280), ("Z-Score", 360),
+                       ("Region", 460), ("BMD", 620), ("T-Score", 700), ("Z-Score", 780)])
+    rows = _line(122, [("Neck", 40), ("0.6263", 200), ("-0.60", 360), ("Neck", 460), ("0.6377", 620), ("-0.50", 780)])
+    tabs = layout.find_tables(head + rows, None, guess=False).tables
+    assert [{m: c.text for m, c in t.rows[0].cells.items()} for t in tabs] == [
+        {"bmd": "0.6263", "z_score": "-0.60"}, {"bmd": "0.6377", "z_score": "-0.50"}]
+
+
+def test_side_headings_over_region_rows_give_each_block_its_side() -> None:
+    """Hologic's Left / Neck, Total / Right / Neck, Total blocks."""
+    from bmdkit.model import Side
+
+    head = _line(100, [("Region", 40), ("BMD", 300), ("T-score", 420), ("Z-score", 540)])
+    body = []
+    for k, (lab, vals) in enumerate([("Left", None), ("Neck", "0.947"), ("Total", "1.020"),
+                                     ("Right", None), ("Neck", "0.916"), ("Total", "1.010")]):
+        words = [(lab, 40)] + ([(vals, 300), ("-1.0", 420), ("0.5", 540)] if vals else [])
+        body += _line(122 + 20 * k, words)
+    (tab,) = layout.find_tables(head + body, None, guess=False).tables
+    got = [(r.region, r.side, r.cells["bmd"].text) for r in tab.rows]
+    assert got == [(Region.FEMORAL_NECK, Side.LEFT, "0.947"), (Region.TOTAL_HIP, Side.LEFT, "1.020"),
+                   (Region.FEMORAL_NECK, Side.RIGHT, "0.916"), (Region.TOTAL_HIP, Side.RIGHT, "1.010")]

@@ -99,6 +99,9 @@ def read_script(text: str, element: str, context: words.Meaning) -> Collector:
             break
     for name, cells in sorted(tables(text).items()):
         _read_table(name, cells, element, scan_ctx, col)
+    if _CELL_CORE.search(text) and sum(1 for _ in itertools.islice(_CELL.finditer(text), _MAX_CELLS + 1)) > _MAX_CELLS:
+        # a cut-off table must not read as complete
+        col.unplaced_value(f"{element} (more than {_MAX_CELLS} table cells: the rest was not read)")
     return col
 
 

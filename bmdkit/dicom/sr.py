@@ -40,6 +40,11 @@ _MAX_DEPTH = 32
 _MAX_ITEMS = 20000
 
 
+def _content_path(path: str) -> str:
+    """The content path as a flag names it (the root when empty)."""
+    return path.rstrip(".") or "content"
+
+
 def is_sr(ds: Dataset) -> bool:
     return memo(ds, "is_sr", lambda: _is_sr(ds))
 
@@ -147,7 +152,7 @@ class _SRWalker:
             ctx, side, measure = words.loinc_codes()[code]
             m = words.Meaning(region=m.region, total=m.total, vertebrae=m.vertebrae,
                               side=m.side or side, diff=m.diff, context=m.context or ctx,
-                              measure=m.measure or measure, excluded=m.excluded)
+                              measure=measure or m.measure, excluded=m.excluded)  # the code decides
         return m, meaning_text or code
 
     # -- the walk -------------------------------------------------------------
@@ -162,6 +167,9 @@ class _SRWalker:
         for i, item in enumerate(seq):
             self.count += 1
             if self.count > _MAX_ITEMS:
+                if self.count == _MAX_ITEMS + 1:  # said once: a cut-off tree must not read as complete
+                    self.col.unplaced_value(f"{_content_path(path)} (more than {_MAX_ITEMS} content items: "
+                                            "the rest was not read)")
                 return
             here = f"{path}ContentSequence[{i}]"
             vt = self.s(item, _VALUE_TYPE).upper()

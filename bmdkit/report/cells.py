@@ -99,6 +99,9 @@ class Table:
     #: label text of body rows that hold numbers but whose label names no region or side
     #: (a misread "Mean", a row the vocabulary lacks): values that would otherwise vanish
     unread_rows: list[str] = field(default_factory=list)
+    #: where each unread row sits, in words safe to print (its place among the rows read; the
+    #: label text itself stays out of messages, as page text may hold anything)
+    unread_where: list[str] = field(default_factory=list)
     #: the heading's side came from the nearest heading words, not an exact reading
     heading_approx: bool = False
     #: columns whose header word the page's reading lost, named by a second reading of the

@@ -16,7 +16,7 @@ import statistics
 from typing import NamedTuple
 
 from bmdkit.model import Region, Side
-from bmdkit.report import labels, settings
+from bmdkit.report import labels, settings, words
 from bmdkit.report.cells import (
     DATA_MEASURES,
     UNREAD_ROW_MIN_NUMBERS,
@@ -62,6 +62,7 @@ class _TableRows(NamedTuple):
 
     rows: list[Row]
     unread: list[str]
+    where: list[str]
 
 
 def find_tables(tokens: list[Token], reader: CropReader | None = None, guess: bool = True) -> PageLayout:
@@ -74,6 +75,13 @@ def find_tables(tokens: list[Token], reader: CropReader | None = None, guess: bo
     :func:`rows.find_lost_headings`).
     """
     lines = group_lines(split_tokens(tokens))
+    split = _side_by_side(lines, guess)
+    if split is not None:
+        # two tables side by side (Norland: right hip | left hip): each half is read on its own,
+        # so a cell never joins the same column of the other table
+        halves = [[t for t in tokens if (t.xc < split) == left] for left in (True, False)]
+        found = [find_tables(h, reader, guess) for h in halves]
+        return PageLayout(found[0].tables + found[1].tables, lines)
     tables: list[Table] = []
     i = prev_end = 0
     while i < len(lines):
@@ -92,6 +100,21 @@ def find_tables(tokens: list[Token], reader: CropReader | None = None, guess: bo
     if guess:
         side_from_page(tables, lines)
     return PageLayout(tables, lines)
+
+
+def _side_by_side(lines: list[list[Token]], guess: bool) -> float | None:
+    """The x between two tables printed side by side, if a header line names its data columns
+    twice over (BMD, T, Z, then BMD, T, Z again): the end of the column before the repeat."""
+    for i in range(len(lines)):
+        cols = header_at(lines, i, guess).columns
+        if not cols:
+            continue
+        data = [c for c in cols if c.measure in DATA_MEASURES]
+        for k in range(2, len(data) - 1):
+            # the second block repeats the first one's first two columns, and each has two or more
+            if data[k].measure == data[0].measure and data[k + 1].measure == data[1].measure != data[0].measure:
+                return data[k - 1].x1 + 1.0
+    return None
 
 
 def _body(lines: list[list[Token]], start: int, first_data_x: float, guess: bool) -> _Body:
@@ -153,21 +176,23 @@ def _table(lines: list[list[Token]], i: int, prev_end: int, head: Header, body: 
             cols = sorted(cols + [m.column for m in more], key=lambda c: c[1])
             reread_cols.update({m.column.measure: m.how for m in more})
             where = columns_of([b.vals for b in labelled], cols)
-    rows, unread = _rows(body, cols, where)
+    rows, unread, unread_where = _rows(body, cols, where)
     if not rows:
         return None
     real = [v for b in labelled for v in b.vals if not blank(v)]
     n_vals, n_placed = len(real), sum(1 for v in real if id(v) in where)
     return Table(statistics.fmean(t.yc for t in lines[i]), cols, rows, side.side, n_vals - n_placed,
-                 unread, side.approx, reread_cols)
+                 unread, unread_where, side.approx, reread_cols)
 
 
 def _rows(body: list[Line], cols: list[Column], where: dict[int, int]) -> _TableRows:
     """Body lines into rows: side rows take the region heading above them; a change row is skipped."""
     rows: list[Row] = []
     unread: list[str] = []
+    places: list[str] = []
     group: Region | None = None
     group_how = "page"
+    group_side: Side | None = None
     for b in body:
         region, side = b.meaning
         how = b.how
@@ -176,8 +201,14 @@ def _rows(body: list[Line], cols: list[Column], where: dict[int, int]) -> _Table
         levels_ = region if isinstance(region, tuple) else None
         reg = region if isinstance(region, Region) else None
         if reg is not None and not b.vals:
-            group, group_how = reg, b.how
+            group, group_how, group_side = reg, b.how, None
             continue
+        if reg is None and levels_ is None and side in (Side.LEFT, Side.RIGHT) and not b.vals:
+            # a side heading over its region rows (Hologic's Left / Neck, Troch, ... / Right block)
+            group, group_side = None, side
+            continue
+        if reg is not None and side is None and group_side is not None:
+            side = group_side
         if reg is None and levels_ is None and isinstance(side, Side) and group is not None:
             reg = group
             if group_how != "page" and how != "approximate":
@@ -187,12 +218,23 @@ def _rows(body: list[Line], cols: list[Column], where: dict[int, int]) -> _Table
             # region) is accounted for; any other row with numbers is reported unread
             if b.n_numbers >= UNREAD_ROW_MIN_NUMBERS and labels.match("non_result", b.label) is None:
                 unread.append(b.label or "(no label)")
+                places.append(_position(rows))
             continue
         row = Row(label=b.label, region=reg, side=side if isinstance(side, Side) else None,
                   levels=levels_, excluded=labels.is_excluded_mark(b.label), label_read=how)
         _fill_cells(row, b, cols, where)
         rows.append(row)
-    return _TableRows(rows, unread)
+    return _TableRows(rows, unread, places)
+
+
+def _position(rows: list[Row]) -> str:
+    """Where an unread row sits, named by the row read just above it (region words only)."""
+    for r in reversed(rows):
+        if r.region is not None:
+            return f"the row below {words.place(r.region, r.side)}"
+        if r.levels:
+            return f"the row below {'-'.join(v.value for v in (r.levels[0], r.levels[-1]))}"
+    return "the first row of the table"
 
 
 def _fill_cells(row: Row, line: Line, cols: list[Column], where: dict[int, int]) -> None:

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from bmdkit.report import labels
 
 _YMD = re.compile(r"(?<!\d)(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?!\d)")
-_DMY = re.compile(r"(?<!\d)(\d{1,2})\s*([./-])\s*(\d{1,2})\s*\2\s*(\d{4})(?!\d)")
+#: a time may follow the year with its space lost by OCR ('01/14/20193:22:15PM')
+_DMY = re.compile(r"(?<!\d)(\d{1,2})\s*([./-])\s*(\d{1,2})\s*\2\s*(\d{4})(?=\d{1,2}:\d{2}|(?!\d))")
 _MODEL = re.compile(
     r"(Discovery\s*[A-Z]{0,3}|Horizon\s*[A-Z]{0,3}|QDR\s*-?\s*\w+|Lunar\s+iDXA|iDXA|Lunar\s+Prodigy(?:\s+(?:Advance|Primo|Pro))?|"
     r"Prodigy(?:\s+(?:Advance|Primo|Pro))?|DPX[-\s]?\w+|(?:Norland\s+)?XR-\d+|Illuminatus\s*\w*)", re.IGNORECASE)

@@ -135,7 +135,7 @@ def _read_page(page: Page, engines: list[str], options: ReadOptions, budget: Bud
     if page.has_text_layer and not found.tables:
         # a text layer whose results are written as sentences: exact text, no OCR needed
         said = sentences.lines_from_words(found.lines, page=page.number)
-        if sentences.read_sentences(said):
+        if sentences.read_sentences(said).regions:  # else the rendered page is read (a table in an image)
             res.lines, res.sentence_lines = [line_text(line) for line in found.lines], said
             return res
     image: np.ndarray | None = None

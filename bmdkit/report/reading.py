@@ -172,7 +172,8 @@ def table_flags(tab: Table, page_no: int) -> list[Flag]:
     if tab.unread_rows:  # the label text stays out of the message: page text may hold anything
         n = len(tab.unread_rows)
         flags.append(Flag(FlagCode.UNPLACED_DATA, f"page {page_no}: {n} table row(s) with numbers "
-                          "under a label that names no region: their values were not read"))
+                          "under a label that names no region: their values were not read ("
+                          + "; ".join(tab.unread_where) + ")"))
     return flags
 
 
