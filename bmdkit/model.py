@@ -14,9 +14,9 @@ of producing a plausible-looking wrong record.
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import Enum
-from typing import Iterable, Mapping
 
 from bmdkit.flags import SKIP_CODES, FlagCode, Severity
 
@@ -226,7 +226,7 @@ class RegionResult:
             raise KeyError(measure)
         return getattr(self, measure)
 
-    def replace(self, **changes: object) -> "RegionResult":
+    def replace(self, **changes: object) -> RegionResult:
         return replace(self, **changes)
 
 
@@ -298,6 +298,22 @@ class Source:
             raise ValueError("sha256 must be 64 lowercase hex digits")
 
 
+def scan_types_of(regions: Iterable[RegionResult]) -> tuple[ScanType, ...]:
+    """The scans results come from: spine, and the left, right or both hips (by the hip rows' sides)."""
+    regions = list(regions)
+    out: list[ScanType] = []
+    if any(r.region.is_spine for r in regions):
+        out.append(ScanType.SPINE)
+    sides = {r.side for r in regions if r.region.is_hip}
+    if Side.LEFT in sides and Side.RIGHT in sides:
+        out.append(ScanType.HIP_DUAL)
+    elif Side.LEFT in sides:
+        out.append(ScanType.HIP_LEFT)
+    elif Side.RIGHT in sides:
+        out.append(ScanType.HIP_RIGHT)
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class Exam:
     """Everything bmdkit knows about one input file."""
@@ -346,13 +362,13 @@ class Exam:
         hits.sort(key=lambda r: r.method is Method.COMPUTED)
         return hits[0] if hits else None
 
-    def with_flags(self, flags: Iterable[Flag]) -> "Exam":
+    def with_flags(self, flags: Iterable[Flag]) -> Exam:
         return replace(self, flags=self.flags + tuple(flags))
 
-    def with_regions(self, regions: Iterable[RegionResult]) -> "Exam":
+    def with_regions(self, regions: Iterable[RegionResult]) -> Exam:
         return replace(self, regions=tuple(regions))
 
-    def replace(self, **changes: object) -> "Exam":
+    def replace(self, **changes: object) -> Exam:
         return replace(self, **changes)
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from bmdkit.flags import FlagCode
-from bmdkit.model import Method, Region, RegionResult, ScanType, Side
+from bmdkit.model import Method, Region, RegionResult, ScanType, Side, scan_types_of
 from bmdkit.options import DEFAULT_OPTIONS
 from bmdkit.report import reader, reading, regions, repairs, settings, valueflags, vote
 from bmdkit.report.layout import find_tables
@@ -56,7 +56,7 @@ def test_regions_from_a_real_page() -> None:
     truth = _truth(HOLOGIC)
     side = Side(truth["regions"][0]["side"])
     assert {(r.region.value, r.side) for r in got} == {(t["region"], side) for t in truth["regions"]}
-    assert regions.scan_types(got) == (ScanType.HIP_LEFT if side is Side.LEFT else ScanType.HIP_RIGHT,)
+    assert scan_types_of(got) == (ScanType.HIP_LEFT if side is Side.LEFT else ScanType.HIP_RIGHT,)
     neck = next(r for r in got if r.region is Region.FEMORAL_NECK)
     assert neck.location is not None and neck.location.page == 1 and neck.sources["bmd"].raw_text == "0.626"
     assert not [f for f in flags if f.code is FlagCode.REGION_NOT_READ]

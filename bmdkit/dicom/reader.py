@@ -50,7 +50,7 @@ from bmdkit.dicom.collect import Collector
 from bmdkit.dicom.compare import disagreement_flags
 from bmdkit.errors import BmdkitError, NotDXA, ResourceLimit, UnreadableInput
 from bmdkit.flags import FlagCode
-from bmdkit.model import Exam, Flag, Region, RegionResult, ScanType, Side, Source, Vendor
+from bmdkit.model import Exam, Flag, Region, RegionResult, ScanType, Side, Source, Vendor, scan_types_of
 from bmdkit.options import ReadOptions
 from bmdkit.payload import PagePayload
 
@@ -347,14 +347,5 @@ def _sideless_hips(regions: list[RegionResult]) -> list[Flag]:
 
 
 def _scan_types(regions: list[RegionResult], ctx: words.Meaning) -> tuple[ScanType, ...]:
-    found: list[ScanType] = []
-    if any(r.region.is_spine for r in regions):
-        found.append(ScanType.SPINE)
-    sides = {r.side for r in regions if r.region.is_hip}
-    if Side.LEFT in sides and Side.RIGHT in sides:
-        found.append(ScanType.HIP_DUAL)
-    elif Side.LEFT in sides:
-        found.append(ScanType.HIP_LEFT)
-    elif Side.RIGHT in sides:
-        found.append(ScanType.HIP_RIGHT)
-    return tuple(found) or meta.scan_types(ctx)
+    """The scans the results come from, else the ones the header names."""
+    return scan_types_of(regions) or meta.scan_types(ctx)

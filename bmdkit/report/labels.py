@@ -34,11 +34,13 @@ def _patterns(kind: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
 
 def match(kind: str, text: str, *, search: bool = False, raw: bool = False) -> str | None:
     """Key of the first ``kind`` pattern that matches ``text`` (full match unless ``search``)."""
+    return next(iter(matches(kind, text, search=search, raw=raw)), None)
+
+
+def matches(kind: str, text: str, *, search: bool = False, raw: bool = False) -> list[str]:
+    """Keys of every ``kind`` pattern that matches ``text``, in table order (see :func:`match`)."""
     t = text.lower() if raw else normalize(text)
-    for key, pat in _patterns(kind):
-        if (pat.search(t) if search else pat.match(t)):
-            return key
-    return None
+    return [key for key, pat in _patterns(kind) if (pat.search(t) if search else pat.match(t))]
 
 
 def measure_of(header: str) -> str | None:

@@ -28,7 +28,7 @@ import numpy as np
 
 from bmdkit.errors import NoReader, NoResults, NotDXA, ResourceLimit
 from bmdkit.flags import FlagCode
-from bmdkit.model import Exam, Flag, Source, Vendor
+from bmdkit.model import Exam, Flag, Source, Vendor, scan_types_of
 from bmdkit.options import DEFAULT_OPTIONS, ReadOptions
 from bmdkit.payload import PagePayload
 from bmdkit.report import (
@@ -55,7 +55,7 @@ from bmdkit.report.reading import (
     read_table,
     table_flags,
 )
-from bmdkit.report.regions import regions_from, scan_types
+from bmdkit.report.regions import regions_from
 from bmdkit.report.rereading import Budget
 from bmdkit.report.tokens import Token
 from bmdkit.report.valueflags import SignDispute, SignKey, scope_page_flags, settle_signs
@@ -110,7 +110,7 @@ def read_report(path: Path, source: Source, options: ReadOptions = DEFAULT_OPTIO
     used = sorted({e for r in regions for s in r.sources.values() for e in s.engines})
     return Exam(
         source=source, vendor=info.vendor, scanner_model=meta.find_model(text), exam_date=info.date,
-        scan_types=scan_types(regions), regions=tuple(regions), flags=tuple(flags + info.flags),
+        scan_types=scan_types_of(regions), regions=tuple(regions), flags=tuple(flags + info.flags),
         reader=f"{READER_NAME}({'+'.join(used) or 'none'})",
         patient=info.who.identity, institution=info.who.institution,
     )
@@ -150,9 +150,9 @@ def _read_page(page: Page, engines: list[str], options: ReadOptions, budget: Bud
     mark_unprinted(tabs, image)
     if rereader is not None:
         tabs = fill_from_other_engine(tabs, rereader, page.number, res.flags)
-    res.flags += scope.drop_other_totals(tabs, " ".join(line_text(line) for line in found.lines), page.number)
-    tabs = [t for t in tabs if t.rows]
     res.lines = [line_text(line) for line in found.lines]
+    res.flags += scope.drop_other_totals(tabs, " ".join(res.lines), page.number)
+    tabs = [t for t in tabs if t.rows]
     if not tabs:
         res.sentence_lines = _sentence_lines(found.lines, page.number, to_page)
     for tab in tabs:

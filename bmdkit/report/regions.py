@@ -16,7 +16,16 @@ from typing import NamedTuple
 import numpy as np
 
 from bmdkit.flags import FlagCode
-from bmdkit.model import VERTEBRAE, Flag, Location, Method, Region, RegionResult, ScanType, Side, ValueSource
+from bmdkit.model import (
+    VERTEBRAE,
+    Flag,
+    Location,
+    Method,
+    Region,
+    RegionResult,
+    Side,
+    ValueSource,
+)
 from bmdkit.report import preprocess, words
 from bmdkit.report.reading import PageResult, PageRow
 from bmdkit.report.valueflags import SignDispute, SignKey, label_flags, value_flags
@@ -163,18 +172,3 @@ def _result(region: Region, side: Side | None, pr: PageRow,
 def _on_page(box: tuple[int, int, int, int] | None, to_page: np.ndarray) -> tuple[int, int, int, int] | None:
     """A box in the page image as given (before any preparation)."""
     return None if box is None else preprocess.map_box(to_page, box)
-
-
-def scan_types(regions: list[RegionResult]) -> tuple[ScanType, ...]:
-    """The scans the regions come from: spine, and left, right or both hips."""
-    out: list[ScanType] = []
-    if any(r.region.is_spine for r in regions):
-        out.append(ScanType.SPINE)
-    sides = {r.side for r in regions if not r.region.is_spine}
-    if Side.LEFT in sides and Side.RIGHT in sides:
-        out.append(ScanType.HIP_DUAL)
-    elif Side.LEFT in sides:
-        out.append(ScanType.HIP_LEFT)
-    elif Side.RIGHT in sides:
-        out.append(ScanType.HIP_RIGHT)
-    return tuple(out)

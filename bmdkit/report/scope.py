@@ -19,9 +19,7 @@ from bmdkit.report.cells import Table
 
 def other_scan(page_text: str) -> str | None:
     """'whole_body' or 'forearm' when the page names that scan and names no hip, else None."""
-    if labels.match("page_scan", page_text, search=True, raw=True) is None:
-        return None
-    kinds = {key for key, pat in labels._patterns("page_scan") if pat.search(page_text.lower())}
+    kinds = set(labels.matches("page_scan", page_text, search=True, raw=True))
     if "hip" in kinds:
         return None
     return "whole_body" if "whole_body" in kinds else "forearm" if "forearm" in kinds else None

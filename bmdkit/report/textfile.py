@@ -20,7 +20,7 @@ from pathlib import Path
 from bmdkit.detect import decode_text
 from bmdkit.errors import NoResults, ResourceLimit, UnreadableInput
 from bmdkit.flags import FlagCode
-from bmdkit.model import Exam, Flag, RegionResult, ScanType, Side, Source, Vendor
+from bmdkit.model import Exam, Flag, Source, Vendor, scan_types_of
 from bmdkit.options import DEFAULT_OPTIONS, ReadOptions
 from bmdkit.report import meta, patient
 from bmdkit.report.sentences import TEXT_ENGINE, TextLine, read_sentences
@@ -84,21 +84,6 @@ def read_text_report(path: Path, source: Source, options: ReadOptions = DEFAULT_
     who = patient.read_pages([lines])
     return Exam(
         source=source, vendor=vendor, scanner_model=meta.find_model(text), exam_date=found.date,
-        scan_types=scan_types(reading.regions), regions=reading.regions, flags=tuple(flags),
+        scan_types=scan_types_of(reading.regions), regions=reading.regions, flags=tuple(flags),
         reader=f"{READER_NAME}({TEXT_ENGINE})", patient=who.identity, institution=who.institution,
     )
-
-
-def scan_types(regions: tuple[RegionResult, ...]) -> tuple[ScanType, ...]:
-    """Spine and/or the hip sides the results cover (as the page reader derives them)."""
-    out: list[ScanType] = []
-    if any(r.region.is_spine for r in regions):
-        out.append(ScanType.SPINE)
-    sides = {r.side for r in regions if not r.region.is_spine}
-    if {Side.LEFT, Side.RIGHT} <= sides:
-        out.append(ScanType.HIP_DUAL)
-    elif Side.LEFT in sides:
-        out.append(ScanType.HIP_LEFT)
-    elif Side.RIGHT in sides:
-        out.append(ScanType.HIP_RIGHT)
-    return tuple(out)

@@ -32,7 +32,7 @@ from bmdkit.samples.report_page.screen_values import Derived, hip_diff, hip_mean
 from bmdkit.samples.report_page.style import Style
 from bmdkit.samples.report_page.truth_values import _main_region, _main_ts, _name_en, _percents
 from bmdkit.samples.report_page.words import _WHO_EN, fmt, fmt_date, who_category
-from bmdkit.samples.truth import TruthExam, TruthRegion
+from bmdkit.samples.truth import TruthExam
 
 APEX_VARIANTS = {"spine": ("combinations", "plain"), "hip_dual": ("region_groups", "side_blocks", "side_column"),
                  "hip_left": ("plain",), "hip_right": ("plain",)}
@@ -66,14 +66,10 @@ def _row_cells(b: _Builder, o: ScreenOptions, truth: TruthExam, region: str | No
     return cells
 
 
-def _of(r: TruthRegion) -> Derived:
-    return Derived(r.label, r.area, r.bmc, r.bmd, r.t_score, r.z_score)
-
-
 def _spine_rows(b: _Builder, o: ScreenOptions, truth: TruthExam, variant: str, pct: bool) -> list[_Row]:
     by = {r.region: r for r in truth.regions}
     total = by["L1-L4"]
-    rows = [_Row(_row_cells(b, o, truth, v, None, v, _of(by[v]), True, pct))
+    rows = [_Row(_row_cells(b, o, truth, v, None, v, Derived.of(by[v]), True, pct))
             for v in ("L1", "L2", "L3", "L4") if v not in truth.excluded]
     if variant == "combinations":
         for run in spine_sets(truth, contiguous_only=False):
@@ -81,7 +77,7 @@ def _spine_rows(b: _Builder, o: ScreenOptions, truth: TruthExam, variant: str, p
                 continue
             d = spine_set(truth, run)
             rows.append(_Row(_row_cells(b, o, truth, None, None, d.label, d, False, pct)))
-    rows.append(_Row(_row_cells(b, o, truth, "L1-L4", None, total.label, _of(total), True, pct), bold=True))
+    rows.append(_Row(_row_cells(b, o, truth, "L1-L4", None, total.label, Derived.of(total), True, pct), bold=True))
     return rows
 
 
@@ -92,7 +88,7 @@ def _hip_side_rows(b: _Builder, o: ScreenOptions, truth: TruthExam, reg: str, pc
     rows: list[_Row] = []
     for side in ("left", "right"):
         if side in by:
-            cells = _row_cells(b, o, truth, reg, side, label_of[side], _of(by[side]), True, pct)
+            cells = _row_cells(b, o, truth, reg, side, label_of[side], Derived.of(by[side]), True, pct)
             rows.append(_Row(cells))
     mean = hip_mean(truth, reg)
     if mean is not None:
@@ -113,7 +109,7 @@ def _hip_rows(b: _Builder, o: ScreenOptions, truth: TruthExam, variant: str, pct
         by = {r.region: r for r in truth.regions}
         for reg in _ORDER:
             r = by[reg]
-            rows.append(_Row(_row_cells(b, o, truth, reg, r.side, _NAMES[reg], _of(r), True, pct),
+            rows.append(_Row(_row_cells(b, o, truth, reg, r.side, _NAMES[reg], Derived.of(r), True, pct),
                              bold=reg == "total_hip"))
         return rows
     if variant == "region_groups":
@@ -125,7 +121,7 @@ def _hip_rows(b: _Builder, o: ScreenOptions, truth: TruthExam, variant: str, pct
             rows.append(_Row([(side_names[side], None)], span=True))
             for reg in _ORDER:
                 r = next(x for x in truth.regions if x.region == reg and x.side == side)
-                rows.append(_Row(_row_cells(b, o, truth, reg, side, _NAMES[reg], _of(r), True, pct)))
+                rows.append(_Row(_row_cells(b, o, truth, reg, side, _NAMES[reg], Derived.of(r), True, pct)))
     else:  # side_column: the region in the first column, the side in the second
         for reg in _ORDER:
             for row in _hip_side_rows(b, o, truth, reg, pct, side_names):

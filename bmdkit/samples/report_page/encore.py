@@ -33,7 +33,7 @@ from bmdkit.samples.report_page.screen_values import Derived, hip_diff, hip_mean
 from bmdkit.samples.report_page.style import Style
 from bmdkit.samples.report_page.truth_values import _main_region, _percents
 from bmdkit.samples.report_page.words import fmt, fmt_date
-from bmdkit.samples.truth import TruthExam, TruthRegion
+from bmdkit.samples.truth import TruthExam
 
 ENCORE_VARIANTS = ("ancillary", "main")
 FONT = "dejavu-sans-condensed"
@@ -69,17 +69,13 @@ def _cells(b: _Builder, o: ScreenOptions, truth: TruthExam, region: str | None, 
     return cells
 
 
-def _of(r: TruthRegion) -> Derived:
-    return Derived(r.label, r.area, r.bmc, r.bmd, r.t_score, r.z_score)
-
-
 def _spine_rows(b: _Builder, o: ScreenOptions, truth: TruthExam, main: bool, detail: bool) -> list[_Row]:
     by = {r.region: r for r in truth.regions}
     total = by["L1-L4"]
-    tot_row = _Row(_cells(b, o, truth, "L1-L4", None, total.label, _of(total), True, "L1-L4", detail))
+    tot_row = _Row(_cells(b, o, truth, "L1-L4", None, total.label, Derived.of(total), True, "L1-L4", detail))
     if main:
         return [tot_row]
-    rows = [_Row(_cells(b, o, truth, v, None, v, _of(by[v]), True, v, detail))
+    rows = [_Row(_cells(b, o, truth, v, None, v, Derived.of(by[v]), True, v, detail))
             for v in ("L1", "L2", "L3", "L4") if v not in truth.excluded]
     for run in sorted(spine_sets(truth, contiguous_only=True), key=lambda r: (r[0], len(r))):  # L1-L2, L1-L3 ...
         if list(run) == list(total.vertebrae or []):
@@ -99,13 +95,13 @@ def _hip_rows(b: _Builder, o: ScreenOptions, truth: TruthExam, main: bool, detai
         by = {r.region: r for r in truth.regions}
         for reg in ("femoral_neck", "wards", "trochanter", "total_hip") if not main else ("femoral_neck", "total_hip"):
             r = by[reg]
-            rows.append(_Row(_cells(b, o, truth, reg, r.side, _NAMES[reg], _of(r), True, reg, detail)))
+            rows.append(_Row(_cells(b, o, truth, reg, r.side, _NAMES[reg], Derived.of(r), True, reg, detail)))
         return rows
     for reg in regions:
         by = {r.side: r for r in truth.regions if r.region == reg}
         for side in ("left", "right"):
             label = f"{_NAMES[reg]} {side.capitalize()}"
-            rows.append(_Row(_cells(b, o, truth, reg, side, label, _of(by[side]), True, reg, detail)))
+            rows.append(_Row(_cells(b, o, truth, reg, side, label, Derived.of(by[side]), True, reg, detail)))
         mean = hip_mean(truth, reg)
         if mean is not None:
             label = f"{_NAMES[reg]} Mean"

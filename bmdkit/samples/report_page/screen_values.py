@@ -28,6 +28,11 @@ class Derived:
     t: float | None
     z: float | None
 
+    @classmethod
+    def of(cls, r: TruthRegion) -> Derived:
+        """A truth region's printed row in the same shape."""
+        return cls(r.label, r.area, r.bmc, r.bmd, r.t_score, r.z_score)
+
 
 def z_score(truth: TruthExam, bmd: float, region: str) -> float | None:
     """The Z-score the truth's reference gives ``bmd`` at ``region`` (as :mod:`.truth` computes it)."""
