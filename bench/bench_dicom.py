@@ -12,13 +12,16 @@ Measured over the same files, in the same run:
 1. bare ``pydicom.dcmread(path, stop_before_pixels=True)`` vs
    ``bmdkit.dicom.read_dicom`` (header, triage, results, text-density test
    and page pixels where a page must be OCR'd; not the OCR itself) on the
-   whole mix: the ratio of their speeds (aim >= 0.5);
+   whole mix: the ratio of their speeds (aim >= 0.5), best wall-clock times
+   of ``--repeat``, and beside it the median ratio of their CPU times (run
+   back to back: steadier when the machine is shared);
 2. the same on the scan images alone (aim >= 0.8);
 3. ``bmdkit batch`` with one worker (hashing, ledger, checks, outputs,
    results passed between processes) vs a bare ``bmdkit.read_file`` loop,
    both with OCR off: the ratio of their times (aim <= 1.3); then the batch
    again with the pool's fork server up, and without the fixed cost of a
-   batch (a one-file batch's time);
+   batch (a one-file batch's time), each the median of ``--repeat`` runs
+   beside their own bare loop;
 4. a profile of SR reading (top functions by cumulative time), and the
    time of ``dcmread`` + ``Dataset.walk`` (every sequence expanded) on the SRs.
 
@@ -37,10 +40,12 @@ import os
 import pstats
 import shutil
 import tempfile
+import threading
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+import psutil
 import pydicom
 
 from bmdkit import read_file
@@ -100,6 +105,13 @@ def bare(files: list[Path]) -> float:
     return time.perf_counter() - t0
 
 
+def bare_cpu(files: list[Path]) -> float:
+    t0 = time.process_time()
+    for p in files:
+        pydicom.dcmread(p, stop_before_pixels=True)
+    return time.process_time() - t0
+
+
 def walked(files: list[Path]) -> float:
     t0 = time.perf_counter()
     for p in files:
@@ -114,8 +126,26 @@ def ours(files: list[Path]) -> float:
     return time.perf_counter() - t0
 
 
+def ours_cpu(files: list[Path]) -> float:
+    t0 = time.process_time()
+    for p in files:
+        read_dicom(p, Source(str(p), "0" * 64, InputKind.DICOM), DEFAULT_OPTIONS)
+    return time.process_time() - t0
+
+
 def best(fn, files: list[Path], repeat: int) -> float:  # type: ignore[no-untyped-def]
     return min(fn(files) for _ in range(repeat))
+
+
+def paired(files: list[Path], repeat: int) -> tuple[float, float, float]:
+    """Bare and read_dicom seconds (best of ``repeat``, wall clock), and the median of the CPU-time
+    ratios of bare/read_dicom run back to back (steadier than the wall clock on a shared machine)."""
+    walls_b, walls_o, cpu = [], [], []
+    for _ in range(repeat):
+        walls_b.append(bare(files))
+        walls_o.append(ours(files))
+        cpu.append(bare_cpu(files) / max(ours_cpu(files), 1e-9))
+    return min(walls_b), min(walls_o), sorted(cpu)[len(cpu) // 2]
 
 
 def slowest_scan(files: list[Path]) -> tuple[float, str]:
@@ -128,14 +158,94 @@ def slowest_scan(files: list[Path]) -> tuple[float, str]:
     return worst
 
 
-def batch_overhead(files: list[Path], work: Path) -> tuple[float, float, float, float]:
-    """Seconds of: a bare read_file loop, the batch with one worker, the same batch again, a one-file batch.
+class TreeCPU:
+    """CPU seconds of this process (less the sampling thread) and all its descendants while open.
+
+    Descendants (the fork server and the batch's workers) are looked for
+    every ``find_every`` seconds and their CPU times read every ``every``
+    seconds, so a process's last moments before it exits may be missed (at
+    most ``every`` seconds each); one already running when it opens counts
+    from then. CPU time, unlike the wall clock, does not grow when other
+    programs share the cores.
+    """
+
+    def __init__(self, every: float = 0.02, find_every: float = 0.1) -> None:
+        self.every = every
+        self.find_ticks = max(1, round(find_every / every))
+        self.seconds = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._procs: dict[int, psutil.Process] = {}
+        self._last: dict[int, float] = {}
+        self._base: dict[int, float] = {}
+
+    def _find(self) -> None:
+        for child in psutil.Process().children(recursive=True):
+            self._procs.setdefault(child.pid, child)
+
+    def _read(self) -> dict[int, float]:
+        out = {}
+        for pid, proc in list(self._procs.items()):
+            try:
+                t = proc.cpu_times()
+            except psutil.Error:
+                del self._procs[pid]
+                continue
+            out[pid] = t.user + t.system
+        return out
+
+    def _run(self) -> None:
+        tick = 0
+        while not self._stop.wait(self.every):
+            tick += 1
+            if tick % self.find_ticks == 1:
+                self._find()
+            self._last.update(self._read())
+
+    def __enter__(self) -> TreeCPU:
+        self._find()
+        self._base = self._read()
+        self._own = time.process_time()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        own = time.process_time() - self._own
+        self._stop.set()
+        self._thread.join()
+        self._find()
+        self._last.update(self._read())
+        tid = self._thread.native_id
+        sampler = sum(t.user_time + t.system_time for t in psutil.Process().threads() if t.id == tid)
+        self.seconds = own - sampler + sum(t - self._base.get(pid, 0.0) for pid, t in self._last.items())
+
+
+@dataclass
+class BatchTimes:
+    """Seconds of the batch beside the bare loop: cold (the first batch, which starts the fork
+    server), and the medians over the repeats of the ratios with the fork server up."""
+
+    n: int
+    loop: float  # the bare read_file loop before the cold batch
+    cold: float  # the first batch (starts the pool's fork server)
+    again: float  # median seconds of the batch with the fork server up
+    one: float  # median seconds of a one-file batch (the fixed cost of any batch)
+    warm_ratio: float  # median of again / loop, each pair run back to back
+    per_file_ratio: float  # median of (again - one) / loop
+    warm_cpu_ratio: float = 0.0  # the same two in CPU seconds (all the batch's processes)
+    per_file_cpu_ratio: float = 0.0
+
+
+def batch_overhead(files: list[Path], work: Path, repeat: int = 3) -> BatchTimes:
+    """A bare read_file loop beside the batch with one worker: cold, then ``repeat`` times warm.
 
     OCR off in all. The first batch starts the pool's fork server (it
-    imports the whole pipeline once per process); the second runs with it
-    up, and the one-file batch after them is the fixed cost every batch
+    imports the whole pipeline once per process); the next ones run with it
+    up, and the one-file batch after each is the fixed cost every batch
     pays (a worker process, the ledger, the outputs), so ``again - one`` is
-    what the files themselves cost the batch.
+    what the files themselves cost the batch. Each warm batch is measured
+    right after its own bare loop, and the ratios' medians are given (the
+    machine may be shared).
     """
     src = work / "batch_in"
     src.mkdir(exist_ok=True)
@@ -145,22 +255,42 @@ def batch_overhead(files: list[Path], work: Path) -> tuple[float, float, float, 
             os.link(p, dest)
     opts = replace(DEFAULT_OPTIONS, ocr_engines=())
     listed = sorted(src.iterdir())
-    t0 = time.perf_counter()
-    for p in listed:
-        read_file(p, opts)
-    loop = time.perf_counter() - t0
     one_in = work / "batch_one"
     one_in.mkdir(exist_ok=True)
     if not (one_in / listed[0].name).exists():
         os.link(listed[0], one_in / listed[0].name)
     out = work / "batch_out"
-    times = []
-    for inputs in (src, src, one_in):
+
+    def loop() -> tuple[float, float]:
+        t0, c0 = time.perf_counter(), time.process_time()
+        for p in listed:
+            read_file(p, opts)
+        return time.perf_counter() - t0, time.process_time() - c0
+
+    def batch(inputs: Path) -> tuple[float, float]:
         shutil.rmtree(out, ignore_errors=True)
-        t0 = time.perf_counter()
-        run_batch([inputs], out, workers=1, options=opts, progress=False)
-        times.append(time.perf_counter() - t0)
-    return loop, times[0], times[1], times[2]
+        with TreeCPU() as cpu:
+            t0 = time.perf_counter()
+            run_batch([inputs], out, workers=1, options=opts, progress=False)
+            wall = time.perf_counter() - t0
+        return wall, cpu.seconds
+
+    first_loop = loop()[0]
+    cold = batch(src)[0]
+    rows = []
+    for _ in range(max(1, repeat)):
+        bare_s = loop()
+        again, one = batch(src), batch(one_in)
+        rows.append((bare_s, again, one))
+
+    def median(xs: list[float]) -> float:
+        return sorted(xs)[len(xs) // 2]
+
+    return BatchTimes(len(listed), first_loop, cold, median([a[0] for _, a, _ in rows]),
+                      median([o[0] for _, _, o in rows]), median([a[0] / b[0] for b, a, _ in rows]),
+                      median([(a[0] - o[0]) / b[0] for b, a, o in rows]),
+                      median([a[1] / b[1] for b, a, _ in rows]),
+                      median([(a[1] - o[1]) / b[1] for b, a, o in rows]))
 
 
 def profile_sr(files: list[Path], top: int = 12) -> str:
@@ -194,25 +324,29 @@ def main() -> None:
         rows = []
         for name, files in (("whole mix", mix), ("scan images", groups["scan"]), ("SR", groups["sr"]),
                             ("report objects", groups["report"])):
-            b, o = best(bare, files, args.repeat), best(ours, files, args.repeat)
-            rows.append((name, len(files), b, o))
+            rows.append((name, len(files), *paired(files, args.repeat)))
         print("speed vs bare pydicom.dcmread(stop_before_pixels=True), same files, best of "
-              f"{args.repeat} (ms per file: bare, read_dicom; ratio = read_dicom files/s / bare files/s):")
-        for name, n, b, o in rows:
-            print(f"  {name:15s} {n:5d} files  {1000 * b / n:7.2f} {1000 * o / n:7.2f}   ratio {b / o:5.2f}")
+              f"{args.repeat} (ms per file: bare, read_dicom; ratio = read_dicom files/s / bare files/s; "
+              "cpu: the median ratio of CPU times):")
+        for name, n, b, o, c in rows:
+            print(f"  {name:15s} {n:5d} files  {1000 * b / n:7.2f} {1000 * o / n:7.2f}   ratio {b / o:5.2f}"
+                  f"   cpu {c:5.2f}")
         worst = slowest_scan(groups["scan"])
         print(f"slowest scan image: {1000 * worst[0]:.1f} ms ({worst[1]}; aim < 200 ms)")
         w = best(walked, groups["sr"], args.repeat)
         print(f"SR: dcmread + Dataset.walk (every sequence expanded): {1000 * w / len(groups['sr']):.2f} ms per file")
         if not args.no_batch:
             sample = mix[:: max(1, len(mix) // args.batch_files)][: args.batch_files]
-            loop, batch, again, one = batch_overhead(sample, tmp)
-            n = len(sample)
-            print(f"batch, 1 worker, {n} files of the mix, OCR off: {1000 * batch / n:.1f} ms "
-                  f"per file vs bare read_file loop {1000 * loop / n:.1f} ms: ratio {batch / loop:.2f} "
-                  "(aim <= 1.3)")
-            print(f"  again, fork server up: {1000 * again / n:.1f} ms per file, ratio {again / loop:.2f}; "
-                  f"a one-file batch takes {one:.2f} s, so per file alone: ratio {(again - one) / loop:.2f}")
+            bt = batch_overhead(sample, tmp, args.repeat)
+            n = bt.n
+            print(f"batch, 1 worker, {n} files of the mix, OCR off: {1000 * bt.cold / n:.1f} ms "
+                  f"per file vs bare read_file loop {1000 * bt.loop / n:.1f} ms: "
+                  f"ratio {bt.cold / bt.loop:.2f} (aim <= 1.3)")
+            print(f"  again, fork server up (median of {args.repeat}, each beside its own bare loop): "
+                  f"{1000 * bt.again / n:.1f} ms per file, ratio {bt.warm_ratio:.2f}; a one-file batch "
+                  f"takes {bt.one:.2f} s, so per file alone: ratio {bt.per_file_ratio:.2f}")
+            print(f"  in CPU seconds (the batch's processes together vs the loop's): fork server up "
+                  f"ratio {bt.warm_cpu_ratio:.2f}, per file alone {bt.per_file_cpu_ratio:.2f}")
         print("profile of read_dicom over the SRs (cumulative):")
         print(profile_sr(groups["sr"]))
     finally:

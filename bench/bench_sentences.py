@@ -16,7 +16,7 @@ Readers:
   the sentence reader only once ``read_report`` calls
   ``sentences.read_sentence_page`` where it finds no results table (see the
   issue 22 hand-over); before that they fail with "no results table".
-- ``preview``: what that wiring will give, without it: text files as above;
+- ``preview``: the sentence reader on one engine's words, without the reader: text files as above;
   a PDF's text-layer words (``report.pdftext``) or a prepared image's
   RapidOCR words (``report.preprocess`` + ``report.ocr``), grouped into
   lines by ``report.sentences.group_words`` and read by ``report.sentences``.
@@ -26,6 +26,7 @@ Usage::
 
     .venv/bin/python bench/bench_sentences.py --n 24 --forms txt,pdf
     .venv/bin/python bench/bench_sentences.py --n 24 --forms scan,photo --reader preview
+    .venv/bin/python bench/bench_sentences.py --n 24 --forms photo,scan --seed 909
     .venv/bin/python bench/bench_sentences.py --n 48 --json out.json
 """
 
@@ -56,7 +57,7 @@ COUNTS = ("values", "exact", "burdened", "wrong_flagged", "silent", "missing", "
 
 
 def preview_reader(path: Path) -> Exam:
-    """Text files through read_file; PDFs and images as the wired report reader would read sentences."""
+    """Text files through read_file; PDFs and images read as sentences by one engine, without the reader."""
     from bmdkit.report import sentences
 
     if path.suffix == ".txt":
@@ -97,7 +98,7 @@ def run(n: int, forms: tuple[str, ...], langs: tuple[str, ...], seed: int, reade
     """Score ``reader`` on ``n`` generated pages; totals per form, per form and language, and overall."""
     pages = make_sentence_pages(n, out_dir, seed, forms, langs)
     table: dict[str, dict] = defaultdict(lambda: {**{k: 0 for k in COUNTS}, "files": 0, "failed": 0,
-                                                  "seconds": 0.0, "silent_values": []})
+                                                  "seconds": 0.0, "silent_values": [], "burden_codes": {}})
     for p in pages:
         t0 = time.perf_counter()
         exam = reader(p.path)
@@ -111,6 +112,8 @@ def run(n: int, forms: tuple[str, ...], langs: tuple[str, ...], seed: int, reade
             for k in COUNTS:
                 row[k] += score[k]
             row["silent_values"] += [f"{p.path.name}: {s}" for s in score["silent_values"]]
+            for code, k in score["burden_codes"].items():
+                row["burden_codes"][code] = row["burden_codes"].get(code, 0) + k
     return dict(table)
 
 
@@ -136,6 +139,10 @@ def main(argv: list[str] | None = None) -> int:
         burden = 100.0 * r["burdened"] / r["exact"] if r["exact"] else 0.0
         print(f"{key:<12}{r['files']:>6}{r['failed']:>7}{r['values']:>7}{exact:>8.1f}{r['silent']:>7}"
               f"{r['wrong_flagged']:>8}{r['missing']:>8}{burden:>8.1f}{r['seconds'] / r['files']:>8.2f}")
+    codes = table.get("all", {}).get("burden_codes", {})
+    if codes:
+        print("burden by flag code (exact values a flag of that code covers):",
+              ", ".join(f"{c} {k}" for c, k in sorted(codes.items(), key=lambda kv: -kv[1])))
     for s in table.get("all", {}).get("silent_values", []):
         print("SILENT", s)
     if args.json:

@@ -260,13 +260,25 @@ def merge_study(exams: Sequence[Exam], family: str | None = None) -> MergedExam:
     if not exams:
         raise ValueError("no exams to merge")
     ordered = sorted(exams, key=_rank)
-    tol = half_units()
-    kept: dict[tuple[str, str | None, bool], RegionResult] = {}
     files: dict[ValueKey, str] = {}
+    kept, flags = _merge_regions(ordered, family, files)
+    flags += _file_flags(ordered, files)
+    return _merged_exam(ordered, family, kept, files, _unique_flags(flags))
+
+
+#: a region's identity in a merge: region, side, computed
+_RegionKey = tuple[str, "str | None", bool]
+
+
+def _merge_regions(ordered: list[Exam], family: str | None, files: dict[ValueKey, str],
+                   ) -> tuple[dict[_RegionKey, RegionResult], list[tuple[Flag, str]]]:
+    """Each region of ``family`` from the first file that has it, measures it lacks filled from later
+    files; ``files`` gets each value's file; the flags are the disagreements (with the first file's SHA)."""
+    tol = half_units()
+    kept: dict[_RegionKey, RegionResult] = {}
     paths = {e.source.sha256: e.source.path for e in ordered}
     flags: list[tuple[Flag, str]] = []
     for e in ordered:
-        sha = e.source.sha256
         for r in e.regions:
             if family is not None and scan_family(r) != family:
                 continue
@@ -276,31 +288,47 @@ def merge_study(exams: Sequence[Exam], family: str | None = None) -> MergedExam:
                 kept[k] = _tag(r, e.source.path)
                 for m in MEASURES:
                     if r.value(m) is not None:
-                        files[value_key(r, m)] = sha
+                        files[value_key(r, m)] = e.source.sha256
                 continue
-            fill: dict[str, Any] = {}
-            sources = dict(cur.sources)
-            for m in MEASURES:
-                new, old = r.value(m), cur.value(m)
-                if new is None:
-                    continue
-                if old is None:
-                    fill[m] = new
-                    files[value_key(r, m)] = sha
-                    if m in r.sources:
-                        sources[m] = r.sources[m]
-                elif abs(new - old) > tol.get(m, 0.0) + 1e-9:
-                    first = files.get(value_key(r, m), ordered[0].source.sha256)
-                    side = f" {r.side.value}" if r.side else ""
-                    flags.append((Flag(
-                        FlagCode.SOURCES_DISAGREE,
-                        f"{r.region.value}{side} {m}: files of one study disagree ({_fmt(old)} in "
-                        f"{paths[first]}, {_fmt(new)} in {e.source.path}); kept {_fmt(old)}",
-                        region=r.region.value, side=r.side, measure=m), first))
-            if cur.evaluable is None and r.evaluable is not None:
-                fill["evaluable"] = r.evaluable
-            if fill:
-                kept[k] = cur.replace(sources=sources, **fill)
+            merged = _fill(cur, r, e, ordered[0], files, paths, tol, flags)
+            if merged is not None:
+                kept[k] = merged
+    return kept, flags
+
+
+def _fill(cur: RegionResult, r: RegionResult, e: Exam, first_file: Exam, files: dict[ValueKey, str],
+          paths: dict[str, str], tol: Mapping[str, float],
+          flags: list[tuple[Flag, str]]) -> RegionResult | None:
+    """``cur`` with the measures (and evaluability) it lacks taken from ``r`` of file ``e``, or None if
+    nothing is taken; a measure both have and that differs beyond print rounding is flagged."""
+    sha = e.source.sha256
+    fill: dict[str, Any] = {}
+    sources = dict(cur.sources)
+    for m in MEASURES:
+        new, old = r.value(m), cur.value(m)
+        if new is None:
+            continue
+        if old is None:
+            fill[m] = new
+            files[value_key(r, m)] = sha
+            if m in r.sources:
+                sources[m] = r.sources[m]
+        elif abs(new - old) > tol.get(m, 0.0) + 1e-9:
+            first = files.get(value_key(r, m), first_file.source.sha256)
+            side = f" {r.side.value}" if r.side else ""
+            flags.append((Flag(
+                FlagCode.SOURCES_DISAGREE,
+                f"{r.region.value}{side} {m}: files of one study disagree ({_fmt(old)} in "
+                f"{paths[first]}, {_fmt(new)} in {e.source.path}); kept {_fmt(old)}",
+                region=r.region.value, side=r.side, measure=m), first))
+    if cur.evaluable is None and r.evaluable is not None:
+        fill["evaluable"] = r.evaluable
+    return cur.replace(sources=sources, **fill) if fill else None
+
+
+def _file_flags(ordered: list[Exam], files: Mapping[ValueKey, str]) -> list[tuple[Flag, str]]:
+    """Each file's own flags that still apply: about the exam, or about values taken from that file."""
+    flags: list[tuple[Flag, str]] = []
     for e in ordered:
         sha = e.source.sha256
         for f in e.flags:
@@ -315,6 +343,11 @@ def merge_study(exams: Sequence[Exam], family: str | None = None) -> MergedExam:
                     and (f.measure is None or k[3] == f.measure)]
             if mine:  # a flag about values this file gave; one about values taken from another file is moot
                 flags.append((f, sha))
+    return flags
+
+
+def _unique_flags(flags: list[tuple[Flag, str]]) -> list[tuple[Flag, str]]:
+    """``flags`` without repeats (same code, message, place and file), in order."""
     seen: set[tuple[Any, ...]] = set()
     unique: list[tuple[Flag, str]] = []
     for f, sha in flags:
@@ -322,6 +355,12 @@ def merge_study(exams: Sequence[Exam], family: str | None = None) -> MergedExam:
         if key not in seen:
             seen.add(key)
             unique.append((f, sha))
+    return unique
+
+
+def _merged_exam(ordered: list[Exam], family: str | None, kept: dict[_RegionKey, RegionResult],
+                 files: dict[ValueKey, str], unique: list[tuple[Flag, str]]) -> MergedExam:
+    """The merged exam: the first file's source, each exam attribute from the first file that has it."""
     scan_types = [s for e in ordered for s in e.scan_types
                   if family is None or _FAMILY_OF_SCAN[s] == family]
     if not scan_types:

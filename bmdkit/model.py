@@ -239,6 +239,12 @@ class Flag:
     (a T-score disagreement on the right total hip): a flag without them is
     about every side and every measure of its region. Exports and the review
     page hold back, and ask about, exactly what a flag covers.
+
+    ``measures`` (optional, with ``measure`` None) names the measures of a flag
+    about several but not all of its row's values: a BMD = BMC / area mismatch
+    is about the BMD, BMC and area, not the row's T- and Z-scores. A reader of
+    flags that does not know it takes the flag as about every measure (wider,
+    never narrower).
     """
 
     code: FlagCode
@@ -247,17 +253,21 @@ class Flag:
     severity: Severity | None = None
     side: Side | None = None
     measure: str | None = None
+    measures: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.severity is None:
             object.__setattr__(self, "severity", self.code.severity)
         if self.measure is not None and self.measure not in MEASURES and self.measure not in EXAM_FIELDS:
             raise ValueError(f"unknown measure {self.measure!r} on a flag")
+        if self.measures and (self.measure is not None or any(m not in MEASURES for m in self.measures)):
+            raise ValueError(f"flag measures {self.measures!r}: known measures, and only without one measure")
 
     def covers(self, region: str, side: Side | None, measure: str) -> bool:
         """True when this flag is about the value ``measure`` of ``region``/``side``."""
         return (self.region == region and (self.side is None or self.side is side)
-                and (self.measure is None or self.measure == measure))
+                and (self.measure is None or self.measure == measure)
+                and (not self.measures or measure in self.measures))
 
     @property
     def level(self) -> Severity:
@@ -292,6 +302,9 @@ class Source:
     sha256: str
     kind: InputKind
     size: int | None = None
+    #: what the file holds where ``kind`` cannot say it (the contract's kinds have no text file):
+    #: "text_report" for a plain-text report read by sentences; None otherwise
+    input_form: str | None = None
 
     def __post_init__(self) -> None:
         if len(self.sha256) != 64 or any(c not in "0123456789abcdef" for c in self.sha256):

@@ -27,12 +27,12 @@ A new synonym is one row here. API (all cached per reference folder):
 - :func:`parse_vertebrae`: the lumbar levels a label names (``L1-L4``,
   ``L2-4``, ``L1,L3``, ``L1-L2,L4``, ``腰1-4``, ``第一腰椎至第四腰椎``);
   ``within=True`` finds ranges inside longer text (DICOM labels) instead of
-  reading the whole label; :func:`vertebra_label` is its inverse.
-
-Wiring the report reader later (``bmdkit/report/labels.py`` and
-``meta.py``): ``reference.table("report_labels")`` may stay as it is;
-``levels(text)`` may become ``parse_vertebrae(text)`` once its OCR repairs
-(``i``/``|`` read for ``1``) are applied before the call.
+  reading the whole label; ``ocr=True`` reads a printed report's label with
+  its OCR misreadings repaired (``Ll-L4``, ``L|``, ``腰椎L1``), by the report
+  reader's rows of the same grammar; :func:`vertebra_label` is its inverse;
+  :func:`find_level` finds the first level named in a text;
+- :func:`normalize`: printed-report text folded for matching (the report
+  reader's ``labels.normalize``).
 
 Examples
 --------
@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from bmdkit import reference
@@ -116,17 +117,44 @@ def side_for_key(key: str | None) -> Side | None:
     return SIDE_BY_KEY.get(key or "")
 
 
+# -- report text -----------------------------------------------------------------------------------
+
+def normalize(text: str) -> str:
+    """Printed-report text folded for matching: lower case, NFKC (full-width to ASCII), no spaces or
+    colons, every dash and ``~`` read as ``-`` (``bmdkit.report.labels.normalize`` is this function)."""
+    t = unicodedata.normalize("NFKC", text).lower()
+    t = re.sub(r"[\u2010-\u2015\u2212~]", "-", t)
+    return re.sub(r"[\s:：]+", "", t)
+
+
 # -- vertebra ranges -------------------------------------------------------------------------------
+#
+# One grammar, built from the vocabulary's rows of one reader:
+#
+# - reader ``any`` (checks and DICOM): ``spine_total_prefix`` words before the label, ``vertebra_separator``
+#   and ``vertebra_dash`` words, ``numeral`` words of the Chinese forms (``腰1-4``, ``第一腰椎至第四腰椎``);
+# - reader ``report`` (printed reports, through OCR): the text is folded by ``normalize`` and its
+#   ``vertebra_ocr_digit`` misreadings repaired (``Ll``/``LI``/``L|`` for ``L1``); then each part is a
+#   ``vertebra_prefix`` word, the letter L and a level, an optional range end and an optional
+#   ``vertebra_mark`` (``L1*``). The letter is required (``12-L4`` is a misread row, not L4), there are
+#   no Chinese numeral forms, and an empty part makes the label unknown.
+
+#: the reader whose rows make the OCR-tolerant grammar (``parse_vertebrae(..., ocr=True)``)
+OCR_READER = "report"
+
 
 @dataclass(frozen=True)
 class _Grammar:
     prefixes: tuple[str, ...]
-    numerals: dict[str, str]
+    level: re.Pattern[str]
+    repairs: tuple[Term, ...]
+    empty_parts: bool
     whole_range: re.Pattern[str]
     whole_single: re.Pattern[str]
     within_range: re.Pattern[str]
     within_single: re.Pattern[str]
     parts: re.Pattern[str]
+    numerals: dict[str, str]
 
 
 def _alternatives(items: tuple[str, ...]) -> str:
@@ -134,37 +162,59 @@ def _alternatives(items: tuple[str, ...]) -> str:
     return "|".join(re.escape(w) for w in sorted(items, key=len, reverse=True))
 
 
-@functools.lru_cache(maxsize=4)
-def _grammar(directory: str) -> _Grammar:
-    """The range grammar built from the vocabulary's dash, separator, numeral and prefix words."""
-    numerals = {t.word: t.key for t in terms("numeral")}
-    zh = "".join(numerals)
-    dashes = _alternatives(words("vertebra_dash"))
-    seps = words("vertebra_separator")
+def _regex(t: Term) -> str:
+    """A row as a regular expression: a pattern as written, a word as the literal."""
+    return t.word if t.form == "pattern" else re.escape(t.word)
+
+
+def _separators(seps: tuple[str, ...]) -> str:
     symbols = tuple(s for s in seps if not s.isalpha())
     spelled = tuple(s for s in seps if s.isalpha())
     parts = r"\s*(?:" + _alternatives(symbols) + r")\s*"
     if spelled:
         parts += r"|\s+(?:" + _alternatives(spelled) + r")\s+"
-    zh_forms = r"|腰椎?\s*L?\s*([1-5])|第\s*([1-5" + zh + r"])\s*腰椎"
-    whole = r"(?:L?([1-5])" + zh_forms + ")"   # a label read whole: 'L2-4', '2-4' after 'Total'
-    within = r"(?:L\s*([1-5])" + zh_forms + ")"   # inside longer text: a bare digit is not a vertebra
-    end = r"\s*(?:" + dashes + r")\s*(?:L|腰)?\s*([1-5])"
+    return parts
+
+
+@functools.lru_cache(maxsize=8)
+def _grammar(directory: str, reader: str) -> _Grammar:
+    """The range grammar of ``reader``'s dash, separator, numeral, prefix, mark and misreading rows."""
+    ocr = reader == OCR_READER
+    numerals = {t.word: t.key for t in terms("numeral", reader=reader)}
+    dashes = _alternatives(words("vertebra_dash", reader=reader))
+    level = r"L\s*([1-5])"
+    if ocr:
+        lead = "(?:" + "|".join(_regex(t) for t in terms("vertebra_prefix", reader=reader)) + ")"
+        mark = "(?:" + _alternatives(words("vertebra_mark", reader=reader)) + ")?"
+        whole = within = lead + level
+        end_letter = "L"
+    else:
+        mark = ""
+        zh_forms = r"|腰椎?\s*L?\s*([1-5])|第\s*([1-5" + "".join(numerals) + r"])\s*腰椎"
+        whole = r"(?:L?([1-5])" + zh_forms + ")"   # a label read whole: 'L2-4', '2-4' after 'Total'
+        within = r"(?:" + level + zh_forms + ")"   # inside longer text: a bare digit is not a vertebra
+        end_letter = "L|腰"
+    end = r"\s*(?:" + dashes + r")\s*(?:" + end_letter + r")?\s*(?P<end>[1-5])"
     flags = re.IGNORECASE
     return _Grammar(
-        prefixes=words("spine_total_prefix"), numerals=numerals,
-        whole_range=re.compile(whole + end, flags), whole_single=re.compile(whole, flags),
-        within_range=re.compile(within + end, flags), within_single=re.compile(r"\s*" + within + r"\s*", flags),
-        parts=re.compile(parts, flags),
+        prefixes=words("spine_total_prefix", reader=reader), level=re.compile(level, flags),
+        repairs=terms("vertebra_ocr_digit", reader=reader), empty_parts=not ocr,
+        whole_range=re.compile(whole + end + mark, flags), whole_single=re.compile(whole + mark, flags),
+        within_range=re.compile(within + end, flags),
+        within_single=re.compile(r"\s*" + within + r"\s*", flags),
+        parts=re.compile(_separators(words("vertebra_separator", reader=reader)), flags),
+        numerals=numerals,
     )
 
 
 def _first_level(g: _Grammar, m: re.Match[str]) -> int:
-    text = next(x for x in m.groups()[:3] if x)
+    """The first level of a match: its first group that matched (the range end comes after it)."""
+    text = next(x for x in m.groups() if x)
     return int(g.numerals.get(text, text))
 
 
-def parse_vertebrae(text: str | None, *, within: bool = False) -> tuple[Region, ...] | None:
+def parse_vertebrae(text: str | None, *, within: bool = False,
+                    ocr: bool = False) -> tuple[Region, ...] | None:
     """The lumbar vertebrae (L1-L4) a label names, in order, else ``None``.
 
     ``within=False`` (a printed total's label, read whole): spine-total words
@@ -176,11 +226,32 @@ def parse_vertebrae(text: str | None, *, within: bool = False) -> tuple[Region, 
     ``within=True`` (a DICOM label such as ``Spine L2-L4 BMD``): a range is
     found anywhere in a part, single levels count only in a list, levels past
     L4 are dropped, and fewer than two levels is not a range (``None``).
+
+    ``ocr=True`` (a label of a printed report, read whole): the report
+    reader's grammar (see above) on the text folded by :func:`normalize`, its
+    OCR misreadings repaired: ``Ll-L4``, ``LI-L4``, ``腰椎L1-L4``, ``L1*``; never
+    ``12-L4``, ``2-4`` or ``L2-L1``.
     """
     if not text:
         return None
-    g = _grammar(str(reference.reference_dir()))
+    if ocr and within:
+        raise ValueError("ocr=True reads a printed label whole")
+    g = _grammar(str(reference.reference_dir()), OCR_READER if ocr else "any")
+    if ocr:
+        text = _repaired(g, normalize(text))
     return _find_within(g, text) if within else _read_whole(g, text)
+
+
+def _repaired(g: _Grammar, text: str) -> str:
+    """``text`` with each ``vertebra_ocr_digit`` misreading replaced by its digit, in row order."""
+    for t in g.repairs:
+        text = re.sub(t.word, t.key, text) if t.form == "pattern" else text.replace(t.word, t.key)
+    return text
+
+
+def find_level(text: str) -> re.Match[str] | None:
+    """The first level named in ``text`` (the letter L and a digit 1-5, spaces between), else None."""
+    return _grammar(str(reference.reference_dir()), "any").level.search(text)
 
 
 def _read_whole(g: _Grammar, label: str) -> tuple[Region, ...] | None:
@@ -191,10 +262,12 @@ def _read_whole(g: _Grammar, label: str) -> tuple[Region, ...] | None:
     levels: set[int] = set()
     for part in g.parts.split(text):
         if not part:
-            continue
+            if g.empty_parts:
+                continue
+            return None
         m = g.whole_range.fullmatch(part)
         if m:
-            a, b = _first_level(g, m), int(m.group(4))
+            a, b = _first_level(g, m), int(m.group("end"))
             if not (1 <= a <= b <= 4):
                 return None
             levels.update(range(a, b + 1))
@@ -212,7 +285,7 @@ def _find_within(g: _Grammar, text: str) -> tuple[Region, ...] | None:
     for part in parts:
         m = g.within_range.search(part)
         if m:
-            a, b = _first_level(g, m), int(m.group(4))
+            a, b = _first_level(g, m), int(m.group("end"))
             if a < b:
                 found.extend(range(a, b + 1))
                 continue

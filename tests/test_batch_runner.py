@@ -219,3 +219,29 @@ def test_second_batch_can_wait_for_the_first(tmp_path: Path) -> None:
     s = run_batch([site], out, workers=1, progress=False, wait_for_lock=True)
     timer.join()
     assert time.monotonic() - t0 >= 0.9 and s.processed == 1
+
+
+def test_each_file_is_hashed_once_by_the_worker_that_reads_it(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The batch does not hash files before handing them out: the digest of the bytes the worker
+    read keys each result, the same content under two names is kept once, and a resume skips it."""
+    import bmdkit.batch.plan as plan_mod
+    from bmdkit.read import sha256_file
+
+    hashed: list[Path] = []
+    real = plan_mod.sha256_file
+    monkeypatch.setattr(plan_mod, "sha256_file", lambda p, *a: hashed.append(p) or real(p, *a))
+    src = tmp_path / "in"
+    src.mkdir()
+    gen = TruthGenerator(5)
+    for i in range(3):
+        write_sr(src / f"e{i}.dcm", gen.exam())
+    (src / "copy.dcm").write_bytes((src / "e0.dcm").read_bytes())
+    out = tmp_path / "out"
+    s = run_batch([src], out, workers=1, progress=False)
+    assert hashed == [] and s.processed == 4
+    lines = read_lines(out)
+    assert len(lines) == 3 and all_names(lines) == sorted(str(p) for p in src.iterdir())
+    assert {d["source"]["sha256"] for d in lines} == {sha256_file(p) for p in src.iterdir()}
+    again = run_batch([src], out, workers=1, progress=False)
+    assert again.processed == 0 and read_lines(out) == lines

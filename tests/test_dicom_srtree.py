@@ -143,3 +143,65 @@ def test_damaged_content_tree_reads_as_before(srs: list[Path], tmp_path: Path,
     lean = [reading(p) for p in outs]
     _pydicom_only(monkeypatch)
     assert [reading(p) for p in outs] == lean
+
+
+def _decoded(items: list) -> list:  # type: ignore[type-arg]
+    """The texts the SR walker reads, decoded as it decodes them (what ``decode=`` keeps)."""
+    from bmdkit.dicom import sr
+
+    out = []
+    for item in items:
+        kept: dict[int, object] = {}
+        for tag, value in item.items():
+            if type(value) is list:
+                kept[tag] = _decoded(value)
+            elif tag in sr._TEXTS:
+                kept[tag] = value.decode("latin-1").strip() if value else ""
+        out.append(kept)
+    return out
+
+
+def test_decoded_and_memoised_parse_keeps_what_the_walker_reads(srs: list[Path]) -> None:
+    memo = srtree.Memo()
+    checked = 0
+    for p in srs:
+        elem = pydicom.dcmread(p, stop_before_pixels=True).get_item(0x0040A730)
+        if not isinstance(elem, RawDataElement):
+            continue
+        plain = srtree.parse_sequence(elem.value, elem.is_implicit_VR, True)
+        for _ in range(2):  # the second time, code sequences come from the memo
+            lean = srtree.parse_sequence(elem.value, elem.is_implicit_VR, True,
+                                         lambda b: b.decode("latin-1").strip(), _sr_texts(), memo)
+            assert lean == _decoded(plain)
+        checked += 1
+    assert checked and memo.seen  # code sequences were kept and shared
+
+
+def _sr_texts() -> frozenset[int]:
+    from bmdkit.dicom import sr
+
+    return sr._TEXTS
+
+
+def test_memoised_code_sequences_keep_the_depth_and_item_bounds(monkeypatch: pytest.MonkeyPatch) -> None:
+    code = _explicit(0x0040A043, b"SQ", _item(_explicit(0x00080104, b"LO", b"L1 BMD")))
+    num = _item(_explicit(0x0040A040, b"CS", b"NUM ") + code)
+    memo = srtree.Memo()
+    dec = bytes.decode
+
+    def nested(levels: int) -> bytes:
+        raw = num
+        for _ in range(levels):
+            raw = _item(_explicit(0x0040A730, b"SQ", raw))
+        return raw
+
+    srtree.parse_sequence(num, False, True, dec, _sr_texts(), memo)  # the code sequence is now known
+    assert memo.seen
+    with pytest.raises(srtree.Unexpected):  # too deep, memo or not
+        srtree.parse_sequence(nested(srtree.MAX_DEPTH + 2), False, True, dec, _sr_texts(), memo)
+    srtree.parse_sequence(nested(srtree.MAX_DEPTH - 2), False, True, dec, _sr_texts(), memo)
+    monkeypatch.setattr(srtree, "MAX_ITEMS", 3)
+    with pytest.raises(srtree.Unexpected):  # items inside a known code sequence still count
+        srtree.parse_sequence(num + num, False, True, dec, _sr_texts(), memo)
+    assert srtree.parse_sequence(num, False, True, dec, _sr_texts(), memo) == [
+        {0x0040A040: "NUM ", 0x0040A043: [{0x00080104: "L1 BMD"}]}]

@@ -164,3 +164,160 @@ def test_flag_side_is_honoured_in_results_csv(tmp_path: Path) -> None:
             assert ("label_uncertain" in codes) == (r["side"] == "right"), r
         if r["region"] == "femoral_neck":
             assert ("low_confidence" in codes) == (r["side"] == "left" and r["measure"] == "t_score"), r
+
+
+# --- round three: a closer look at non-sign disputes; a flag names only the measures in doubt ---
+
+def _c(engine: str, text: str) -> vote.Candidate:
+    return vote.Candidate(engine, text, 0.9, parse_number(text))
+
+
+def _hip_bmd(v: float) -> bool:
+    from bmdkit.report import repairs
+
+    return repairs.plausible("bmd", "total_hip")(v)
+
+
+def _disputed(*readings: tuple[str, str], decimals: int = 3) -> vote.Reading:
+    return vote.decide([_c(e, t) for e, t in readings], decimals, True)
+
+
+def test_a_closer_look_settles_a_dispute_whose_rival_readings_are_malformed_or_impossible() -> None:
+    # 8.625 is no hip BMD: the other engine reads the cell alone exactly as kept
+    rd = _disputed(("rapidocr", "0.625"), ("tesseract", "8.625"), ("rapidocr+reread", "0.625"),
+                   ("tesseract+reread", "8.625"))
+    assert rd.disagreement and vote.in_doubt_for_closer_look(rd, 3, _hip_bmd)
+    assert vote.confirm_by_closer_look(rd, [_c("tesseract+alone", "0.625"), _c("rapidocr+alone", "0.625")], 3,
+                                       _hip_bmd)
+    assert not rd.disagreement and rd.conf >= vote.MIN_CONFIDENCE and rd.settled.startswith("rapidocr, tesseract read the cell alone")
+    region = RegionResult(Region.TOTAL_HIP, Method.OCR, side=Side.LEFT, bmd=0.625)
+    (f,) = [f for f in _value_flags(region, {"bmd": rd}, {"bmd"}) if f.measure == "bmd"]
+    assert f.code is FlagCode.ENGINE_DISAGREEMENT and f.level is Severity.INFO
+    assert "8.625" in f.message and "read the cell alone" in f.message
+
+
+def test_a_plausible_rival_or_a_sign_keeps_the_dispute_for_review() -> None:
+    # a well-formed plausible rival (0.652) could be right
+    rd = _disputed(("rapidocr", "0.625"), ("tesseract", "0.652"), ("rapidocr+reread", "0.625"),
+                   ("tesseract+reread", "0.652"))
+    assert rd.disagreement and not vote.in_doubt_for_closer_look(rd, 3, _hip_bmd)
+    # T-scores: '18' is -1.8 with its minus (and point) lost: a sign dispute, for the site's rows to settle
+    t = _disputed(("rapidocr", "-1.8"), ("tesseract", "18"), ("rapidocr+reread", "-1.8"), ("tesseract+reread", "8"),
+                  decimals=1)
+    assert t.disagreement and not vote.in_doubt_for_closer_look(t, 1, lambda v: abs(v) <= 6)
+    # garbage of other digits ('2', '222' for -2.2) does not dispute the sign: a look may settle it
+    t = _disputed(("rapidocr", "-2.2"), ("tesseract", "2"), ("rapidocr+reread", "-2.2"), ("tesseract+reread", "222"),
+                  decimals=1)
+    assert vote.in_doubt_for_closer_look(t, 1, lambda v: abs(v) <= 6)
+
+
+def test_a_closer_look_must_match_exactly_and_leave_no_plausible_rival() -> None:
+    def fresh() -> vote.Reading:
+        return _disputed(("rapidocr", "0.753"), ("tesseract", "0783"), ("rapidocr+reread", "0.753"),
+                         ("tesseract+reread", "9.753"))
+
+    rd = fresh()
+    assert vote.in_doubt_for_closer_look(rd, 3, _hip_bmd)
+    # the look reads another plausible value: no
+    assert not vote.confirm_by_closer_look(rd, [_c("tesseract+alone", "0.783"), _c("rapidocr+alone", "0.753")], 3,
+                                           _hip_bmd)
+    assert rd.disagreement and not rd.settled
+    # tesseract never read 0.753 exactly, even alone: no
+    rd = fresh()
+    assert not vote.confirm_by_closer_look(rd, [_c("tesseract+alone", "753"), _c("rapidocr+alone", "0.753")], 3,
+                                           _hip_bmd)
+    rd = fresh()
+    assert vote.confirm_by_closer_look(rd, [_c("tesseract+alone", "0.753"), _c("rapidocr+alone", "")], 3, _hip_bmd)
+
+
+def test_a_bmd_bmc_area_mismatch_covers_those_measures_not_the_scores() -> None:
+    from bmdkit.checks import apply_all
+    from bmdkit.report import crosscheck
+
+    r = RegionResult(Region.TOTAL_HIP, Method.OCR, side=Side.LEFT, bmd=0.8849, bmc=33.0, area=37.78,
+                     t_score=-0.9, z_score=0.1)
+    (f,) = crosscheck.check_regions([r])
+    assert f.code is FlagCode.BMD_BMC_AREA_MISMATCH and f.measure is None and f.measures == ("bmd", "bmc", "area")
+    assert all(f.covers("total_hip", Side.LEFT, m) for m in ("bmd", "bmc", "area"))
+    assert not f.covers("total_hip", Side.LEFT, "t_score") and not f.covers("total_hip", Side.LEFT, "z_score")
+    # the exam checks' own flag for the same mismatch is scoped alike, and merged into the reader's
+    from bmdkit.model import Exam, InputKind, Source
+
+    exam = Exam(source=Source(path="x.png", sha256="0" * 64, kind=InputKind.IMAGE), regions=(r,), flags=(f,))
+    checked = apply_all(exam)
+    same = [g for g in checked.flags if g.code is FlagCode.BMD_BMC_AREA_MISMATCH]
+    assert len(same) == 1 and not any(g.covers("total_hip", Side.LEFT, "t_score") for g in same)
+    with pytest.raises(ValueError):
+        Flag(FlagCode.BMD_BMC_AREA_MISMATCH, "x", region="L1", measure="bmd", measures=("bmc",))
+
+
+def test_a_blurred_page_flag_becomes_a_note_only_when_each_doubtful_value_has_its_own() -> None:
+    from bmdkit.model import Location, ValueSource
+    from bmdkit.report import reading, valueflags
+
+    def page(doubtful_flagged: bool) -> tuple[list[reading.PageResult], list[RegionResult], list[Flag]]:
+        res = reading.PageResult(page=1)
+        blur = Flag(FlagCode.PAGE_QUALITY, "page 1 is blurred")
+        res.flags.append(blur)
+        res.rows.append(object())  # type: ignore[arg-type]  # a page with a table read
+        src = {"bmd": ValueSource(confidence=0.4, location=Location(page=1)),
+               "t_score": ValueSource(confidence=0.9, location=Location(page=1))}
+        r = RegionResult(Region.L2, Method.OCR, bmd=0.9, t_score=-1.0, sources=src)
+        flags = [blur]
+        if doubtful_flagged:
+            flags.append(Flag(FlagCode.BMD_BMC_AREA_MISMATCH, "x", region="L2", measures=("bmd", "bmc", "area")))
+        return [res], [r], flags
+
+    (f,) = valueflags.scope_page_flags(*page(False))
+    assert f.level is Severity.REVIEW  # the doubtful BMD has no flag of its own: the page flag stays
+    out = valueflags.scope_page_flags(*page(True))
+    (f,) = [f for f in out if f.code is FlagCode.PAGE_QUALITY]
+    assert f.level is Severity.INFO and "blurred" in f.message and "flagged on its own" in f.message
+
+
+@pytest.mark.parametrize(("region", "bmd", "t", "decided"), [
+    (Region.FEMORAL_NECK, 0.65, -1.9, True),   # +1.9 would need a young-adult mean near 0.4: none is
+    (Region.TOTAL_HIP, 0.75, -1.6, True),
+    (Region.SPINE_TOTAL, 0.85, -2.2, True),
+    (Region.FEMORAL_NECK, 0.80, -0.8, False),  # either sign fits some plausible reference: undecided
+    (Region.TOTAL_HIP, 0.90, -0.4, False),
+    (Region.FEMORAL_NECK, 1.10, -1.0, False),  # the sign kept fits no reference: never confirmed
+    (Region.WARDS, 0.40, -3.0, False),         # no tabled reference for the region
+])
+def test_a_one_hip_sign_dispute_is_settled_only_where_the_rows_own_bmd_allows_one_sign(
+        region: Region, bmd: float, t: float, decided: bool) -> None:
+    from bmdkit.report import crosscheck, valueflags
+
+    side = None if region.is_spine else Side.LEFT
+    r = RegionResult(region, Method.OCR, side=side, bmd=bmd, t_score=t)
+    assert crosscheck.sign_by_reference(r) is decided
+    flag = Flag(FlagCode.ENGINE_DISAGREEMENT, "x", region=region.value, side=side, measure="t_score")
+    out = valueflags.settle_signs([r], [flag], {(region, side, "t_score"): valueflags.SignDispute(flag, "")})
+    assert out[0].level is (Severity.INFO if decided else Severity.REVIEW)
+    if decided:
+        assert "young-adult reference" in out[0].message
+
+
+def test_a_lost_minus_beside_garbage_is_a_sign_dispute_for_the_sites_rows() -> None:
+    from bmdkit.report import repairs, valueflags
+
+    ok = repairs.plausible("t_score", None)
+    # '18' is -1.8 with its minus and point lost, '8' is garbage: the sign alone is in question
+    rd = _disputed(("rapidocr", "-1.8"), ("tesseract", "18"), ("rapidocr+reread", "-1.8"), ("tesseract+reread", "8"),
+                   decimals=1)
+    assert not rd.sign_only and vote.sign_disputed(rd, ok)
+    # a well-formed plausible rival of other digits (-1.28 against -1.20) is more than a sign
+    rd2 = _disputed(("rapidocr", "-1.20"), ("tesseract", "74.20"), ("rapidocr+reread", "-1.20"),
+                    ("tesseract+reread", "-1.28"), decimals=2)
+    assert not vote.sign_disputed(rd2, ok)
+    # the spine's other rows fit only -1.8: settled as a note, like a sign_only dispute
+    rows = [(Region.L1, 0.880, -1.8), (Region.L2, 0.890, -1.7), (Region.L3, 0.990, -0.9), (Region.L4, 0.950, None)]
+    regions = [RegionResult(r, Method.OCR, bmd=b, t_score=t if t is not None else -1.2) for r, b, t in rows]
+    disputes: dict = {}
+    flags = _value_flags(regions[3], {"t_score": _disputed(("rapidocr", "-1.2"), ("tesseract", "12"),
+                                                           ("rapidocr+reread", "-1.2"), ("tesseract+reread", "2"),
+                                                           decimals=1)}, {"t_score"}, None, disputes)
+    assert (Region.L4, None, "t_score") in disputes
+    out = valueflags.settle_signs(regions, flags, disputes)
+    (f,) = [f for f in out if f.measure == "t_score"]
+    assert f.level is Severity.INFO and "fit only -1.2" in f.message

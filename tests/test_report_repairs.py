@@ -98,3 +98,25 @@ def test_a_lost_decimal_point_on_a_bmd_is_restored_only_beyond_plausible(raw: st
     rd = _reading(raw, value)
     repairs.restore_decimal(rd, decimals, "bmd")
     assert rd.value == want and bool(rd.repair) is repaired and rd.disagreement is repaired
+
+
+def _agreed(text: str) -> vote.Reading:
+    return _cell(float(text), [text, text], False)
+
+
+def test_bmc_over_area_settles_a_disputed_bmd_that_alone_fits_it() -> None:
+    # issue 19: tesseract reads '0.' as '8.'; BMC and area read alike by both engines witness 0.625
+    rds = {"bmd": _cell(0.625, ["0.625", "8.625", ".626"], True), "bmc": _agreed("20.00"), "area": _agreed("32.00")}
+    assert repairs.confirm_by_ratio(rds) == "bmd"
+    assert not rds["bmd"].disagreement and rds["bmd"].conf >= vote.MIN_CONFIDENCE and rds["bmd"].value == 0.625
+    assert "BMC / area" in rds["bmd"].settled
+    # the kept value does not fit: nothing settled (the mismatch check flags the row)
+    rds = {"bmd": _cell(0.625, ["0.625", "8.625"], True), "bmc": _agreed("20.30"), "area": _agreed("32.00")}
+    assert repairs.confirm_by_ratio(rds) is None and rds["bmd"].disagreement
+    # a rival reading fits as well (within the print rounding): the ratio cannot tell them apart
+    rds = {"bmd": _cell(0.625, ["0.625", "0.626"], True), "bmc": _agreed("20.02"), "area": _agreed("32.00")}
+    assert repairs.confirm_by_ratio(rds) is None
+    # a witness that is itself disputed or unconfirmed witnesses nothing
+    rds = {"bmd": _cell(0.625, ["0.625", "8.625"], True), "bmc": _cell(20.0, ["20.00", "26.00"], True),
+           "area": _agreed("32.00")}
+    assert repairs.confirm_by_ratio(rds) is None

@@ -62,6 +62,26 @@ def test_english_text_report_with_crlf(tmp_path) -> None:
     assert exam.reader == "bmdkit.report.textfile(text-file)" and exam.source.kind is InputKind.UNKNOWN
 
 
+def test_text_report_input_form_is_kept_and_the_contract_allows_it(tmp_path, contract) -> None:
+    """The contract's source kinds have no text kind (never widened): kind stays ``unknown`` and the
+    optional ``source.input_form`` says the file was a text report. The schema's ``source`` object
+    allows extra properties, so the JSON with that field still validates against the contract."""
+    from bmdkit.export.jsonout import exam_to_dict
+
+    p = tmp_path / "report.txt"
+    p.write_bytes(ZH_REPORT.encode("gb18030"))
+    exam = read_file(p)
+    assert exam.source.kind is InputKind.UNKNOWN
+    assert exam.source.input_form == textfile.INPUT_FORM == "text_report"
+    doc = exam_to_dict(exam)
+    assert doc["source"]["input_form"] == "text_report"
+    assert_valid(contract, doc)
+    assert doc["source"]["kind"] == "unknown"
+    from bmdkit.model import Source
+
+    assert Source("scan.png", "0" * 64, InputKind.IMAGE).input_form is None  # other inputs: no input form
+
+
 def test_content_not_extension_decides(tmp_path) -> None:
     p = tmp_path / "report.dat"
     p.write_bytes(EN_REPORT.encode("gb18030"))

@@ -180,22 +180,43 @@ class Ledger:
         holds no content (the input could not be read) gives way. Without
         ``place``, the name stands in for it.
         """
-        place = place or LEGACY_PLACE + display
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
-            self.db.execute("INSERT OR IGNORE INTO files(key, sha256) VALUES (?, ?)", (key, sha256))
-            self.db.execute("DELETE FROM names WHERE place = ? AND key != ? AND key IN "
-                            "(SELECT key FROM files WHERE sha256 = ?)", (place, key, _UNREAD_SHA256))
-            # a name recorded by an older bmdkit (no place) for the same content is this input
-            self.db.execute("DELETE FROM names WHERE place = ? AND place != ? AND (key = ? OR key IN "
-                            "(SELECT key FROM files WHERE sha256 = ?))",
-                            (LEGACY_PLACE + display, place, key, _UNREAD_SHA256))
-            self.db.execute(
-                "INSERT INTO names(place, key, display, stamp) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT(place, key) DO UPDATE SET display = excluded.display, stamp = excluded.stamp",
-                (place, key, display, stamp),
-            )
+            self._see(display, key, sha256, stamp, place)
         return not self.is_done(key)
+
+    def see_and_record(self, display: str, key: str, sha256: str, stamp: str | None, place: str | None,
+                       line: dict[str, Any]) -> bool:
+        """:meth:`see`, then :meth:`record` ``line`` if the content still needed work, in one transaction.
+
+        Returns whether it was recorded (False: the content was already done, its result stays).
+        """
+        text = json.dumps(line, ensure_ascii=False, sort_keys=True)
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            self._see(display, key, sha256, stamp, place)
+            row = self.db.execute("SELECT done FROM files WHERE key = ?", (key,)).fetchone()
+            if row and row[0]:
+                return False
+            self.db.execute("UPDATE files SET done = 1, status = ?, line = ? WHERE key = ?",
+                            (line.get("status"), text, key))
+        return True
+
+    def _see(self, display: str, key: str, sha256: str, stamp: str | None, place: str | None) -> None:
+        """:meth:`see`'s statements, inside the caller's transaction."""
+        place = place or LEGACY_PLACE + display
+        self.db.execute("INSERT OR IGNORE INTO files(key, sha256) VALUES (?, ?)", (key, sha256))
+        self.db.execute("DELETE FROM names WHERE place = ? AND key != ? AND key IN "
+                        "(SELECT key FROM files WHERE sha256 = ?)", (place, key, _UNREAD_SHA256))
+        # a name recorded by an older bmdkit (no place) for the same content is this input
+        self.db.execute("DELETE FROM names WHERE place = ? AND place != ? AND (key = ? OR key IN "
+                        "(SELECT key FROM files WHERE sha256 = ?))",
+                        (LEGACY_PLACE + display, place, key, _UNREAD_SHA256))
+        self.db.execute(
+            "INSERT INTO names(place, key, display, stamp) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(place, key) DO UPDATE SET display = excluded.display, stamp = excluded.stamp",
+            (place, key, display, stamp),
+        )
 
     def record(self, key: str, line: dict[str, Any]) -> None:
         """Store a finished result (contract dict) in one transaction."""

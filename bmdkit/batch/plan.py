@@ -26,12 +26,21 @@ from bmdkit.read import UNREAD_SHA256, failed_exam, sha256_file
 
 @dataclass(frozen=True)
 class Task:
-    """One file content to process: ``path`` on disk, shown as ``display``."""
+    """One file content to process: ``path`` on disk, shown as ``display``.
+
+    ``key`` is the content's SHA-256 when the planner hashed the file
+    (``hashed``); otherwise a placeholder unique to the input (``pending:``
+    and its place), and the worker's digest of what it read decides the
+    ledger entry when the result comes back (:func:`commit`).
+    """
 
     key: str
     path: Path
     display: str
     temporary: bool
+    place: str = ""
+    stamp: str | None = None
+    hashed: bool = True
 
 
 def failed_line(display: str, code: FlagCode, reason: str, sha256: str = UNREAD_SHA256) -> dict[str, Any]:
@@ -65,6 +74,7 @@ def plan(
     ledger: Ledger,
     advance: Callable[[bool], None],
     limits: WalkLimits = DEFAULT_LIMITS,
+    hash_first: bool = True,
 ) -> Iterator[Task]:
     """Yield the tasks still to do; ``advance(failed)`` is called for every item settled here.
 
@@ -73,6 +83,12 @@ def plan(
     ``limits.max_file_bytes`` is failed by its size, before it is hashed:
     hashing gigabytes in the batch's main process would be work outside
     every time limit.
+
+    ``hash_first=False``: files are not hashed here (the worker hashes what
+    it reads, and that digest keys the result, :func:`commit`), so a file is
+    hashed once, not twice. What is already done is still told apart by its
+    stamp (size and mtime, :func:`~bmdkit.batch.walk.walk_inputs`); the same
+    content under two new names is read twice and kept once.
     """
     queued: set[str] = set()
     for item in walk_inputs(inputs, ledger.work_dir, limits, known=ledger.known):
@@ -91,6 +107,9 @@ def plan(
             discard(item)
             advance(True)
             continue
+        if not hash_first:
+            yield Task("pending:" + place, item.path, item.display, item.temporary, place, item.stamp, False)
+            continue
         try:
             sha = sha256_file(item.path)
         except OSError as exc:
@@ -105,7 +124,40 @@ def plan(
             advance(False)
             continue
         queued.add(sha)
-        yield Task(sha, item.path, item.display, item.temporary)
+        yield Task(sha, item.path, item.display, item.temporary, place, item.stamp)
+
+
+def digest_of(task: Task) -> str:
+    """The task's content digest: its key when planned hashed, else the file hashed now
+    (for a result the worker did not give: a crash, a time limit)."""
+    if task.hashed:
+        return task.key
+    try:
+        return sha256_file(task.path)
+    except OSError:
+        return UNREAD_SHA256
+
+
+def commit(ledger: Ledger, task: Task, line: dict[str, Any]) -> None:
+    """Record a task's result (as :func:`finish_line` made it) in the ledger.
+
+    A hashed task's result goes under its key. An unhashed one's goes under
+    the digest the worker computed of the bytes it read, and its name is
+    recorded now (as :func:`plan` does for a hashed one); when that content
+    is already done (the same bytes under another name) the earlier result
+    stays. A line made in the batch for a file the worker gave nothing for
+    (a crash, a time limit) carries :func:`digest_of` the task. A file that
+    could not be read is kept under its place, as :func:`plan` keeps one.
+    """
+    if task.hashed:
+        ledger.record(task.key, line)
+        return
+    place = task.place or LEGACY_PLACE + task.display
+    sha = str(line.get("source", {}).get("sha256") or UNREAD_SHA256)
+    if sha == UNREAD_SHA256:
+        ledger.see_and_record(task.display, "place:" + place, UNREAD_SHA256, None, place, line)
+    else:
+        ledger.see_and_record(task.display, sha, sha, task.stamp, place, line)
 
 
 def _settle(ledger: Ledger, item: InputItem, place: str, code: FlagCode, reason: str) -> None:

@@ -25,16 +25,16 @@ import resource
 import signal
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bmdkit.batch.ledger import Ledger
 from bmdkit.batch.lifetime import die_with_parent
-from bmdkit.batch.plan import Task, discard, failed_line, finish_line, limits_for, plan
+from bmdkit.batch.plan import Task, commit, digest_of, discard, failed_line, finish_line, limits_for, plan
 from bmdkit.batch.progress import BatchProgress
 from bmdkit.batch.walk import DEFAULT_LIMITS, WalkLimits, count_inputs
 from bmdkit.export.jsonout import exam_to_dict
@@ -172,9 +172,10 @@ def run_batch(
         processed = 0
         last_checkpoint = time.monotonic()
         try:
-            tasks = plan(inputs, led, bar.advance, limits_for(limits, options))
+            # not hashed here: the worker hashes what it reads, and that digest keys the result
+            tasks = plan(inputs, led, bar.advance, limits_for(limits, options), hash_first=False)
             for task, line in pool.run(tasks):
-                led.record(task.key, line)
+                commit(led, task, line)
                 discard(task)
                 processed += 1
                 bar.advance(line.get("outcome", line.get("status")) == "failed")
@@ -236,100 +237,135 @@ class _Pool:
                 p.kill()
             p.join(timeout=5)
 
-    def run(self, tasks: Iterable[Task]) -> Iterable[tuple[Task, dict[str, Any]]]:
+    def run(self, tasks: Iterable[Task]) -> Iterator[tuple[Task, dict[str, Any]]]:
         """Yield ``(task, contract dict)`` for every task, in completion order."""
-        source = iter(tasks)
-        retry: deque[Task] = deque()  # resubmit after a restart (not at fault)
-        suspects: deque[Task] = deque()  # in flight when the pool broke: run alone
-        flight: dict[Future[dict[str, Any]], tuple[Task, float, bool]] = {}
-        starts: dict[str, tuple[float, int]] = {}  # when, and in which worker, each task began
-        exhausted = False
-        timeout = self.options.timeout_s
+        st = _InFlight(iter(tasks))
         while True:
-            # one task more than workers: the next file waits in the queue while the parent plans
-            # (hashes, records) the one after, so no worker sits idle between files
-            limit = 1 if (suspects or any(s for _, _, s in flight.values())) else self.workers + 1
-            while len(flight) < limit:
-                alone = bool(suspects)
-                if suspects:
-                    task = suspects.popleft()
-                elif retry:
-                    task = retry.popleft()
-                elif not exhausted:
-                    nxt = next(source, None)
-                    if nxt is None:
-                        exhausted = True
-                        break
-                    task = nxt
-                else:
-                    break
-                fut = self.ex.submit(_call, self.fn, task.key, str(task.path), self.options)
-                flight[fut] = (task, time.monotonic(), alone)
-                starts.pop(task.key, None)
-            if not flight:
+            self._fill(st)
+            if not st.flight:
                 return
-            done, _ = wait(list(flight), timeout=min(0.5, timeout), return_when=FIRST_COMPLETED)
-            broken = False
-            for fut in done:
-                task, _, alone = flight.pop(fut)
-                try:
-                    yield task, finish_line(fut.result(), task)
-                except BrokenProcessPool:
-                    broken = True
-                    if alone:
-                        yield task, failed_line(task.display, FlagCode.INTERNAL_ERROR,
-                                                "the worker process crashed on this file", task.key)
-                    else:
-                        suspects.append(task)
-                except ImportError as exc:
-                    if not out_of_memory(exc):
-                        raise  # a broken install fails the batch loudly, not every file quietly
-                    yield task, failed_line(task.display, FlagCode.RESOURCE_LIMIT,
-                                            "ran out of memory under the per-file memory cap", task.key)
-                except Exception as exc:  # noqa: BLE001 - a result that cannot come back fails its file
-                    log.debug("worker error %s", type(exc).__name__)
-                    if out_of_memory(exc):
-                        yield task, failed_line(task.display, FlagCode.RESOURCE_LIMIT,
-                                                "ran out of memory under the per-file memory cap", task.key)
-                    else:
-                        yield task, failed_line(task.display, FlagCode.INTERNAL_ERROR,
-                                                f"unexpected {type(exc).__name__} in the worker", task.key)
-            if broken:
-                for fut, (task, _, alone) in list(flight.items()):
-                    suspects.append(task)
-                flight.clear()
-                self._restart()
+            done, _ = wait(list(st.flight), timeout=min(0.5, self.options.timeout_s),
+                           return_when=FIRST_COMPLETED)
+            if (yield from self._finished(done, st)):
+                self._requeue(st, all_suspect=True)  # the pool broke: every task in flight runs alone
                 continue
-            self._drain_started(starts)
-            # a worker that died under a task: that task crashed it (seen before the pool says so)
-            dead = [f for f, (task, _, _) in flight.items()
-                    if task.key in starts and self._dead(starts[task.key][1])]
-            # the last task a dead worker started is the culprit; an earlier one's result was in transit
-            culprits: dict[int, Future[dict[str, Any]]] = {}
-            for f in sorted(dead, key=lambda f: starts[flight[f][0].key][0]):
-                culprits[starts[flight[f][0].key][1]] = f
-            if culprits:
-                for fut in culprits.values():
-                    task, _, _ = flight.pop(fut)
-                    yield task, failed_line(task.display, FlagCode.INTERNAL_ERROR,
-                                            "the worker process crashed on this file", task.key)
-                for fut, (task, _, alone) in list(flight.items()):
-                    (suspects if alone else retry).append(task)
-                flight.clear()
-                self._restart()
+            self._drain_started(st.starts)
+            if (yield from self._crashed(st)):
                 continue
-            now = time.monotonic()
-            # a started task is timed from its start; one still queued (or whose start note is
-            # lost) from its submission, with the grace a worker's start-up needs
-            late = [f for f, (task, t0, _) in flight.items()
-                    if (now - starts[task.key][0] > timeout if task.key in starts
-                        else now - t0 > timeout + self.startup_grace_s)]
-            if late:
-                for fut in late:
-                    task, _, _ = flight.pop(fut)
-                    yield task, failed_line(task.display, FlagCode.RESOURCE_LIMIT,
-                                            f"reading took longer than the {timeout:g} s time limit", task.key)
-                for fut, (task, _, alone) in list(flight.items()):
-                    (suspects if alone else retry).append(task)
-                flight.clear()
-                self._restart()
+            yield from self._late(st)
+
+    def _fill(self, st: _InFlight) -> None:
+        """Submit tasks up to the limit: one task more than workers, so the next file waits in the
+        queue while the parent records the one before and no worker sits idle between files; one
+        at a time while a suspect (in flight when the pool broke) runs."""
+        limit = 1 if (st.suspects or any(s for _, _, s in st.flight.values())) else self.workers + 1
+        while len(st.flight) < limit:
+            task, alone = st.next_task()
+            if task is None:
+                break
+            fut = self.ex.submit(_call, self.fn, task.key, str(task.path), self.options)
+            st.flight[fut] = (task, time.monotonic(), alone)
+            st.starts.pop(task.key, None)
+
+    def _finished(self, done: Iterable[Future[dict[str, Any]]], st: _InFlight
+                  ) -> Generator[tuple[Task, dict[str, Any]], None, bool]:
+        """Yield the results of the ``done`` futures; returns True when the pool broke."""
+        broken = False
+        for fut in done:
+            task, _, alone = st.flight.pop(fut)
+            try:
+                yield task, finish_line(fut.result(), task)
+            except BrokenProcessPool:
+                broken = True
+                if alone:
+                    yield task, _failed(task, FlagCode.INTERNAL_ERROR,
+                                        "the worker process crashed on this file")
+                else:
+                    st.suspects.append(task)
+            except ImportError as exc:
+                if not out_of_memory(exc):
+                    raise  # a broken install fails the batch loudly, not every file quietly
+                yield task, _failed(task, FlagCode.RESOURCE_LIMIT,
+                                    "ran out of memory under the per-file memory cap")
+            except Exception as exc:  # noqa: BLE001 - a result that cannot come back fails its file
+                log.debug("worker error %s", type(exc).__name__)
+                if out_of_memory(exc):
+                    yield task, _failed(task, FlagCode.RESOURCE_LIMIT,
+                                        "ran out of memory under the per-file memory cap")
+                else:
+                    yield task, _failed(task, FlagCode.INTERNAL_ERROR,
+                                        f"unexpected {type(exc).__name__} in the worker")
+        return broken
+
+    def _crashed(self, st: _InFlight) -> Generator[tuple[Task, dict[str, Any]], None, bool]:
+        """Fail the task each dead worker was on (seen before the pool says so); True if any."""
+        flight, starts = st.flight, st.starts
+        dead = [f for f, (task, _, _) in flight.items()
+                if task.key in starts and self._dead(starts[task.key][1])]
+        # the last task a dead worker started is the culprit; an earlier one's result was in transit
+        culprits: dict[int, Future[dict[str, Any]]] = {}
+        for f in sorted(dead, key=lambda f: starts[flight[f][0].key][0]):
+            culprits[starts[flight[f][0].key][1]] = f
+        if not culprits:
+            return False
+        for fut in culprits.values():
+            task, _, _ = flight.pop(fut)
+            yield task, _failed(task, FlagCode.INTERNAL_ERROR, "the worker process crashed on this file")
+        self._requeue(st)
+        return True
+
+    def _late(self, st: _InFlight) -> Iterator[tuple[Task, dict[str, Any]]]:
+        """Fail the tasks past the time limit (and restart the pool under them)."""
+        now = time.monotonic()
+        timeout = self.options.timeout_s
+        # a started task is timed from its start; one still queued (or whose start note is
+        # lost) from its submission, with the grace a worker's start-up needs
+        late = [f for f, (task, t0, _) in st.flight.items()
+                if (now - st.starts[task.key][0] > timeout if task.key in st.starts
+                    else now - t0 > timeout + self.startup_grace_s)]
+        if not late:
+            return
+        for fut in late:
+            task, _, _ = st.flight.pop(fut)
+            yield task, _failed(task, FlagCode.RESOURCE_LIMIT,
+                                f"reading took longer than the {timeout:g} s time limit")
+        self._requeue(st)
+
+    def _requeue(self, st: _InFlight, all_suspect: bool = False) -> None:
+        """Put the tasks still in flight back (a task that ran alone, or all with ``all_suspect``,
+        runs alone again) and restart the pool."""
+        for task, _, alone in st.flight.values():
+            (st.suspects if alone or all_suspect else st.retry).append(task)
+        st.flight.clear()
+        self._restart()
+
+
+@dataclass
+class _InFlight:
+    """The state of one :meth:`_Pool.run`: tasks to come, to retry, to run alone, in flight."""
+
+    source: Iterator[Task]
+    retry: deque[Task] = field(default_factory=deque)  # resubmit after a restart (not at fault)
+    suspects: deque[Task] = field(default_factory=deque)  # in flight when the pool broke: run alone
+    flight: dict[Future[dict[str, Any]], tuple[Task, float, bool]] = field(default_factory=dict)
+    #: when, and in which worker, each task began
+    starts: dict[str, tuple[float, int]] = field(default_factory=dict)
+    exhausted: bool = False
+
+    def next_task(self) -> tuple[Task | None, bool]:
+        """The next task to submit (suspects, then retries, then new ones), and whether it runs alone."""
+        if self.suspects:
+            return self.suspects.popleft(), True
+        if self.retry:
+            return self.retry.popleft(), False
+        if not self.exhausted:
+            task = next(self.source, None)
+            if task is not None:
+                return task, False
+            self.exhausted = True
+        return None, False
+
+
+def _failed(task: Task, code: FlagCode, reason: str) -> dict[str, Any]:
+    """The line of a task the worker gave no result for."""
+    return failed_line(task.display, code, reason, digest_of(task))

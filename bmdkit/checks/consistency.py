@@ -97,7 +97,7 @@ def check_bmd_bmc_area(exam: Exam, s: CheckSettings) -> list[Flag]:
             flags.append(Flag(
                 FlagCode.BMD_BMC_AREA_MISMATCH,
                 f"{_where(r)}: BMD {r.bmd:g} but BMC/area = {r.bmc:g}/{r.area:g} = {ratio:.4f}{why}",
-                region=r.region.value, side=r.side,
+                region=r.region.value, side=r.side, measures=("bmd", "bmc", "area"),  # not the T- or Z-score
             ))
     return flags
 
@@ -147,7 +147,7 @@ def check_spine_total(exam: Exam, s: CheckSettings) -> list[Flag]:
     if not results or any(not p for p in results):
         return []
     return [Flag(FlagCode.TOTAL_MISMATCH, f"spine total {total.label or ''}: {p}{note}".replace("  ", " "),
-                 region=Region.SPINE_TOTAL.value) for p in results[0]]
+                 region=Region.SPINE_TOTAL.value, measures=("bmd", "bmc", "area")) for p in results[0]]
 
 
 def _reference_key(exam: Exam, r: RegionResult) -> str | None:

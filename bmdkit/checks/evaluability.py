@@ -166,19 +166,49 @@ def evaluate(exam: Exam, s: CheckSettings) -> Evaluation:
     rows = spine.read_vertebrae(exam)
     if not rows:
         return ev
-    # an impossible BMD read from print is a misread, not anatomy: flagged, and the level is left
-    # out of the rules as if its row were unread, so it never makes itself or a neighbour
-    # non-evaluable (a scanner's own data keeps the ISCD rule: out of range, not evaluable)
+    misread = _misread(rows, s, ev)
+    rows = {v: r for v, r in rows.items() if v not in misread}
+    if not rows:
+        return ev
+    excluded = _exclusions(exam, rows, s, ev)
+    ev.evaluable = {v: not excluded[v] for v in rows}
+    unread = unread_levels(exam, rows)
+    for v in (u for u in unread if u not in misread):
+        ev.flags.append(Flag(FlagCode.MISSING_VALUE, f"{v.value}: covered by the printed spine total but its row "
+                             "was not read; counted as the scanner included it, unchecked", region=v.value))
+    levels = tuple(v for v in VERTEBRAE if ev.evaluable.get(v) or v in unread)
+    if len(levels) < s.min_evaluable_vertebrae:
+        names = ", ".join(v.value for v in levels) or "none"
+        ev.flags.append(Flag(
+            FlagCode.TOO_FEW_VERTEBRAE,
+            f"{len(levels)} evaluable vertebra(e) in L1-L4 ({names}); at least {s.min_evaluable_vertebrae} "
+            "needed: spine BMD not usable, use another site",
+            region=Region.SPINE_TOTAL.value,
+        ))
+        return ev
+    _recompute_total(exam, rows, levels, s, ev)
+    return ev
+
+
+def _misread(rows: dict[Region, RegionResult], s: CheckSettings, ev: Evaluation) -> dict[Region, list[str]]:
+    """Levels whose BMD read from print is impossible, flagged on ``ev``.
+
+    An impossible BMD read from print is a misread, not anatomy: flagged, and the level is left
+    out of the rules as if its row were unread, so it never makes itself or a neighbour
+    non-evaluable (a scanner's own data keeps the ISCD rule: out of range, not evaluable).
+    """
     misread = {v: bad for v in rows if rows[v].method is Method.OCR and (bad := violations(rows[v], s, ("bmd",)))}
     for v, bad in misread.items():
         ev.flags.append(Flag(FlagCode.OUT_OF_RANGE, f"{v.value}: " + "; ".join(bad) + ": a misread, not "
                              "anatomy; check it on the page (left out of the evaluability rules)",
                              region=v.value, measure="bmd"))
-    rows = {v: r for v, r in rows.items() if v not in misread}
-    if not rows:
-        return ev
-    excluded: dict[Region, list[str]] = {v: [] for v in rows}
+    return misread
 
+
+def _exclusions(exam: Exam, rows: dict[Region, RegionResult], s: CheckSettings,
+                ev: Evaluation) -> dict[Region, list[str]]:
+    """Why each read level is excluded (an empty list: it is not), the reasons flagged on ``ev``."""
+    excluded: dict[Region, list[str]] = {v: [] for v in rows}
     for v, why in _scanner_excluded(exam, rows).items():
         ev.flags.append(Flag(FlagCode.VERTEBRA_EXCLUDED, f"{v.value}: {why}", region=v.value))
         excluded[v].append("excluded")
@@ -200,28 +230,17 @@ def evaluate(exam: Exam, s: CheckSettings) -> Evaluation:
         ev.flags.append(Flag(FlagCode.VERTEBRA_AREA_ORDER, f"{v.value}: {why} ({action})", region=v.value))
         if s.area_order_excludes:
             excluded[v].append("area order")
+    return excluded
 
-    ev.evaluable = {v: not excluded[v] for v in rows}
-    unread = unread_levels(exam, rows)
-    for v in (u for u in unread if u not in misread):
-        ev.flags.append(Flag(FlagCode.MISSING_VALUE, f"{v.value}: covered by the printed spine total but its row "
-                             "was not read; counted as the scanner included it, unchecked", region=v.value))
-    levels = tuple(v for v in VERTEBRAE if ev.evaluable.get(v) or v in unread)
+
+def _recompute_total(exam: Exam, rows: dict[Region, RegionResult], levels: tuple[Region, ...],
+                     s: CheckSettings, ev: Evaluation) -> None:
+    """ΣBMC/ΣArea over the evaluable ``levels`` as ``ev.total``, unless the printed total covers them."""
     spine_key = Region.SPINE_TOTAL.value
-    if len(levels) < s.min_evaluable_vertebrae:
-        names = ", ".join(v.value for v in levels) or "none"
-        ev.flags.append(Flag(
-            FlagCode.TOO_FEW_VERTEBRAE,
-            f"{len(levels)} evaluable vertebra(e) in L1-L4 ({names}); at least {s.min_evaluable_vertebrae} "
-            "needed: spine BMD not usable, use another site",
-            region=spine_key,
-        ))
-        return ev
-
     total = spine.printed_total(exam)
     printed_cover = (spine.total_coverage(total) if total is not None else None) or (tuple(rows) if total else None)
     if printed_cover == levels:
-        return ev  # the printed total already covers exactly the evaluable vertebrae
+        return  # the printed total already covers exactly the evaluable vertebrae
     label = spine.label_for(levels)
     sums = spine.sum_over(rows, levels)
     if sums is None:
@@ -232,7 +251,7 @@ def evaluate(exam: Exam, s: CheckSettings) -> Evaluation:
             "(BMDs are not averaged)",
             region=spine_key,
         ))
-        return ev
+        return
     ref_name = _reference_name(exam, rows, levels)
     ya = young_adult(exam, spine_key if len(levels) == 4 else label, ref_name)
     bmd = round(sums.bmd, 3)
@@ -256,7 +275,6 @@ def evaluate(exam: Exam, s: CheckSettings) -> Evaluation:
             f"({ref_name or 'unnamed'}) is not in reference_populations.csv",
             region=spine_key,
         ))
-    return ev
 
 
 _TOTAL_DETAIL = "ΣBMC/ΣArea over evaluable"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,7 +14,7 @@ from bmdkit.batch.ledger import BatchLocked
 from bmdkit.batchfolder.files import prepare_output_dir
 from bmdkit.cli.common import mapping_option, out_option, windows_option
 from bmdkit.errors import ConfigError
-from bmdkit.options import DEFAULT_OPTIONS
+from bmdkit.options import DEFAULT_OPTIONS, ReadOptions
 from bmdkit.privacy import install_log_filter
 from bmdkit.terminal import markup
 
@@ -23,6 +24,27 @@ if TYPE_CHECKING:
 EXIT_LOCKED = 75  # EX_TEMPFAIL: another batch holds the output folder
 EXIT_CONFIG = 64
 
+# batch's own options, declared here so that the signature of batch() stays one line per option
+_MAX_MEMORY = typer.Option(
+    str(DEFAULT_OPTIONS.memory_bytes), "--max-memory",
+    help="Address-space cap per worker process, bytes or with K/M/G (e.g. 4G); 0 = no cap. "
+         "A file that needs more fails as resource_limit.")
+_MAX_PIXELS = typer.Option(
+    DEFAULT_OPTIONS.max_pixels, "--max-pixels", min=1,
+    help="Largest image or page (width x height) decoded; bigger fails as resource_limit.")
+_MAX_PAGES = typer.Option(DEFAULT_OPTIONS.max_pages, "--max-pages", min=1,
+                          help="Most pages (PDF) or frames (image, DICOM) read from one file.")
+_OCR = typer.Option(True, "--ocr/--no-ocr",
+                    help="OCR pages without a usable text layer (--no-ocr: such pages fail as no_reader).")
+_CROSS_CHECK_PIXELS = typer.Option(
+    False, "--cross-check-pixels",
+    help="Also OCR the burned-in report page of DICOM files whose own data gives the results, and flag "
+         "differences (slow; by default only where the DICOM data is incomplete or inconsistent).")
+_RETRY_FAILED = typer.Option(
+    False, "--retry-failed",
+    help="Process again the files that failed in earlier runs (e.g. with a larger --timeout); "
+         "each keeps its earlier failures in its history.")
+
 
 def batch(
     inputs: list[Path] = typer.Argument(None, help="Files, folders or zip archives (optional with --orthanc/--dicomweb)."),
@@ -31,20 +53,11 @@ def batch(
     mapping: Path | None = mapping_option(None, "Writes subjects.csv."),
     windows: Path | None = windows_option(),
     timeout: float = typer.Option(DEFAULT_OPTIONS.timeout_s, "--timeout", help="Seconds per file before it fails as resource_limit."),
-    max_memory: str = typer.Option(
-        str(DEFAULT_OPTIONS.memory_bytes), "--max-memory",
-        help="Address-space cap per worker process, bytes or with K/M/G (e.g. 4G); 0 = no cap. "
-             "A file that needs more fails as resource_limit."),
-    max_pixels: int = typer.Option(DEFAULT_OPTIONS.max_pixels, "--max-pixels", min=1,
-                                   help="Largest image or page (width x height) decoded; bigger fails as resource_limit."),
-    max_pages: int = typer.Option(DEFAULT_OPTIONS.max_pages, "--max-pages", min=1,
-                                  help="Most pages (PDF) or frames (image, DICOM) read from one file."),
-    ocr: bool = typer.Option(True, "--ocr/--no-ocr",
-                             help="OCR pages without a usable text layer (--no-ocr: such pages fail as no_reader)."),
-    cross_check_pixels: bool = typer.Option(
-        False, "--cross-check-pixels",
-        help="Also OCR the burned-in report page of DICOM files whose own data gives the results, and flag "
-             "differences (slow; by default only where the DICOM data is incomplete or inconsistent)."),
+    max_memory: str = _MAX_MEMORY,
+    max_pixels: int = _MAX_PIXELS,
+    max_pages: int = _MAX_PAGES,
+    ocr: bool = _OCR,
+    cross_check_pixels: bool = _CROSS_CHECK_PIXELS,
     dask: bool = typer.Option(False, "--dask", help="Run on a local Dask cluster."),
     scheduler: str | None = typer.Option(None, "--scheduler", help="Run on the Dask cluster at this address."),
     wait: bool = typer.Option(False, "--wait", help="Wait for another batch on the same output instead of refusing."),
@@ -55,10 +68,7 @@ def batch(
     watch: bool = typer.Option(False, "--watch", help="Keep running: process files as they arrive (Ctrl-C or SIGTERM stops)."),
     settle: float = typer.Option(2.0, "--settle", min=0, help="With --watch: seconds a file's size must stay unchanged before it is read."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show the progress bar."),
-    retry_failed: bool = typer.Option(
-        False, "--retry-failed",
-        help="Process again the files that failed in earlier runs (e.g. with a larger --timeout); "
-             "each keeps its earlier failures in its history."),
+    retry_failed: bool = _RETRY_FAILED,
 ) -> int:
     """Process every input file into DIR; re-running resumes and skips files already done.
 
@@ -68,65 +78,93 @@ def batch(
     [dask] extra, a URL with credentials in it), 69 --orthanc/--dicomweb could not
     be reached (what was pulled is still processed), 75 another batch is writing to DIR.
     """
-    from dataclasses import replace
-
     install_log_filter()
     console = Console(stderr=True, highlight=False, soft_wrap=True)
     inputs = list(inputs or [])
-    if not inputs and not (orthanc or dicomweb):
-        console.print("[red]give input files or folders, or --orthanc/--dicomweb[/red]")
+    if not _inputs_usable(console, inputs, remote=bool(orthanc or dicomweb)):
         return EXIT_CONFIG
-    missing = [p for p in inputs if not os.path.lexists(p)]
-    if missing:
-        for p in missing:
-            console.print(f"[red]no such file or folder: {markup(os.fsdecode(p))}[/red]")
+    options = _read_options(console, max_memory, timeout=timeout, max_pixels=max_pixels, max_pages=max_pages,
+                            ocr=ocr, cross_check_pixels=cross_check_pixels)
+    if options is None:
         return EXIT_CONFIG
     try:
-        memory_bytes = parse_size(max_memory)
-    except ValueError:
-        console.print(f"[red]--max-memory: not a size: {markup(repr(max_memory))}[/red]")
-        return EXIT_CONFIG
-    options = replace(DEFAULT_OPTIONS, timeout_s=timeout, memory_bytes=memory_bytes, max_pixels=max_pixels,
-                      max_pages=max_pages, ocr_engines=DEFAULT_OPTIONS.ocr_engines if ocr else (),
-                      cross_check_pixels=cross_check_pixels)
-    try:
-        prepare_output_dir(out)
-        if retry_failed:
-            from bmdkit.batch.ledger import reopen_failed_files
-
-            reopen_failed_files(out, wait=wait)
-        if orthanc or dicomweb:
-            from bmdkit.cli.sources import pull_remote
-
-            pulled = pull_remote(out, console, orthanc=orthanc, dicomweb=dicomweb, since=since,
-                                 credentials=credentials)
-            inputs = [*pulled.inputs, *inputs]
+        inputs, exit_code = _gather_inputs(inputs, out, console, retry_failed=retry_failed, wait=wait,
+                                           orthanc=orthanc, dicomweb=dicomweb, since=since,
+                                           credentials=credentials)
         if watch:
             from bmdkit.cli.sources import watch_inputs
 
             return watch_inputs(inputs, out, console, settle_s=settle, dask=dask, scheduler=scheduler,
                                 workers=workers, options=options, wait=wait)
-        if dask or scheduler:
-            from bmdkit.batch.dask_runner import require_dask, run_batch_dask
-
-            require_dask()
-            summary = run_batch_dask(inputs, out, scheduler=scheduler, workers=workers, options=options,
-                                     progress=progress, wait_for_lock=wait)
-        else:
-            from bmdkit.batch.runner import run_batch
-
-            summary = run_batch(inputs, out, workers=workers, options=options, progress=progress,
-                                wait_for_lock=wait)
+        summary = _run(inputs, out, dask=dask, scheduler=scheduler, workers=workers, options=options,
+                       progress=progress, wait=wait)
         if mapping is not None:
             _subjects_report(out, mapping, windows)
-    except BatchLocked as exc:
+    except (BatchLocked, ConfigError) as exc:
         console.print(f"[red]{markup(exc)}[/red]")
-        return EXIT_LOCKED
-    except ConfigError as exc:
-        console.print(f"[red]{markup(exc)}[/red]")
-        return EXIT_CONFIG
+        return EXIT_LOCKED if isinstance(exc, BatchLocked) else EXIT_CONFIG
     _print_summary(console, summary, out)
-    return pulled.exit_code if orthanc or dicomweb else 0
+    return exit_code
+
+
+def _inputs_usable(console: Console, inputs: list[Path], *, remote: bool) -> bool:
+    """False, after saying why, when there is nothing to read or a named input does not exist."""
+    if not inputs and not remote:
+        console.print("[red]give input files or folders, or --orthanc/--dicomweb[/red]")
+        return False
+    missing = [p for p in inputs if not os.path.lexists(p)]
+    for p in missing:
+        console.print(f"[red]no such file or folder: {markup(os.fsdecode(p))}[/red]")
+    return not missing
+
+
+def _read_options(console: Console, max_memory: str, *, timeout: float, max_pixels: int, max_pages: int,
+                  ocr: bool, cross_check_pixels: bool) -> ReadOptions | None:
+    """The workers' read options from the command line; None, after saying why, for a bad --max-memory."""
+    try:
+        memory_bytes = parse_size(max_memory)
+    except ValueError:
+        console.print(f"[red]--max-memory: not a size: {markup(repr(max_memory))}[/red]")
+        return None
+    return replace(DEFAULT_OPTIONS, timeout_s=timeout, memory_bytes=memory_bytes, max_pixels=max_pixels,
+                   max_pages=max_pages, ocr_engines=DEFAULT_OPTIONS.ocr_engines if ocr else (),
+                   cross_check_pixels=cross_check_pixels)
+
+
+def _gather_inputs(inputs: list[Path], out: Path, console: Console, *, retry_failed: bool, wait: bool,
+                   orthanc: str | None, dicomweb: str | None, since: int | None,
+                   credentials: Path | None) -> tuple[list[Path], int]:
+    """Ready ``out`` (reopening failed files with --retry-failed), pull from --orthanc/--dicomweb.
+
+    Returns the inputs (the pulled store first) and the exit code the pull calls for (0 without one).
+    BatchLocked or ConfigError when ``out`` or a remote cannot be used.
+    """
+    prepare_output_dir(out)
+    if retry_failed:
+        from bmdkit.batch.ledger import reopen_failed_files
+
+        reopen_failed_files(out, wait=wait)
+    if not (orthanc or dicomweb):
+        return inputs, 0
+    from bmdkit.cli.sources import pull_remote
+
+    pulled = pull_remote(out, console, orthanc=orthanc, dicomweb=dicomweb, since=since,
+                         credentials=credentials)
+    return [*pulled.inputs, *inputs], pulled.exit_code
+
+
+def _run(inputs: list[Path], out: Path, *, dask: bool, scheduler: str | None, workers: int | None,
+         options: ReadOptions, progress: bool, wait: bool) -> BatchSummary:
+    """One pass over ``inputs``: on a Dask cluster with --dask/--scheduler, else in local worker processes."""
+    if dask or scheduler:
+        from bmdkit.batch.dask_runner import require_dask, run_batch_dask
+
+        require_dask()
+        return run_batch_dask(inputs, out, scheduler=scheduler, workers=workers, options=options,
+                              progress=progress, wait_for_lock=wait)
+    from bmdkit.batch.runner import run_batch
+
+    return run_batch(inputs, out, workers=workers, options=options, progress=progress, wait_for_lock=wait)
 
 
 def _print_summary(console: Console, summary: BatchSummary, out: Path) -> None:

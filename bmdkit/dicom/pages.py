@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 from pydicom import dcmread
+from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 
 from bmdkit.dicom import words
@@ -77,12 +78,15 @@ def image_payload(path: Path, header: Dataset, options: ReadOptions) -> PagePayl
     if rows * cols * max(frames, 1) > options.max_pixels:
         raise ResourceLimit(f"report image of {rows}x{cols}x{frames} pixels exceeds the "
                             f"{options.max_pixels}-pixel cap", shown)
-    try:
-        ds = dcmread(path, force=True)
-        arr = ds.pixel_array
-    except Exception as exc:  # noqa: BLE001 - pydicom/decoder errors on damaged pixel data
-        raise UnreadableInput(f"report page pixels cannot be decoded ({type(exc).__name__})",
-                              shown) from None
+    arr = native_pixels(path, header, rows, cols)
+    ds = header
+    if arr is None:
+        try:
+            ds = dcmread(path, force=True)
+            arr = ds.pixel_array
+        except Exception as exc:  # noqa: BLE001 - pydicom/decoder errors on damaged pixel data
+            raise UnreadableInput(f"report page pixels cannot be decoded ({type(exc).__name__})",
+                                  shown) from None
     photometric = str(ds.get("PhotometricInterpretation", "")).upper()
     if photometric.startswith("YBR"):
         from pydicom.pixels import convert_color_space
@@ -94,6 +98,57 @@ def image_payload(path: Path, header: Dataset, options: ReadOptions) -> PagePayl
         pages = [arr]
     images = tuple(_to_uint8(p, photometric) for p in pages)
     return PagePayload(origin="dicom secondary capture", images=images)
+
+
+#: uncompressed transfer syntaxes whose 8-bit pixels are the file's bytes as they stand
+_NATIVE_SYNTAXES = frozenset({"1.2.840.10008.1.2", "1.2.840.10008.1.2.1"})
+_NATIVE_PHOTOMETRIC = {"MONOCHROME1": 1, "MONOCHROME2": 1, "RGB": 3}
+
+
+def native_pixels(path: Path, header: Dataset, rows: int, cols: int) -> np.ndarray | None:
+    """The pixels of a plain 8-bit single-frame image, read straight from the file, else None.
+
+    What ``dcmread(path).pixel_array`` gives for such a file (the same
+    values, shape and dtype, a writable array) without parsing the file
+    again: little endian uncompressed, 8 bits allocated and stored, unsigned,
+    grey or RGB with interleaved samples, one frame, the pixel data element
+    left unread in ``header`` (:mod:`.fastread`) holding exactly the pixels
+    (and at most one pad byte). Anything else is pydicom's to decode.
+    """
+    try:
+        meta = getattr(header, "file_meta", None)
+        syntax = str(value_of(meta, "TransferSyntaxUID", "")) if meta is not None else ""
+        photometric = str(value_of(header, "PhotometricInterpretation", "")).strip().upper()
+        spp = _NATIVE_PHOTOMETRIC.get(photometric)
+        if syntax not in _NATIVE_SYNTAXES or spp is None or rows <= 0 or cols <= 0:
+            return None
+        for keyword, want in (("BitsAllocated", 8), ("BitsStored", 8), ("PixelRepresentation", 0),
+                              ("SamplesPerPixel", spp)):
+            if value_of(header, keyword) != want:
+                return None
+        if spp == 3 and value_of(header, "PlanarConfiguration", 0) != 0:
+            return None
+        if value_of(header, "NumberOfFrames") not in (None, "", 1, "1"):
+            return None
+        elem = header._dict.get(0x7FE00010)
+        need = rows * cols * spp
+        if type(elem) is not RawDataElement or elem.length not in (need, need + 1) \
+                or elem.VR not in (None, "OB", "OW"):
+            return None
+        if type(elem.value) is bytes and len(elem.value) == elem.length:
+            buf = bytearray(elem.value[:need])  # a small image: its value was read with the header
+        elif elem.value is None and elem.value_tell is not None:  # deferred: read from the file
+            buf = bytearray(need)
+            with open(str(path), "rb") as fh:
+                fh.seek(elem.value_tell)
+                if fh.readinto(buf) != need:
+                    return None
+        else:
+            return None
+    except Exception:  # noqa: BLE001 - anything unusual: pydicom decodes it, as before
+        return None
+    arr = np.frombuffer(buf, dtype=np.uint8)
+    return arr.reshape((rows, cols) if spp == 1 else (rows, cols, 3))
 
 
 def _to_uint8(arr: np.ndarray, photometric: str) -> np.ndarray:

@@ -173,6 +173,10 @@ class Meaning:
 
     def merged_under(self, parent: Meaning) -> Meaning:
         """This meaning, with unknown fields filled from an enclosing one."""
+        if parent is _NOTHING and self.context != "" and self.measure != "":
+            return self  # nothing to fill in: the very same meaning ("" would become None below)
+        if self is _NOTHING:
+            return parent
         return Meaning(
             region=self.region or (None if self.total else parent.region),
             total=self.total or (parent.total and self.region is None),
@@ -184,6 +188,21 @@ class Meaning:
             measure=self.measure or parent.measure,
             excluded=self.excluded if self.excluded is not None else parent.excluded,
         )
+
+
+#: the meaning of a text that says nothing: one shared object, which :meth:`Meaning.merged_under`
+#: knows by identity
+_NOTHING = Meaning()
+
+
+def nothing() -> Meaning:
+    """The meaning of a text that says nothing (all fields unknown): one shared object."""
+    return _NOTHING
+
+
+def shared(m: Meaning) -> Meaning:
+    """``m``, or the shared :func:`nothing` when it says nothing (equal either way)."""
+    return _NOTHING if m == _NOTHING else m
 
 
 def vertebra_set(text: str) -> tuple[Region, ...] | None:
@@ -308,6 +327,7 @@ class UnitVerdict:
     why: str | None = None
 
 
+@functools.lru_cache(maxsize=4096)
 def weigh_unit(name_measure: str | None, unit_code: str, unit_text: str) -> UnitVerdict:
     """A unit that names the measure decides it; a unit that contradicts the name is a conflict.
 

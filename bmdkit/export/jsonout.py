@@ -4,8 +4,10 @@ What ``bmdkit check --format json`` prints and each line of a batch's
 ``results.jsonl`` holds. Fields in the contract keep their names and
 meaning; bmdkit adds only optional fields (``scanner_serial``,
 ``scanner_software``, ``institution``, ``extra_regions``, ``sources`` per
-region, ``software.reader``, ``side`` and ``measure`` on a flag that names them). Hip subregions outside the contract's region
-enum go to ``extra_regions`` so that ``regions`` always validates.
+region, ``software.reader``, ``side``, ``measure`` and ``measures`` on a
+flag that names them, ``source.input_form`` for a text report). Hip
+subregions outside the contract's region enum go to ``extra_regions`` so
+that ``regions`` always validates.
 """
 
 from __future__ import annotations
@@ -156,12 +158,14 @@ def _patient_back(d: dict[str, Any] | None) -> PatientIdentity | None:
 
 
 def flag_to_dict(f: Flag) -> dict[str, Any]:
-    """A flag as contract JSON; ``side`` and ``measure`` (optional fields) only where the flag names them."""
+    """A flag as contract JSON; ``side``, ``measure`` and ``measures`` (optional fields) only where the flag names them."""
     d: dict[str, Any] = {"code": f.code.value, "message": f.message, "region": f.region, "severity": f.level.value}
     if f.side is not None:
         d["side"] = f.side.value
     if f.measure is not None:
         d["measure"] = f.measure
+    if f.measures:
+        d["measures"] = list(f.measures)
     return d
 
 
@@ -169,7 +173,8 @@ def flag_from_dict(f: dict[str, Any]) -> Flag:
     """A contract flag object back into a :class:`Flag`."""
     return Flag(FlagCode(f["code"]), f["message"], f.get("region"),
                 Severity(f["severity"]) if f.get("severity") else None,
-                side=Side(f["side"]) if f.get("side") else None, measure=f.get("measure") or None)
+                side=Side(f["side"]) if f.get("side") else None, measure=f.get("measure") or None,
+                measures=tuple(f.get("measures") or ()))
 
 
 def exam_to_dict(exam: Exam, include_patient: bool = True) -> dict[str, Any]:
@@ -204,6 +209,8 @@ def exam_to_dict(exam: Exam, include_patient: bool = True) -> dict[str, Any]:
     }
     if exam.source.size is not None:
         out["source"]["size"] = exam.source.size
+    if exam.source.input_form is not None:
+        out["source"]["input_form"] = exam.source.input_form
     return out
 
 
@@ -213,7 +220,8 @@ def exam_from_dict(d: dict[str, Any]) -> Exam:
     date = d.get("exam_date")
     return Exam(
         source=Source(
-            path=src["path"], sha256=src["sha256"], kind=InputKind(src["kind"]), size=src.get("size")
+            path=src["path"], sha256=src["sha256"], kind=InputKind(src["kind"]), size=src.get("size"),
+            input_form=src.get("input_form"),
         ),
         vendor=Vendor(d.get("vendor") or "unknown"),
         scanner_model=d.get("scanner_model"),

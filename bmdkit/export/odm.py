@@ -24,7 +24,7 @@ from pathlib import Path
 
 from bmdkit import __version__
 from bmdkit.errors import ExportError
-from bmdkit.export.edc import ReviewItem, field_name, measures, select_values, sites
+from bmdkit.export.edc import ReviewItem, Value, field_name, measures, select_values, sites
 from bmdkit.privacy import SubjectExam
 
 NS = "http://www.cdisc.org/ns/odm/v1.3"
@@ -84,6 +84,16 @@ def build(subject_exams: Iterable[SubjectExam], *, study_name: str = "DXA",
         "FileType": "Snapshot", "FileOID": f"BMDKIT.{stamp}", "CreationDateTime": stamp,
         "ODMVersion": "1.3.2", "SourceSystem": "bmdkit", "SourceSystemVersion": __version__,
     })
+    _study(root, study_name, events)
+    _admin_data(root, sorted({s.center for s in sxs}), stamp)
+    review = _clinical_data(root, sxs, stamp)
+    tree = ET.ElementTree(root)
+    check_document(tree)
+    return tree, review
+
+
+def _study(root: ET.Element, study_name: str, events: list[tuple[str, str]]) -> None:
+    """``Study``: global variables, measurement units and the metadata version."""
     study = _sub(root, "Study", OID=STUDY_OID)
     gv = _sub(study, "GlobalVariables")
     _sub(gv, "StudyName").text = study_name
@@ -102,13 +112,27 @@ def build(subject_exams: Iterable[SubjectExam], *, study_name: str = "DXA",
         _sub(se, "FormRef", FormOID=FORM_OID, Mandatory="No")
     fd = _sub(mdv, "FormDef", OID=FORM_OID, Name="DXA", Repeating="No")
     _sub(fd, "ItemGroupRef", ItemGroupOID=IG_OID, Mandatory="No")
-    ig = _sub(mdv, "ItemGroupDef", OID=IG_OID, Name="DXA results", Repeating="No", Domain="MK")
-    defs: list[tuple[str, str, str, int | None, str | None, str]] = [
-        (oid, name, dtype, None, None, name) for oid, name, dtype, _ in _ADMIN_ITEMS]
+    _items(mdv)
+
+
+#: an item definition: OID, name, DataType, significant digits, unit OID, description
+_ItemDef = tuple[str, str, str, int | None, str | None, str]
+
+
+def _item_defs() -> list[_ItemDef]:
+    """The admin items, then one float item per site and measure."""
+    defs: list[_ItemDef] = [(oid, name, dtype, None, None, name) for oid, name, dtype, _ in _ADMIN_ITEMS]
     for s in sites():
         for m in measures():
             name = field_name(s, m)
             defs.append((item_oid(name), name, "float", m.decimals, _UNITS.get(m.unit), f"{s.label}: {m.label}"))
+    return defs
+
+
+def _items(mdv: ET.Element) -> None:
+    """The item group and its ``ItemDef`` elements."""
+    ig = _sub(mdv, "ItemGroupDef", OID=IG_OID, Name="DXA results", Repeating="No", Domain="MK")
+    defs = _item_defs()
     for n, d in enumerate(defs, start=1):
         _sub(ig, "ItemRef", ItemOID=d[0], OrderNumber=str(n), Mandatory="No")
     for oid, name, dtype, digits, mu_oid, label in defs:
@@ -123,15 +147,20 @@ def build(subject_exams: Iterable[SubjectExam], *, study_name: str = "DXA",
         if mu_oid:
             _sub(idef, "MeasurementUnitRef", MeasurementUnitOID=mu_oid)
 
+
+def _admin_data(root: ET.Element, centers: list[str], stamp: str) -> None:
+    """``AdminData``: the exporting user and one location per site."""
     admin = _sub(root, "AdminData", StudyOID=STUDY_OID)
     user = _sub(admin, "User", OID=USER_OID, UserType="Other")
     _sub(user, "FullName").text = "bmdkit export"
-    centers = sorted({s.center for s in sxs})
     for c in centers:
         loc = _sub(admin, "Location", OID=f"LOC.{oid_part(c)}", Name=c, LocationType="Site")
         _sub(loc, "MetaDataVersionRef", StudyOID=STUDY_OID, MetaDataVersionOID=MDV_OID,
              EffectiveDate=stamp[:10])
 
+
+def _clinical_data(root: ET.Element, sxs: list[SubjectExam], stamp: str) -> list[ReviewItem]:
+    """``ClinicalData``: one study event per subject exam; returns the values held back for review."""
     clinical = _sub(root, "ClinicalData", StudyOID=STUDY_OID, MetaDataVersionOID=MDV_OID)
     review: list[ReviewItem] = []
     subjects: dict[str, ET.Element] = {}
@@ -145,29 +174,38 @@ def build(subject_exams: Iterable[SubjectExam], *, study_name: str = "DXA",
         subj = subjects[sx.subject_id]
         sed = _sub(subj, "StudyEventData", StudyEventOID=f"SE.{oid_part(sx.visit).upper()}")
         igd = _sub(_sub(sed, "FormData", FormOID=FORM_OID), "ItemGroupData", ItemGroupOID=IG_OID)
-        source_ids = " ".join(f"sha256:{sha}" for _, sha in sx.sources)
-        admin_values = (
-            ("IT.DXA_DATE", sx.exam_date.isoformat() if sx.exam_date else ""),
-            ("IT.DXA_STATUS", sx.status),
-            ("IT.DXA_FLAGS", ";".join(sorted({f.code.value for f, _ in sx.flags}))),
-        )
-        for oid, text in admin_values:
-            if text:
-                it = _sub(igd, "ItemData", ItemOID=oid, Value=text)
-                _audit(it, loc_oid, stamp, source_ids)
-        for v in values:
-            it = _sub(igd, "ItemData", ItemOID=item_oid(v.field), Value=v.text)
-            _audit(it, loc_oid, stamp, f"sha256:{v.sha256}")
-            unit_oid = _UNITS.get(v.measure.unit)
-            if unit_oid:
-                _sub(it, "MeasurementUnitRef", MeasurementUnitOID=unit_oid)
-            ann = _sub(it, "Annotation", SeqNum="1")
-            conf = "" if v.confidence is None else f"; confidence={v.confidence:.3f}"
-            # no file path here: site folder names may carry patient names
-            _sub(ann, "Comment").text = f"method={v.method}{conf}; reader={sx.reader or ''}"
-    tree = ET.ElementTree(root)
-    check_document(tree)
-    return tree, review
+        _admin_values(igd, sx, loc_oid, stamp)
+        _result_values(igd, sx, values, loc_oid, stamp)
+    return review
+
+
+def _admin_values(igd: ET.Element, sx: SubjectExam, loc_oid: str, stamp: str) -> None:
+    """The exam date, status and flag codes of one exam, where it has them."""
+    source_ids = " ".join(f"sha256:{sha}" for _, sha in sx.sources)
+    admin_values = (
+        ("IT.DXA_DATE", sx.exam_date.isoformat() if sx.exam_date else ""),
+        ("IT.DXA_STATUS", sx.status),
+        ("IT.DXA_FLAGS", ";".join(sorted({f.code.value for f, _ in sx.flags}))),
+    )
+    for oid, text in admin_values:
+        if text:
+            it = _sub(igd, "ItemData", ItemOID=oid, Value=text)
+            _audit(it, loc_oid, stamp, source_ids)
+
+
+def _result_values(igd: ET.Element, sx: SubjectExam, values: list[Value], loc_oid: str,
+                   stamp: str) -> None:
+    """One ``ItemData`` per exported value, with its audit record, unit and method annotation."""
+    for v in values:
+        it = _sub(igd, "ItemData", ItemOID=item_oid(v.field), Value=v.text)
+        _audit(it, loc_oid, stamp, f"sha256:{v.sha256}")
+        unit_oid = _UNITS.get(v.measure.unit)
+        if unit_oid:
+            _sub(it, "MeasurementUnitRef", MeasurementUnitOID=unit_oid)
+        ann = _sub(it, "Annotation", SeqNum="1")
+        conf = "" if v.confidence is None else f"; confidence={v.confidence:.3f}"
+        # no file path here: site folder names may carry patient names
+        _sub(ann, "Comment").text = f"method={v.method}{conf}; reader={sx.reader or ''}"
 
 
 def _audit(item: ET.Element, loc_oid: str, stamp: str, source_id: str) -> None:

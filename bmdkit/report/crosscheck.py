@@ -55,12 +55,19 @@ def sd_bounds() -> tuple[float, float]:
     return (min(sds) * 0.5, max(sds) * 2.0)
 
 
-def region_flag(code: FlagCode, r: RegionResult, msg: str, measure: str | None = None) -> Flag:
-    """A flag on one row (its region and side; a measure where one value alone is in question)."""
+#: the measures a BMD = BMC / area mismatch (or a spine total's sums) is about: never the row's T- and Z-scores
+RATIO_MEASURES = ("bmd", "bmc", "area")
+
+
+def region_flag(code: FlagCode, r: RegionResult, msg: str, measure: str | None = None,
+                measures: tuple[str, ...] = ()) -> Flag:
+    """A flag on one row (its region and side; a measure where one value alone is in question,
+    ``measures`` where several are: Flag.measures)."""
     from bmdkit.report.words import place
 
     where = place(r.region, r.side, r.label)
-    return Flag(code, f"{where[0].upper()}{where[1:]}: {msg}", region=r.region.value, side=r.side, measure=measure)
+    return Flag(code, f"{where[0].upper()}{where[1:]}: {msg}", region=r.region.value, side=r.side, measure=measure,
+                measures=measures)
 
 
 def check_regions(regions: list[RegionResult]) -> list[Flag]:
@@ -73,7 +80,7 @@ def check_regions(regions: list[RegionResult]) -> list[Flag]:
         if r.bmd is not None and r.bmc is not None and r.area is not None and not bmd_matches(r.bmd, r.bmc, r.area):
             flags.append(region_flag(FlagCode.BMD_BMC_AREA_MISMATCH, r,
                                f"BMD {r.bmd} but BMC/area = {r.bmc}/{r.area} = {r.bmc / r.area:.3f} as read: "
-                               "check the BMD, BMC and area on the page"))
+                               "check the BMD, BMC and area on the page", measures=RATIO_MEASURES))
     tot = by_key.get((Region.SPINE_TOTAL, None))
     if tot is not None and tot.vertebrae:
         vs = [by_key.get((v, None)) for v in tot.vertebrae]
@@ -85,7 +92,8 @@ def check_regions(regions: list[RegionResult]) -> list[Flag]:
             if abs(sb - tot.bmc) > tol or abs(sa - tot.area) > tol:
                 flags.append(region_flag(FlagCode.TOTAL_MISMATCH, tot,
                                    f"BMC/area {tot.bmc}/{tot.area} but the vertebrae sum to {sb:.2f}/{sa:.2f}: "
-                                   "check the BMC and area of the total and of each vertebra"))
+                                   "check the BMC and area of the total and of each vertebra",
+                                   measures=RATIO_MEASURES))
     flags += _t_vs_bmd(regions)
     for r in regions:
         if r.t_score is not None and r.z_score is not None and r.z_score < r.t_score - Z_BELOW_T:
@@ -188,6 +196,40 @@ def confirm_signs(regions: list[RegionResult],
                 if bad_pairs(flipped, spine) > 0:  # type: ignore[arg-type]
                     confirmed.add(key)
     return confirmed
+
+
+#: how far a scanner's young-adult mean may lie from the means tabled in reference_populations.csv
+#: (vendor scales and populations differ by some 10-15%, shared/domain/crosscal.md): a review margin
+YOUNG_MEAN_MARGIN = 0.2
+
+
+@functools.lru_cache(maxsize=1)
+def _young_means() -> dict[str, tuple[float, float]]:
+    """Per region, the band a young-adult reference mean may lie in (tabled means, widened by the margin)."""
+    means: dict[str, list[float]] = {}
+    for row in reference.table("reference_populations"):
+        if row.get("mean") and row.get("region"):
+            means.setdefault(row["region"], []).append(float(row["mean"]))
+    return {k: (min(v) * (1 - YOUNG_MEAN_MARGIN), max(v) * (1 + YOUNG_MEAN_MARGIN)) for k, v in means.items()}
+
+
+def _fits_a_reference(bmd: float, t: float, band: tuple[float, float]) -> bool:
+    """Some plausible reference (a mean in ``band``, an SD within sd_bounds) gives ``t`` for ``bmd``."""
+    lo_sd, hi_sd = sd_bounds()
+    a, b = sorted((bmd - t * lo_sd, bmd - t * hi_sd))  # the young-adult means that ``t`` implies
+    return a <= band[1] and b >= band[0]
+
+
+def sign_by_reference(r: RegionResult) -> bool:
+    """The T-score's sign as kept is the only one its own row's BMD allows: T = (BMD - mean) / SD
+    holds for some plausible young-adult mean and SD with the sign kept, and for none with the
+    other sign (a hip region or the spine total with a tabled reference; T-scores only: a
+    Z-score's mean depends on age). A witness for a one-hip page, where no other row can be."""
+    key = Region.SPINE_TOTAL.value if r.region is Region.SPINE_TOTAL else r.region.value
+    band = _young_means().get(key)
+    if band is None or r.bmd is None or r.t_score is None or r.t_score == 0 or r.side is Side.MEAN:
+        return False
+    return _fits_a_reference(r.bmd, r.t_score, band) and not _fits_a_reference(r.bmd, -r.t_score, band)
 
 
 def sign_fits(regions: list[RegionResult], key: tuple[Region, Side | None, str]) -> bool:

@@ -13,17 +13,11 @@ import functools
 import re
 import unicodedata
 
-from bmdkit import reference
+from bmdkit import reference, vocabulary
 from bmdkit.model import Region, Side
 
-_LEVEL = re.compile(r"l\s*([1-5])")
-
-
-def normalize(text: str) -> str:
-    """Lower case, NFKC (full-width to ASCII), no spaces, dashes folded to '-'."""
-    t = unicodedata.normalize("NFKC", text).lower()
-    t = re.sub(r"[\u2010-\u2015\u2212~]", "-", t)
-    return re.sub(r"[\s:：]+", "", t)
+#: lower case, NFKC, no spaces, dashes folded to '-' (one normaliser, shared with the vertebra parser)
+normalize = vocabulary.normalize
 
 
 @functools.cache
@@ -88,29 +82,6 @@ def strip_marks(label: str) -> str:
     return re.sub(r"\s*[\(\[]\s*[\)\]]", "", t).strip(" ()[]")
 
 
-def levels(text: str) -> tuple[Region, ...] | None:
-    """Vertebral levels named in ``text``: 'L1' -> (L1,), 'L2-L4' -> (L2, L3, L4), 'L1,L3'."""
-    t = normalize(text).replace("i", "1").replace("|", "1")
-    t = re.sub(r"(?<=l)[l]", "1", t)
-    if not _LEVEL.search(t):
-        return None
-    out: list[int] = []
-    for part in re.split(r"[,，、;+]", t):
-        # a word before the level ('腰椎L1', 'lumbar l1') but no digits: '12-L4' is a misread, not L4
-        m = re.fullmatch(r"[^l\d.\-]*l([1-5])(?:-l?([1-5]))?\*?", part.strip())
-        if not m:
-            return None
-        a = int(m.group(1))
-        b = int(m.group(2)) if m.group(2) else a
-        if b < a:
-            return None
-        out.extend(range(a, b + 1))
-    if any(n > 4 for n in out):
-        return None
-    regions = {1: Region.L1, 2: Region.L2, 3: Region.L3, 4: Region.L4}
-    return tuple(regions[n] for n in sorted(set(out)))
-
-
 def confused_level(text: str) -> Region | None:
     """The vertebra a label names if its 'L' was read as a one ('14', 'I4', '|4'), else None.
 
@@ -135,6 +106,18 @@ def side_of(text: str) -> Side | str | None:
     return "diff" if key == "diff" else Side(key)
 
 
+def _label_vertebrae(text: str) -> tuple[Region, ...] | None:
+    """The levels a row label names ('L1', 'L2-L4', 'Total L1-L4', '腰椎L1'), by the one parser.
+
+    Words before the first level are dropped unless a digit stands among them.
+    """
+    first = vocabulary.find_level(text)
+    if first is None:
+        return None
+    named = text if any(c.isdecimal() for c in text[:first.start()]) else text[first.start():]
+    return vocabulary.parse_vertebrae(named, ocr=True)
+
+
 def split_label(label: str) -> tuple[Region | tuple[Region, ...] | None, Side | str | None]:
     """Parse a row label into (hip region or vertebral levels, side).
 
@@ -143,7 +126,7 @@ def split_label(label: str) -> tuple[Region | tuple[Region, ...] | None, Side | 
     """
     text = strip_marks(label)
     text = re.sub(r"(?<![A-Za-z])([lL])[lI|!](?![A-Za-z])", r"\g<1>1", text)  # OCR: 'Ll' for 'L1'
-    lv = levels(re.sub(r"^\D*?(?=[lL]\s*[1-5])", "", text)) if re.search(r"[lL]\s*[1-5]", text) else None
+    lv = _label_vertebrae(text)
     if lv:
         return lv, None
     # 'Femoral Neck (L)', 'Neck-Right', '股骨颈(左)': brackets and dashes part words like spaces
@@ -317,7 +300,7 @@ def fuzzy_label(label: str, side_only: bool = False) -> tuple[Region | None, Sid
     rows (Hologic dual hip). The caller flags what it keeps.
     """
     t = normalize(strip_marks(label))
-    if not t or re.search(r"l\s*[1-5]", t) or re.fullmatch(r"[\d.\-]+", t):
+    if not t or vocabulary.find_level(t) or re.fullmatch(r"[\d.\-]+", t):
         return None
     best: dict[tuple[Region | None, Side | None], int] = {}
     for word, reg, side in _spellings():

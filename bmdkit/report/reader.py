@@ -38,6 +38,7 @@ from bmdkit.report import (
     ocr,
     patient,
     preprocess,
+    prose,
     repairs,
     scope,
     sentences,
@@ -56,7 +57,7 @@ from bmdkit.report.reading import (
     table_flags,
 )
 from bmdkit.report.regions import regions_from
-from bmdkit.report.rereading import Budget
+from bmdkit.report.rereading import Budget, PageRereader
 from bmdkit.report.tokens import Token
 from bmdkit.report.valueflags import SignDispute, SignKey, scope_page_flags, settle_signs
 
@@ -146,6 +147,12 @@ def _read_page(page: Page, engines: list[str], options: ReadOptions, budget: Bud
         read = read_image_page(page, engines, options, budget)
         found, image, to_page, rereader = read.layout, read.image, read.to_page, read.rereader
         res.flags += read.flags
+        said = [] if found.tables else _prose_lines(found.lines, page.number, rereader, budget, to_page)
+        if said:
+            # a page of prose: its results are sentences, read by both engines; the second engine
+            # is not asked to lay out tables, which it finds in prose (a false table is a wrong value)
+            res.lines, res.sentence_lines = [line_text(line) for line in found.lines], said
+            return res
     tabs = found.tables
     mark_unprinted(tabs, image)
     if rereader is not None:
@@ -163,6 +170,18 @@ def _read_page(page: Page, engines: list[str], options: ReadOptions, budget: Bud
         if res.low_conf is not None:
             res.flags.append(res.low_conf)
     return res
+
+
+def _prose_lines(lines: list[list[Token]], page_no: int, rereader: PageRereader | None, budget: Budget,
+                 to_page: np.ndarray) -> list[sentences.TextLine]:
+    """The lines of an OCR page with no results table whose text states results (else empty),
+    with the second engine's lines of the same image beside the layout engine's, so that each
+    value both engines read alike is confirmed (prose.ocr_sentence_lines)."""
+    other = None
+    if rereader is not None and {"tesseract", "rapidocr"} <= set(rereader.engines) and not budget.soft_passed():
+        def other() -> list[Token]:
+            return rereader.page_tokens("tesseract")
+    return prose.ocr_sentence_lines(lines, page_no, other, lambda b: preprocess.map_box(to_page, b))
 
 
 def _sentence_lines(lines: list[list[Token]], page_no: int, to_page: np.ndarray) -> list[sentences.TextLine]:

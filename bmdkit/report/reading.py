@@ -5,8 +5,11 @@ other engine on the cell's crop and the readings vote (:mod:`bmdkit.report.vote`
 a text layer's words are taken as printed. Where the layout engine's table
 lacks cells the other engine lays out the page too (:func:`fill_from_other_engine`).
 Cells with no word are told blank, a dash, or unread ink (:func:`mark_unprinted`).
-The repairs (:mod:`bmdkit.report.repairs`) run on the readings here. A page's
-result is a :class:`PageResult` of :class:`PageRow` s.
+The repairs (:mod:`bmdkit.report.repairs`) run on the readings here; a BMD
+outside its row's plausible range, and a disputed cell whose rival readings are
+malformed or impossible, are read again alone on their crops by both engines
+(:func:`bmdkit.report.rereading.cells_alone`). A page's result is a
+:class:`PageResult` of :class:`PageRow` s.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import numpy as np
 
 from bmdkit.flags import FlagCode, Severity
 from bmdkit.model import Flag, Side
-from bmdkit.report import ink, ocr, repairs, vote
+from bmdkit.report import ink, ocr, repairs, rereading, vote
 from bmdkit.report.cells import DATA_MEASURES, Cell, Row, Table
 from bmdkit.report.layout import find_tables
 from bmdkit.report.numbers import parse_number
@@ -192,15 +195,77 @@ def read_table(tab: Table, image: np.ndarray | None, engines: list[str], page_no
         repairs.minus_never_on_bmd(rd, tc.measure)
         if image is not None and tc.measure in repairs.SCORES:
             repairs.restore_decimal(rd, decs.get(tc.measure), tc.measure)
+    if image is not None:
+        _recheck_implausible(tab, cells, readings, image, engines, decs.get("bmd"))
+        _closer_look_at_disputes(tab, cells, readings, image, engines, decs)
     per_row: dict[int, dict[str, vote.Reading]] = {}
     for tc, rd in zip(cells, readings):
         per_row.setdefault(id(tc.row), {})[tc.measure] = rd
     rows: list[PageRow] = []
     for r in tab.rows:
         if image is not None and r.side is not Side.MEAN:
-            repairs.settle_by_ratio(per_row.get(id(r), {}))
+            if repairs.settle_by_ratio(per_row.get(id(r), {})) is None:
+                repairs.confirm_by_ratio(per_row.get(id(r), {}))
         rows.append(PageRow(r, tab, per_row.get(id(r), {}), page_no, to_page))
     return rows
+
+
+def bmd_site(r: Row, tab: Table) -> str | None:
+    """Which plausible BMD range a row's BMD is held to (repairs.bmd_range)."""
+    if r.levels:
+        return "vertebra" if len(r.levels) == 1 else "L1-L4"
+    if r.region is not None and (r.region.is_spine or tab.is_spine):
+        return "L1-L4"
+    return r.region.value if r.region is not None else None
+
+
+#: BMD cells per page read again for being outside their plausible range, at most
+RECHECK_MAX = 8
+
+
+def _recheck_implausible(tab: Table, cells: list[_TableCell], readings: list[vote.Reading], image: np.ndarray,
+                         engines: list[str], decimals: int | None) -> None:
+    """A BMD read outside its row's plausible range is read again alone on its crop, enlarged,
+    by every engine (rereading.cells_alone), and kept, repaired or marked a misread by
+    repairs.recheck_implausible: never taken for anatomy."""
+    todo = [(tc, rd, repairs.bmd_range(bmd_site(tc.row, tab))) for tc, rd in zip(cells, readings)
+            if tc.measure == "bmd" and rd.value is not None and not rd.blank]
+    todo = [(tc, rd, rng) for tc, rd, rng in todo if not rng[0] <= rd.value <= rng[1]][:RECHECK_MAX]  # type: ignore[operator]
+    if not todo:
+        return
+    looks = rereading.cells_alone(image, [tc.cell.box for tc, _, _ in todo], engines)
+    for (_, rd, rng), seen in zip(todo, looks):
+        repairs.recheck_implausible(rd, decimals, rng, seen)
+
+
+#: measures whose disputed cells get a closer look (vote.confirm_by_closer_look)
+CLOSER_LOOK_MEASURES = ("bmd", "t_score", "z_score")
+#: disputed cells per table given a closer look, at most
+CLOSER_LOOK_MAX = 12
+
+
+def _closer_look_at_disputes(tab: Table, cells: list[_TableCell], readings: list[vote.Reading],
+                             image: np.ndarray, engines: list[str], decs: dict[str, int | None]) -> None:
+    """Cells the engines read differently, where every rival reading is malformed for its column
+    or impossible for its row (vote.in_doubt_for_closer_look: '0.625' against '8.625' for a hip
+    BMD), are read again alone on their crops, enlarged, by both engines
+    (rereading.cells_alone); an exact match with the kept reading that leaves both engines
+    having read it settles the dispute (vote.confirm_by_closer_look), noted by valueflags."""
+    if not {"tesseract", "rapidocr"} <= set(engines):
+        return
+    todo = []
+    for tc, rd in zip(cells, readings):
+        if tc.measure not in CLOSER_LOOK_MEASURES:
+            continue
+        ok = repairs.plausible(tc.measure, bmd_site(tc.row, tab))
+        if vote.in_doubt_for_closer_look(rd, decs.get(tc.measure), ok):
+            todo.append((tc, rd, ok))
+    todo = todo[:CLOSER_LOOK_MAX]
+    if not todo:
+        return
+    looks = rereading.cells_alone(image, [tc.cell.box for tc, _, _ in todo], engines)
+    for (tc, rd, ok), seen in zip(todo, looks):
+        vote.confirm_by_closer_look(rd, seen, decs.get(tc.measure), ok)
 
 
 def _as_printed(c: Cell) -> vote.Reading:

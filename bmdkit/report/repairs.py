@@ -8,6 +8,7 @@ A PDF text layer's characters are never repaired.
 
 - the minus never on a BMD (:func:`minus_never_on_bmd`);
 - the decimal point restored (:func:`restore_decimal`);
+- a BMD outside its plausible range read again on its crop (:func:`recheck_implausible`);
 - the BMC/area pick (:func:`settle_by_ratio`);
 - the T-score sign from its site's line (:func:`restore_signs`).
 """
@@ -15,6 +16,7 @@ A PDF text layer's characters are never repaired.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import replace
 from typing import NamedTuple
 
@@ -31,7 +33,7 @@ from bmdkit.report.crosscheck import (
     site_groups,
 )
 from bmdkit.report.numbers import parse_number
-from bmdkit.report.vote import Reading
+from bmdkit.report.vote import Candidate, Reading
 
 
 class SignsRestored(NamedTuple):
@@ -84,6 +86,101 @@ def restore_decimal(rd: Reading, decimals: int | None, measure: str) -> None:
     rd.repair = f"decimal point restored: {rd.value}"
 
 
+@functools.cache
+def _bmd_ranges() -> dict[str, tuple[float, float]]:
+    rows = [r for r in reference.table("plausible_ranges") if r.get("measure") == "bmd"]
+    out = {r["region"]: (float(r["low"]), float(r["high"])) for r in rows}
+    out["any"] = (min(lo for lo, _ in out.values()), max(hi for _, hi in out.values()))
+    return out
+
+
+def bmd_range(site: str | None) -> tuple[float, float]:
+    """The plausible BMD of a row (reference_data/plausible_ranges.csv): ``site`` is "vertebra",
+    "L1-L4" (any spine total), "femoral_neck", "total_hip"; any other or None: the widest range
+    over every site (a trochanter or Ward's row has no range of its own)."""
+    ranges = _bmd_ranges()
+    return ranges.get(site or "any", ranges["any"])
+
+
+def plausible(measure: str, site: str | None) -> Callable[[float], bool]:
+    """Whether a value of ``measure`` could be printed on a real scan of ``site`` (bmd_range;
+    a T- or Z-score within the plausible bound for any region); other measures: any positive."""
+    if measure == "bmd":
+        lo, hi = bmd_range(site)
+        return lambda v: lo <= v <= hi
+    bound = _score_bound(measure)
+    if bound is not None:
+        return lambda v: abs(v) <= bound
+    return lambda v: v > 0
+
+
+def _restored(rd: Reading, decimals: int | None, lo: float, hi: float) -> float | None:
+    """The value with its column's decimal point put back ('1358' -> 1.358), if that is plausible."""
+    p = parse_number(rd.raw)
+    if rd.value is None or not decimals or p is None or p.value is None or p.decimals != 0:
+        return None
+    fixed = round(abs(rd.value) / 10 ** decimals, decimals)
+    return fixed if lo <= fixed <= hi else None
+
+
+def _digits(x: float | str) -> str:
+    text = f"{x:.6f}".rstrip("0") if isinstance(x, float) else x
+    return "".join(ch for ch in text if ch.isdigit()).strip("0")
+
+
+def recheck_implausible(rd: Reading, decimals: int | None, rng: tuple[float, float], looks: list[Candidate]) -> None:
+    """A BMD read outside its plausible range ``rng`` is a misread, never anatomy: the cell is
+    read again alone on its crop (``looks``: each engine's closer look, vote.closer_look), and a
+    new value is taken only where it is plausible and backed twice over:
+
+    - the column's decimal point restored (:func:`restore_decimal`'s repair, '1358' -> 1.358) and
+      an engine that reads the crop alone exactly so: kept. Where every engine that looked read
+      it so, and every reading of the cell had these digits, it is settled: a note (LOW_CONFIDENCE,
+      information: "... read again on its crop alone ..."); else flagged for review (LOW_CONFIDENCE);
+    - a value every engine that looked read alike (two or more engines), printed to the column's
+      decimals: kept, flagged for review (LOW_CONFIDENCE, the readings named);
+    - the decimal point restored, no closer look reading it: kept, flagged (LOW_CONFIDENCE, as
+      restore_decimal);
+    - none of these: the value stays as read and is marked a misread (``Reading.misread``),
+      which valueflags flags OUT_OF_RANGE, so evaluability never takes it for anatomy.
+
+    ``Reading.reread`` says what the closer look read. A value inside ``rng`` is left alone.
+    """
+    lo, hi = rng
+    if rd.value is None or rd.blank or lo <= rd.value <= hi:
+        return
+    was = rd.raw.strip() or f"{rd.value:g}"
+    fixed = _restored(rd, decimals, lo, hi)
+    rd.candidates.extend(looks)
+    ok = [c for c in looks if c.parsed is not None and c.parsed.value is not None and not c.parsed.blank
+          and lo <= c.parsed.value <= hi and (decimals is None or c.parsed.decimals == decimals)]
+    engines = {c.engine.split("+")[0] for c in looks if c.key is not None}
+    said = "; ".join(f"{c.engine.split('+')[0]} {c.text.strip() or 'nothing'}" for c in looks) or "not done"
+    rd.reread = f"read again on its crop alone: {said}"
+    by_value: dict[float, set[str]] = {}
+    for c in ok:
+        by_value.setdefault(c.parsed.value, set()).add(c.engine.split("+")[0])  # type: ignore[union-attr]
+    if fixed is not None and fixed in by_value:
+        same_digits = all(c.parsed is None or c.parsed.value is None or _digits(c.text) == _digits(fixed)
+                          for c in rd.candidates if not c.engine.endswith("+alone"))
+        settled = len(engines) >= 2 and by_value[fixed] == engines and same_digits
+        rd.value, rd.conf = fixed, (0.8 if settled else 0.5)
+        rd.disagreement, rd.single = not settled, False
+        rd.repair = f"read as {was}, outside a plausible BMD; {rd.reread}: {fixed}, its column's decimal point restored"
+        return
+    agreed = [v for v, es in by_value.items() if len(es) >= 2 and es == engines]
+    if len(agreed) == 1:
+        rd.value, rd.conf, rd.disagreement, rd.single = agreed[0], 0.5, True, False
+        rd.repair = f"read as {was}, outside a plausible BMD; {rd.reread}: {agreed[0]} kept"
+        return
+    if fixed is not None:
+        rd.value, rd.conf, rd.disagreement = fixed, min(rd.conf, 0.5), True
+        rd.repair = (f"read as {was}, outside a plausible BMD: {fixed}, its column's decimal point restored "
+                     f"({rd.reread}, which did not confirm it)")
+        return
+    rd.misread, rd.conf = True, min(rd.conf, 0.4)
+
+
 def settle_by_ratio(rds: dict[str, Reading]) -> str | None:
     """Pick, for a row whose BMD, BMC and area disagree as decided, the one
     reading of a disputed cell that makes BMD = BMC / area hold.
@@ -120,6 +217,49 @@ def settle_by_ratio(rds: dict[str, Reading]) -> str | None:
     assert rd is not None
     rd.value = values.pop()
     rd.repair = f"BMC/area picked the reading {rd.value}"
+    return m
+
+
+def confirm_by_ratio(rds: dict[str, Reading]) -> str | None:
+    """A row whose BMD, BMC or area the engines read differently, where the other two were read
+    alike by both engines (not disputed, confidence at least vote.MIN_CONFIDENCE): the kept
+    value is settled where it makes BMD = BMC / area hold and no other well-formed reading of
+    the cell does (two other cells of the page witness it). Marks it no longer disputed
+    (``Reading.settled``, a note: ENGINE_DISAGREEMENT, information). Returns the measure
+    settled, or None. (Not for Mean rows: a printed mean BMD is not their BMC over area.)"""
+    from bmdkit.report.vote import MIN_CONFIDENCE
+
+    got = {m: rds.get(m) for m in ("bmd", "bmc", "area")}
+    if any(rd is None or rd.value is None or rd.blank for rd in got.values()):
+        return None
+    disputed = [m for m, rd in got.items() if rd is not None and rd.disagreement]
+    if len(disputed) != 1:
+        return None
+    (m,) = disputed
+    rd = got[m]
+    assert rd is not None
+    if rd.repair or rd.reread or rd.sign_only or any(
+            o is not None and (o.single or o.conf < MIN_CONFIDENCE) for k, o in got.items() if k != m):
+        return None
+    vals = {k: o.value for k, o in got.items() if o is not None}
+    printed = {k: parse_number(o.raw) for k, o in got.items() if o is not None}
+    if any(p is None or p.value is None for p in printed.values()):
+        return None
+    decs = {f"d_{k}": p.decimals for k, p in printed.items() if p is not None}  # each value's own rounding
+    if not bmd_matches(vals["bmd"], vals["bmc"], vals["area"], **decs):  # type: ignore[arg-type]
+        return None
+    kept = printed[m]
+    for c in rd.candidates:
+        v = c.parsed.value if c.parsed is not None else None
+        if v is None or v <= 0 or v == rd.value:
+            continue
+        trial = {**vals, m: v}
+        if bmd_matches(trial["bmd"], trial["bmc"], trial["area"], **decs):  # type: ignore[arg-type]
+            return None  # another reading fits as well: the ratio cannot tell them apart
+    assert kept is not None
+    rd.disagreement = False
+    rd.conf = max(rd.conf, MIN_CONFIDENCE)
+    rd.settled = f"{rd.raw.strip()} alone makes BMD = BMC / area hold for this row, as kept"
     return m
 
 

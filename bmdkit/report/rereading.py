@@ -5,7 +5,10 @@ use it to read a misread row label or column header again on its crop, by
 every engine (:meth:`PageRereader.read_boxes`); the reader uses it to read
 the whole page with one engine (:meth:`PageRereader.page_tokens`: the layout
 engine, or the other engine where the first one's table lacks cells). It
-keeps to the file's time :class:`Budget`.
+keeps to the file's time :class:`Budget`. A value cell is read again alone,
+enlarged, by each engine with :func:`cells_alone` (the reading stage uses it
+for a BMD outside its plausible range; :meth:`PageRereader.read_cells` on a
+page's rereader).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bmdkit.options import ReadOptions
-from bmdkit.report import ocr, settings, vote
+from bmdkit.report import cellcrop, ocr, settings, vote
 from bmdkit.report.tokens import Box, Token
 
 
@@ -49,6 +52,15 @@ class Budget:
 _CJK_GAP = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 
 
+def cells_alone(image: np.ndarray, boxes: list[Box], engines: list[str],
+                budget: Budget | None = None) -> list[list[vote.Candidate]]:
+    """Value cells read again, each alone on its crop, enlarged, by every engine given
+    (vote.closer_look; tagged ``<engine>+alone``); nothing past the budget's soft limit."""
+    if budget is not None and budget.soft_passed():
+        return [[] for _ in boxes]
+    return [vote.closer_look(cellcrop.crop(image, b), engines) for b in boxes]
+
+
 @dataclass(frozen=True)
 class PageRereader:
     """Reads one prepared page image, or crops of it, again with the enabled engines."""
@@ -69,7 +81,7 @@ class PageRereader:
         out: list[list[str]] = [[] for _ in boxes]
         if self.budget.soft_passed():
             return out
-        crops = [vote.crop(self.image, b, own_line=True) for b in boxes]
+        crops = [cellcrop.crop(self.image, b, own_line=True) for b in boxes]
         if "rapidocr" in self.engines:
             for k, (text, _) in enumerate(ocr.rapid_crops(crops)):
                 out[k].append(text)
@@ -78,3 +90,7 @@ class PageRereader:
                                                               whitelist=None, joiner=" ")):
                 out[k].append(_CJK_GAP.sub("", text))
         return out
+
+    def read_cells(self, boxes: list[Box]) -> list[list[vote.Candidate]]:
+        """Value cells read again alone on their crops by every engine (see :func:`cells_alone`)."""
+        return cells_alone(self.image, boxes, self.engines, self.budget)

@@ -2,6 +2,7 @@
 
 The second half of :mod:`bmdkit.report.sentences` (which re-exports the
 public names here): :class:`TextLine` (one line of report text),
+:class:`SentenceRead` (what one engine's reading of one sentence gave),
 :class:`SentenceReading` (what the sentences of a page or file state),
 :class:`Statement` (one value a sentence joins to its region, side and
 measure), :func:`assemble` (statements into one :class:`RegionResult` per
@@ -12,7 +13,8 @@ region and side, values stated twice differently withheld and flagged) and
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from bmdkit.flags import FlagCode, Severity
 from bmdkit.model import VERTEBRAE, Flag, Location, Method, Region, RegionResult, Side, ValueSource
@@ -77,6 +79,13 @@ class Statement:
     value: float
     raw: str
     line: int
+    #: the OCR engines that each read this value, in a sentence joining it to the same region, side
+    #: and measure (or, for one of them, at the same place: see ``sentences``); empty: one reading only
+    confirmed_by: tuple[str, ...] = ()
+    #: the confidence to give the value where it is not its line's (a value both engines read)
+    conf: float | None = None
+    #: the region was told from part of its word (see ``sentences._partial_total_hip``)
+    partial: bool = False
 
 
 def flag(msg: str, region: Region | None = None, side: Side | None = None, measure: str | None = None,
@@ -139,12 +148,12 @@ def _region_result(region: Region, side: Side | None, per: dict[str, list[Statem
         st = sts[0]
         first = first or st
         ln = lines[st.line] if 0 <= st.line < len(lines) else TextLine("")
-        conf = 1.0 if ln.confidence is None else ln.confidence
+        conf = st.conf if st.conf is not None else 1.0 if ln.confidence is None else ln.confidence
         values[m] = st.value
         sources[m] = ValueSource(confidence=conf, location=Location(page=ln.page, box=ln.box,
                                                                     detail=f"line {st.line + 1}"),
-                                 raw_text=st.raw, engines=(ln.engine,))
-        if conf < LOW_CONFIDENCE:
+                                 raw_text=st.raw, engines=st.confirmed_by or (ln.engine,))
+        if conf < LOW_CONFIDENCE and not all(x.confirmed_by for x in sts):
             flags.append(flag(f"The {words.measure_word(m)} of {words.place(region, side)} was read as "
                               f"{st.raw} from a line read with low confidence ({conf:.2f}): check it on "
                               "the page", region, side, m, code=FlagCode.LOW_CONFIDENCE))
@@ -189,3 +198,45 @@ def combine(table_regions: Sequence[RegionResult], reading: SentenceReading) -> 
                 mine = mine.replace(**{m: b}, sources={**mine.sources, m: r.sources[m]})
         out[k] = mine
     return out, flags
+
+
+# --- one engine's reading of one sentence ------------------------------------------------------------
+
+class ReadNumber(NamedTuple):
+    """A number as one engine read it: value, text, line index, the measure meant, and whether a
+    minus lookalike stands before it ('T-score 一 0.2': the sign is in doubt, the digits are not)."""
+
+    value: float
+    raw: str
+    line: int
+    intent: str | None = None
+    signed: bool = False
+
+    def readings(self) -> tuple[str, ...]:
+        """The texts this reading may stand for: as read, and with the doubtful sign taken as a minus."""
+        return (self.raw, "-" + self.raw) if self.signed else (self.raw,)
+
+
+#: why a number is not a result that counts as a reading of it (a unit, a threshold, a year), as
+#: against a digit in a garbled word
+NOT_RESULT = ("unit", "threshold", "year")
+
+
+@dataclass
+class SentenceRead:
+    """What one sentence gave: its values, its flags (``lacking``: those of them about something
+    this reading lacks, which another engine's reading of the same line may supply, not an
+    ambiguity of the sentence), whether it stated a result at all, its result numbers, and the
+    numbers it read as no result (a threshold, a unit's, a year, any in a sentence about an earlier exam)."""
+
+    stated: list[Statement] = field(default_factory=list)
+    flags: list[Flag] = field(default_factory=list)
+    lacking: list[Flag] = field(default_factory=list)
+    said: bool = False
+    numbers: list[ReadNumber] = field(default_factory=list)
+    others: list[ReadNumber] = field(default_factory=list)
+    #: the flag on a region told from part of its word, with the region, side and line: dropped only
+    #: where the other engine reads the whole word and the same values there
+    partial: list[tuple[Flag, Region, Side | None, int]] = field(default_factory=list)
+    #: the lines the sentence names its regions on
+    named_on: list[int] = field(default_factory=list)

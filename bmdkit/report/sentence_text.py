@@ -7,7 +7,7 @@ does the rest): the vocabulary (the ``sentence_*`` rows of
 sentences, where OCR lost the full stops too) and :func:`tokens` (the
 vocabulary words and numbers of a sentence, each number annotated with its
 unit, a comparator before it, a date or year it belongs to, or a doubt about
-how it was read).
+how it was read) and :func:`measure_numbers` (the measure each number is given).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bmdkit import vocabulary
+from bmdkit.report import words
 
 #: the kind prefix of this module's rows in ``vocabulary.csv`` (``sentence_measure``, ``sentence_side``, ...)
 KIND_PREFIX = "sentence_"
@@ -85,16 +86,29 @@ _DATES = re.compile(
 _GLUED = re.compile(r"[lioszb|!?](?![a-z])")
 #: characters OCR reads for a minus sign before a number (一 is the Chinese 'one')
 _SIGN_LOOKALIKES = ("一", "_", "~", "·", ".")
+#: of those, the ones taken as a sign even with a space before the number
+_SPACED_SIGN_LOOKALIKES = ("一", "_", "~")
 _END = re.compile(r"[。!?]|\.(?=\s|$)")
 #: text that ends on a value (a number, its unit, a closing bracket): a statement that may be complete
 _ENDS_VALUE = re.compile(r"(?:\d|g/cm2|cm2|%|\))\s*$")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
 
+#: a superscript 2 of an area unit that OCR read as a mark ('g/cm?', 'kg/m’'): not a sentence end
+_SQUARED_MARK = re.compile(r"(?<=/[a-z]m)[?'\u2019\u201c\"](?=[\s,.;:)\uff0c\u3002\uff1b]|$)"
+                           r"|(?<=/m)[?'\u2019\u201c\"](?=[\s,.;:)\uff0c\u3002\uff1b]|$)")
+
+#: the same mark after a 2 read too ('g/cm2?')
+_SQUARED_AFTER = re.compile(r"(?<=/[a-z]m2)[?'\u2019\u201c\"](?=[\s,.;:)\uff0c\u3002\uff1b]|$)")
+
+
 def fold(text: str) -> str:
     """NFKC (full-width digits and punctuation to ASCII, ² to 2), dashes and minus signs to '-',
-    an ellipsis to a space, Latin letters lower-cased; the length of the text is kept where NFKC keeps it."""
+    an ellipsis to a space, Latin letters lower-cased, a unit's superscript 2 that OCR read as a
+    mark ('g/cm?') to 2; the length of the text is kept where NFKC keeps it."""
     t = unicodedata.normalize("NFKC", text.replace("\u2026", " ").replace("\u22ef", " "))
+    t = _SQUARED_MARK.sub("2", t)
+    t = _SQUARED_AFTER.sub(" ", t)
     t = _DASHES.sub("-", t)
     return "".join(c.lower() if len(c.lower()) == 1 else c for c in t)
 
@@ -254,8 +268,11 @@ def _number_context(text: str, t: SentenceToken) -> None:
         t.doubt = f"{t.text} runs into the letter {rest[0]!r} (a digit misread?)"
     elif rest[:1].isascii() and rest[:1].isalpha() and "." not in t.text:
         t.skip = "word"  # a digit in a word OCR garbled ('1s' for 'is', '2o19')
-    if not t.text.startswith("-") and text[max(0, t.start - 1):t.start] in _SIGN_LOOKALIKES:
-        t.doubt = f"{t.text} follows {text[t.start - 1]!r}, which may be a minus sign"
+    mark = text[max(0, t.start - 1):t.start]
+    if mark == " " and text[max(0, t.start - 2):t.start - 1] in _SPACED_SIGN_LOOKALIKES:
+        mark = text[t.start - 2]  # tesseract sets a minus it reads as 一 apart: 'T-score 一 0.2'
+    if not t.text.startswith("-") and mark and mark in _SIGN_LOOKALIKES:
+        t.doubt = f"{t.text} follows {mark!r}, which may be a minus sign"
         t.sign_doubt = True
     before = text[max(0, t.start - 24):t.start]
     comp = _trailing("comparator")
@@ -265,3 +282,93 @@ def _number_context(text: str, t: SentenceToken) -> None:
             t.skip = t.skip or "threshold"
     if t.value is not None and "." not in t.text and 1900 <= t.value <= 2099:
         t.skip = t.skip or "year"
+
+
+# --- what each number measures ----------------------------------------------------------------------
+
+#: measures that cannot be negative: a doubtful minus before one does not matter
+NEVER_NEGATIVE = ("bmd", "bmc", "area")
+#: measures always printed with decimals: a whole number given for one is a misread
+DECIMAL_MEASURES = ("bmd", "t_score", "z_score")
+_SEPARATORS = re.compile(r"[,;、:]")
+
+
+@dataclass(frozen=True)
+class Measured:
+    """A number and the measure the sentence gives it (None with a ``problem`` when it cannot be
+    told); ``intent`` is the measure it was meant for, even when doubtful ('T值-13')."""
+
+    tok: SentenceToken
+    measure: str | None
+    problem: str | None
+    intent: str | None
+    #: the problem is something this reading lacks (a digit or sign in doubt, no measure word, a lost
+    #: decimal point), which another engine's reading of the same line may supply; not an ambiguity
+    lacking: bool = False
+
+
+def measure_numbers(toks: list[SentenceToken], text: str) -> list[Measured]:
+    """Each result number's measure: the measure word waiting for it, or its unit.
+
+    Measure words wait for the next number; a separator (comma, semicolon,
+    colon) or a region word between two measure words drops the first (a
+    title's 骨密度 before a sentence's T值), otherwise both wait and the number
+    after them is ambiguous.
+    """
+    out: list[Measured] = []
+    pending: set[str] = set()
+    reset = False
+    last = 0
+    for t in toks:
+        gap = text[last:t.start]
+        last = t.end
+        if _SEPARATORS.search(gap):
+            reset = True
+        if t.kind in ("region", "spine", "level"):
+            reset = True
+        elif t.kind == "measure":
+            pending = {t.key} if reset else pending | {t.key}
+            reset = False
+        elif t.kind == "number" and t.skip is None:
+            intent = next(iter(pending)) if len(pending) == 1 else t.unit if not pending else None
+            problem = None
+            lacking = True
+            if t.doubt and not (t.sign_doubt and intent in NEVER_NEGATIVE):
+                problem = t.doubt
+            elif len(pending) > 1:
+                lacking = False
+                named = ", ".join(sorted(words.measure_word(m) for m in pending))
+                problem = f"{t.text} follows {len(pending)} measure words ({named})"
+            elif pending and t.unit and t.unit not in pending:
+                lacking = False
+                problem = (f"{t.text} follows the word {words.measure_word(intent or '')} but its unit is that "
+                           f"of a {words.measure_word(t.unit)}")
+            elif intent in DECIMAL_MEASURES and "." not in t.text:
+                problem = (f"{t.text} is given as the {words.measure_word(intent or '')} without a decimal point "
+                           "(one lost in reading?)")
+            elif intent is None:
+                problem = f"no measure (BMD, T-score, ...) is named for {t.text}"
+            out.append(Measured(t, None if problem else intent, problem, intent,
+                                 lacking and problem is not None))
+            pending, reset = set(), False
+    return out
+
+
+#: '全' (total) right before a measure word, a character of the region word lost in reading ('左侧全骨密度')
+_PARTIAL_TOTAL = re.compile(r"(?:全|部总体)\s*(?=骨密度|bmd|骨矿)")
+
+
+def partial_total_hip(toks: list[SentenceToken], text: str) -> tuple[int, int, str] | None:
+    """A sentence naming no region whose one side word stands right before '全' or '部总体' (with at
+    most one character between) and a measure word: the total hip (全髋, 髋部总体) with its 髋 not
+    read (RapidOCR and tesseract both lose it at times). Of the regions a report names so only the
+    total hip has a side (全身, the whole body, has none), so the region is told, but the reading
+    is flagged (LABEL_UNCERTAIN) unless the other engine reads the whole word
+    (``sentence_engines.join_engines``). Returns the place and text of the partial word."""
+    sides = [t for t in toks if t.kind == "side"]
+    if len({t.key for t in sides}) != 1:
+        return None
+    for m in _PARTIAL_TOTAL.finditer(text):
+        if any(0 <= m.start() - t.end <= 1 for t in sides):
+            return m.start(), m.end(), m.group(0).strip()
+    return None

@@ -27,6 +27,10 @@ to its region, side and measure:
 - one region and measure stated twice with different values (an English
   and a Chinese sentence that disagree) is flagged and neither is used.
 
+A page of prose read by OCR is read by both engines where both are at hand
+(:func:`bmdkit.report.prose.ocr_sentence_lines`); their readings are joined value by value
+(:mod:`bmdkit.report.sentence_engines`: a value both read alike is confirmed).
+
 Flags are :class:`Flag` records naming region, side and measure where known;
 messages say in plain words what was ambiguous and hold numbers and region
 names only (never the sentence, which may name the patient). Plausibility is
@@ -35,30 +39,42 @@ left to :mod:`bmdkit.checks`.
 The input is plain strings (:class:`TextLine`: text, optional confidence,
 page, box and engine), so this module does not depend on the OCR engines.
 Vocabulary comes from the ``sentence_*`` rows of ``reference_data/vocabulary.csv``;
-lumbar level text is parsed by :func:`bmdkit.report.labels.levels`.
+lumbar level text is parsed by :func:`bmdkit.vocabulary.parse_vertebrae`.
 
-The work is in three modules: :mod:`bmdkit.report.sentence_text` (vocabulary,
-text folding, sentences, tokens), this one (what one sentence states) and
-:mod:`bmdkit.report.sentence_results` (the line and reading types, assembly
-into region results, combining with a table's); the public names of all
-three are importable from here.
+The work is in four modules: :mod:`bmdkit.report.sentence_text` (vocabulary,
+text folding, sentences, tokens, their measures), this one (what one sentence
+states), :mod:`bmdkit.report.sentence_results` (the line and reading types,
+assembly into region results, combining with a table's) and
+:mod:`bmdkit.report.sentence_engines` (two engines joined, words into lines);
+the public names are importable from here.
 """
 
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
 
-from bmdkit.flags import Severity
-from bmdkit.model import Flag, Region, Side
-from bmdkit.report import labels, words
+from bmdkit import vocabulary
+from bmdkit.flags import FlagCode, Severity
+from bmdkit.model import Region, Side
+from bmdkit.report import words
+from bmdkit.report.sentence_engines import (
+    WordLike,
+    group_words,
+    join_engines,
+    lines_from_words,
+    lines_in_order,
+)
 from bmdkit.report.sentence_results import (
     LOW_CONFIDENCE,
+    NOT_RESULT,
     TEXT_ENGINE,
     Box,
+    ReadNumber,
+    SentenceRead,
     SentenceReading,
     Statement,
     TextLine,
@@ -68,33 +84,21 @@ from bmdkit.report.sentence_results import (
 )
 from bmdkit.report.sentence_text import (
     RUN_TOGETHER_MIN,
+    Measured,
     Sentence,
     SentenceToken,
     fold,
+    measure_numbers,
+    partial_total_hip,
     split_sentences,
     tokens,
 )
 
 __all__ = [
     "LOW_CONFIDENCE", "RUN_TOGETHER_MIN", "TEXT_ENGINE", "Box", "SentenceReading", "TextLine", "WordLike", "combine",
-    "fold", "group_words", "lines_from_words", "read_sentence_page", "read_sentences", "read_text",
+    "fold", "group_words", "lines_from_words", "lines_in_order", "read_sentence_page",
+    "read_sentences", "read_text",
 ]
-
-#: measures that cannot be negative: a doubtful minus before one does not matter
-_NEVER_NEGATIVE = ("bmd", "bmc", "area")
-#: measures always printed with decimals: a whole number given for one is a misread
-_DECIMAL_MEASURES = ("bmd", "t_score", "z_score")
-_SEPARATORS = re.compile(r"[,;、:]")
-
-
-class WordLike(Protocol):
-    """What :func:`lines_from_words` needs of an OCR or text-layer word (``report.ocr.Token`` fits)."""
-
-    text: str
-    box: Box
-    conf: float
-    engine: str
-
 
 # --- one sentence -----------------------------------------------------------------------------------
 
@@ -110,6 +114,8 @@ class _Mention:
     numbers: list[tuple[SentenceToken, str]] = field(default_factory=list)  # (number, measure)
     side: Side | None = None
     two_sides: bool = False
+    #: the end of a range of vertebrae whose start was not read ('L.1-L4', 'Ll-L4' read as L4)
+    broken: bool = False
 
 
 def _mentions(toks: list[SentenceToken], text: str) -> list[_Mention]:
@@ -121,18 +127,24 @@ def _mentions(toks: list[SentenceToken], text: str) -> list[_Mention]:
         elif t.kind == "spine":
             out.append(_Mention(Region.SPINE_TOTAL, None, t.text, t.start, t.end))
         elif t.kind == "level":
-            lv = labels.levels(re.sub(r"\s+", "", t.text).replace("~", "-").replace("至", "-").replace("到", "-"))
+            lv = vocabulary.parse_vertebrae(re.sub(r"\s+", "", t.text).replace("~", "-").replace("至", "-")
+                                            .replace("到", "-"), ocr=True)
             if not lv:
                 continue
             region, vert = (lv[0], None) if len(lv) == 1 else (Region.SPINE_TOTAL, lv)
+            broken = len(lv) == 1 and bool(_RANGE_END.search(text[:t.start]))
             label = "L" + "-L".join(v.value[1] for v in (lv[0], lv[-1])) if len(lv) > 1 else lv[0].value
             prev = out[-1] if out else None
             if prev is not None and prev.region is Region.SPINE_TOTAL and prev.vertebrae is None \
                     and not text[prev.end:t.start].strip(" ():"):
                 out[-1] = _Mention(region, vert, label, prev.start, t.end)  # 'AP Spine L1-L4', '腰椎L1'
                 continue
-            out.append(_Mention(region, vert, label, t.start, t.end))
+            out.append(_Mention(region, vert, label, t.start, t.end, broken=broken))
     return out
+
+
+#: text ending on a range dash: a level right after it ends a range whose start was not read
+_RANGE_END = re.compile(r"[-~至到]\s*$")
 
 
 def _same(a: _Mention, b: _Mention) -> bool:
@@ -142,94 +154,75 @@ def _same(a: _Mention, b: _Mention) -> bool:
     return a.vertebrae is None or b.vertebrae is None or a.vertebrae == b.vertebrae
 
 
-@dataclass(frozen=True)
-class _Measured:
-    """A number and the measure the sentence gives it (None with a ``problem`` when it cannot be
-    told); ``intent`` is the measure it was meant for, even when doubtful ('T值-13')."""
-
-    tok: SentenceToken
-    measure: str | None
-    problem: str | None
-    intent: str | None
-
-
-def _measure_numbers(toks: list[SentenceToken], text: str) -> list[_Measured]:
-    """Each result number's measure: the measure word waiting for it, or its unit.
-
-    Measure words wait for the next number; a separator (comma, semicolon,
-    colon) or a region word between two measure words drops the first (a
-    title's 骨密度 before a sentence's T值), otherwise both wait and the number
-    after them is ambiguous.
-    """
-    out: list[_Measured] = []
-    pending: set[str] = set()
-    reset = False
-    last = 0
-    for t in toks:
-        gap = text[last:t.start]
-        last = t.end
-        if _SEPARATORS.search(gap):
-            reset = True
-        if t.kind in ("region", "spine", "level"):
-            reset = True
-        elif t.kind == "measure":
-            pending = {t.key} if reset else pending | {t.key}
-            reset = False
-        elif t.kind == "number" and t.skip is None:
-            intent = next(iter(pending)) if len(pending) == 1 else t.unit if not pending else None
-            problem = None
-            if t.doubt and not (t.sign_doubt and intent in _NEVER_NEGATIVE):
-                problem = t.doubt
-            elif len(pending) > 1:
-                named = ", ".join(sorted(words.measure_word(m) for m in pending))
-                problem = f"{t.text} follows {len(pending)} measure words ({named})"
-            elif pending and t.unit and t.unit not in pending:
-                problem = (f"{t.text} follows the word {words.measure_word(intent or '')} but its unit is that "
-                           f"of a {words.measure_word(t.unit)}")
-            elif intent in _DECIMAL_MEASURES and "." not in t.text:
-                problem = (f"{t.text} is given as the {words.measure_word(intent or '')} without a decimal point "
-                           "(one lost in reading?)")
-            elif intent is None:
-                problem = f"no measure (BMD, T-score, ...) is named for {t.text}"
-            out.append(_Measured(t, None if problem else intent, problem, intent))
-            pending, reset = set(), False
-    return out
-
-
-def _read_sentence(s: Sentence, lines: Sequence[TextLine]) -> tuple[list[Statement], list[Flag], bool]:
-    """(values stated, flags, whether the sentence stated any result)."""
+def _read_sentence(s: Sentence, lines: Sequence[TextLine]) -> SentenceRead:
+    """What one sentence states (see :class:`SentenceRead`)."""
     text = s.text
     toks = tokens(text)
     first = s.starts[0][1]
     page = lines[first].page if first < len(lines) else None
     where = (f"Page {page}, line {first + 1}" if page else f"Line {first + 1}")
     nums = [t for t in toks if t.kind == "number" and t.skip is None]
+    history = any(t.kind == "history" for t in toks)
+    others = [ReadNumber(t.value, t.text, s.line_at(t.start)) for t in toks
+              if t.kind == "number" and t.value is not None
+              and (t.skip in NOT_RESULT or history)]
     if not nums:
-        return [], [], False
-    measured = _measure_numbers(toks, text)
+        return SentenceRead(others=others)
+    measured = measure_numbers(toks, text)
     if not any(n.measure for n in measured) and not any(t.kind == "measure" for t in toks):
-        return [], [], False  # numbers, but no measure named: not a result statement ('age 65')
-    if any(t.kind == "history" for t in toks):
-        return [], [flag(f"{where}: a sentence about an earlier exam states values; they were "
-                         "not used", severity=Severity.INFO)], True
-    groups = _group_mentions(_mentions(toks, text), measured)
-    flags: list[Flag] = []
+        return SentenceRead(others=others)  # numbers, but no measure named: not a result statement ('age 65')
+    got = SentenceRead(said=True, others=others, numbers=[
+        ReadNumber(n.tok.value, n.tok.text, s.line_at(n.tok.start), n.intent, n.tok.sign_doubt)
+        for n in measured if n.tok.value is not None])
+    if history:
+        got.flags.append(flag(f"{where}: a sentence about an earlier exam states values; they were "
+                              "not used", severity=Severity.INFO))
+        return got
+    mentions = _mentions(toks, text)
+    cut = None if mentions else partial_total_hip(toks, text)
+    partial = _Mention(Region.TOTAL_HIP, None, cut[2], cut[0], cut[1]) if cut else None
+    groups = _group_mentions([partial] if partial else mentions, measured)
+    got.named_on = [s.line_at(g.start) for g in groups]
     if not groups:
         hip = any(t.kind == "hip" for t in toks)
         what = "names the hip but not which part of it (femoral neck, total hip)" if hip else "names no region"
         vals = ", ".join(n.tok.text for n in measured)
-        return [], [flag(f"{where}: a sentence states {vals} but {what}: not used")], True
-    orphans, intents = _place_numbers(groups, measured, where, flags)
+        msg = f"{where}: a sentence states {vals} but {what}: not used"
+        sides = {Side(t.key) for t in toks if t.kind == "side"}
+        if len(sides) == 1:
+            # one side named: values of that side's hip (the spine has no side), the flag says so there
+            side = sides.pop()
+            got.flags += [flag(msg, r, side) for r in (Region.FEMORAL_NECK, Region.TOTAL_HIP)]
+        else:
+            got.flags.append(flag(msg))
+        got.lacking += got.flags
+        return got
+    orphans, intents = _place_numbers(groups, measured, where, got)
     if len(groups) > 1 and (orphans or any(not g.numbers for g in groups)):
         names = " and ".join(dict.fromkeys(words.place(g.region, None, g.label) for g in groups))
         msg = (f"{where}: a sentence names {names} but which value belongs to which cannot be told "
                f"({', '.join(n.tok.text for n in measured)}): not used")
-        return [], [flag(msg, r) for r in dict.fromkeys(g.region for g in groups)], True
+        got.flags = [flag(msg, r) for r in dict.fromkeys(g.region for g in groups)]
+        got.lacking = []
+        return got
     _sides(toks, groups)
-    return _statements(s, groups, intents, where, flags), flags, True
+    got.stated = _statements(s, groups, intents, where, got)
+    if partial is not None and got.stated:
+        _partial_flag(s, groups[0], where, got)
+    return got
 
 
-def _group_mentions(mentions: list[_Mention], measured: list[_Measured]) -> list[_Mention]:
+def _partial_flag(s: Sentence, g: _Mention, where: str, got: SentenceRead) -> None:
+    """Flag values whose region was told from part of its word (LABEL_UNCERTAIN), and mark them."""
+    got.flags.append(flag(f"{where}: the region is read only as '{g.label}' (a character of it not "
+                          f"read); taken as {words.place(g.region, g.side)}, the one region so named "
+                          "with a side: check it on the page", g.region, g.side, code=FlagCode.LABEL_UNCERTAIN))
+    got.partial.append((got.flags[-1], g.region, g.side, s.line_at(g.start)))
+    for st in got.stated:
+        st.partial = True
+
+
+def _group_mentions(mentions: list[_Mention], measured: list[Measured]) -> list[_Mention]:
     """Consecutive mentions of the same region (no number between them) as one."""
     groups: list[_Mention] = []
     for mnt in mentions:
@@ -243,12 +236,12 @@ def _group_mentions(mentions: list[_Mention], measured: list[_Measured]) -> list
     return groups
 
 
-def _place_numbers(groups: list[_Mention], measured: list[_Measured], where: str,
-                   flags: list[Flag]) -> tuple[list[str], list[dict[str, set[float]]]]:
+def _place_numbers(groups: list[_Mention], measured: list[Measured], where: str,
+                   got: SentenceRead) -> tuple[list[str], list[dict[str, set[float]]]]:
     """Each number to the region named last before it (the first, when only one is named).
 
     Returns the numbers before every region and, per group, the values meant for each measure;
-    a number whose measure is doubtful gets a flag on ``flags``.
+    a number whose measure is doubtful gets a flag on ``got``.
     """
     starts = [g.start for g in groups]
     orphans = []
@@ -265,25 +258,37 @@ def _place_numbers(groups: list[_Mention], measured: list[_Measured], where: str
             intents[k].setdefault(n.intent, set()).add(n.tok.value)
         if n.problem:
             g = groups[k]
-            flags.append(flag(f"{where}: about {words.place(g.region, None, g.label)}, {n.problem}: "
-                              "the value was not used", g.region))
+            got.flags.append(flag(f"{where}: about {words.place(g.region, None, g.label)}, {n.problem}: "
+                                  "the value was not used", g.region))
+            if n.lacking:
+                got.lacking.append(got.flags[-1])
     return orphans, intents
 
 
 def _statements(s: Sentence, groups: list[_Mention], intents: list[dict[str, set[float]]], where: str,
-                flags: list[Flag]) -> list[Statement]:
+                got: SentenceRead) -> list[Statement]:
     """The values of each group with its side known and no measure given two values; flags for the rest."""
     stated: list[Statement] = []
     for g, given in zip(groups, intents):
         twice = sorted(words.measure_word(m) for m, vals in given.items() if len(vals) > 1)
         if twice:
-            flags.append(flag(f"{where}: a sentence gives {words.place(g.region, g.side, g.label)} two different "
-                              f"values of {', '.join(twice)} (a region's name may be missing or misread): "
-                              "none of its values were used", g.region, g.side))
+            got.flags.append(flag(f"{where}: a sentence gives {words.place(g.region, g.side, g.label)} two "
+                                  f"different values of {', '.join(twice)} (a region's name may be missing "
+                                  "or misread): none of its values were used", g.region, g.side))
+            got.lacking.append(got.flags[-1])
+            continue
+        if g.broken:
+            msg = (f"{where}: a range of vertebrae ending at {g.label} is read without its start "
+                   "(a level misread): its values were not used")
+            got.flags += [flag(msg, g.region), flag(msg, Region.SPINE_TOTAL)]
+            got.lacking += got.flags[-2:]
             continue
         if not g.region.is_spine and g.side is None:
-            flags.append(flag(f"{where}: values of {words.place(g.region)} are stated "
-                              f"{'with two sides' if g.two_sides else 'without a side'}: not used", g.region))
+            how = "with two sides" if g.two_sides else "without a side"
+            got.flags.append(flag(f"{where}: values of {words.place(g.region)} are stated {how}: not used",
+                                  g.region))
+            if not g.two_sides:
+                got.lacking.append(got.flags[-1])
             continue
         for t, m in g.numbers:
             if m and t.value is not None:
@@ -325,17 +330,42 @@ def read_sentences(lines: Sequence[TextLine]) -> SentenceReading:
     confidence, engine, raw text), and flags for every sentence whose
     region, side or measure cannot be told, and for values stated twice with
     different numbers.
+
+    ``lines`` may hold the same page read by two OCR engines (each engine's
+    lines in reading order, told apart by :attr:`TextLine.engine`): each
+    engine's sentences are then read on their own and the two readings are
+    joined (see :func:`join_engines`).
     """
-    flags: list[Flag] = []
-    stated: list[Statement] = []
-    statements = 0
-    for s in split_sentences([ln.text for ln in lines]):
-        got, fl, said = _read_sentence(s, lines)
-        stated += got
-        flags += fl
-        statements += said
+    by_engine: dict[str, list[int]] = {}
+    for i, ln in enumerate(lines):
+        by_engine.setdefault(ln.engine, []).append(i)
+    if len(by_engine) == 2 and TEXT_ENGINE not in by_engine and all("+" not in e for e in by_engine):
+        reads = {e: _read_lines(lines, idx) for e, idx in by_engine.items()}
+        stated, flags = join_engines(reads, lines)
+        statements = max(sum(r.said for r in rs) for rs in reads.values())
+    else:
+        got = _read_lines(lines, range(len(lines)))
+        stated = [st for r in got for st in r.stated]
+        flags = [f for r in got for f in r.flags]
+        statements = sum(r.said for r in got)
     regions, more = assemble(stated, lines)
     return SentenceReading(tuple(regions), tuple(flags + more), statements)
+
+
+def _read_lines(lines: Sequence[TextLine], idx: Iterable[int]) -> list[SentenceRead]:
+    """The sentences of the lines at ``idx`` (one engine's), read; line indexes are those of ``lines``."""
+    idx = list(idx)
+    sub = [lines[i] for i in idx]
+    out = []
+    for s in split_sentences([ln.text for ln in sub]):
+        got = _read_sentence(s, sub)
+        for st in got.stated:
+            st.line = idx[st.line]
+        got.numbers = [n._replace(line=idx[n.line]) for n in got.numbers]
+        got.others = [n._replace(line=idx[n.line]) for n in got.others]
+        got.named_on = [idx[ln] for ln in got.named_on]
+        out.append(got)
+    return out
 
 
 #: the name the issue and the report reader use for the same call
@@ -345,40 +375,3 @@ read_sentence_page = read_sentences
 def read_text(text: str, page: int | None = None, engine: str = TEXT_ENGINE) -> SentenceReading:
     """:func:`read_sentences` over plain text (exact: no confidence)."""
     return read_sentences([TextLine(t, None, page, None, engine) for t in text.splitlines()])
-
-
-def lines_from_words(lines: Iterable[Sequence[WordLike]], page: int | None = None) -> list[TextLine]:
-    """Text lines from lines of words (OCR tokens or text-layer words, left to right): the words
-    joined by spaces, the line's confidence the lowest of its words', its box around them all."""
-    out: list[TextLine] = []
-    for ws in lines:
-        ws = [w for w in ws if w.text.strip()]
-        if not ws:
-            continue
-        box = (min(w.box[0] for w in ws), min(w.box[1] for w in ws), max(w.box[2] for w in ws),
-               max(w.box[3] for w in ws))
-        engines = sorted({w.engine for w in ws})
-        exact = all(w.conf >= 1.0 for w in ws)
-        out.append(TextLine(" ".join(w.text for w in ws), None if exact else min(w.conf for w in ws), page, box,
-                            "+".join(engines)))
-    return out
-
-
-def group_words(words: Sequence[WordLike]) -> list[list[WordLike]]:
-    """Words into text lines (a word joins the line whose vertical middle is within half a median
-    word height of its own), each left to right: for callers that have words but no lines."""
-    if not words:
-        return []
-    heights = sorted(max(w.box[3] - w.box[1], 1) for w in words)
-    half = heights[len(heights) // 2] / 2
-    lines: list[list[WordLike]] = []
-    mids: list[float] = []
-    for w in sorted(words, key=lambda w: (w.box[1] + w.box[3]) / 2):
-        mid = (w.box[1] + w.box[3]) / 2
-        if lines and abs(mids[-1] - mid) <= half:
-            lines[-1].append(w)
-            mids[-1] = sum((x.box[1] + x.box[3]) / 2 for x in lines[-1]) / len(lines[-1])
-        else:
-            lines.append([w])
-            mids.append(mid)
-    return [sorted(line, key=lambda w: w.box[0]) for line in lines]

@@ -10,11 +10,14 @@ Results come from the sentences (:mod:`bmdkit.report.sentences`); the exam
 date, vendor and model from :mod:`bmdkit.report.meta`, and patient fields
 and institution from :mod:`bmdkit.report.patient`, the same functions the
 page reader applies to a page's lines. Text is exact: every value has
-confidence 1.0 and engine ``text-file``; its location is the line it stands on.
+confidence 1.0 and engine ``text-file``; its location is the line it stands on. The exam's
+source kind stays ``unknown`` (the contract has no text kind); ``Source.input_form`` says
+``text_report``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from bmdkit.detect import decode_text
@@ -26,6 +29,10 @@ from bmdkit.report import meta, patient
 from bmdkit.report.sentences import TEXT_ENGINE, TextLine, read_sentences
 
 READER_NAME = "bmdkit.report.textfile"
+
+#: ``Source.input_form`` of an exam read from a text report: the contract's source kinds (dicom,
+#: image, pdf, unknown) have no text kind, so ``kind`` stays ``unknown`` and this says what it was
+INPUT_FORM = "text_report"
 
 #: largest text file read as a report (an operating limit: a report is a few KB)
 MAX_TEXT_BYTES = 4 * 1024 * 1024
@@ -83,7 +90,8 @@ def read_text_report(path: Path, source: Source, options: ReadOptions = DEFAULT_
         flags.append(Flag(FlagCode.UNKNOWN_VENDOR, "scanner manufacturer not named in the text"))
     who = patient.read_pages([lines])
     return Exam(
-        source=source, vendor=vendor, scanner_model=meta.find_model(text), exam_date=found.date,
+        source=dataclasses.replace(source, input_form=INPUT_FORM), vendor=vendor,
+        scanner_model=meta.find_model(text), exam_date=found.date,
         scan_types=scan_types_of(reading.regions), regions=reading.regions, flags=tuple(flags),
         reader=f"{READER_NAME}({TEXT_ENGINE})", patient=who.identity, institution=who.institution,
     )

@@ -13,11 +13,12 @@ every doubtful value has a flag of its own (:func:`scope_page_flags`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 from bmdkit.flags import FlagCode, Severity
 from bmdkit.model import Flag, Region, RegionResult, Side
-from bmdkit.report import crosscheck, ink, vote, words
+from bmdkit.report import crosscheck, ink, repairs, vote, words
 from bmdkit.report.cells import Row, Table
 from bmdkit.report.reading import PageResult
 from bmdkit.report.repairs import NEVER_NEGATIVE, SCORES
@@ -57,12 +58,17 @@ def value_flags(region: RegionResult, rds: dict[str, vote.Reading], columns: set
         what = f"the {words.measure_word(m)} of {where}"
         read = rd.values_read
         repair = f" ({rd.repair})" if rd.repair else ""
+        settled = _rechecked(rd, m, what, flag)
+        if settled is not None:
+            flags.append(settled)
+            continue
         if rd.disagreement and len(read) >= 2:
             others = ", ".join(read[1:])
             flags.append(flag(FlagCode.ENGINE_DISAGREEMENT, m,
                               f"the two OCR engines read {what} differently: {read[0]} and {others}; "
                               f"{words.value_text(rd.value)} was kept{repair}: check it on the page"))
-            if rd.sign_only and not rd.repair and m in SCORES and sign_disputes is not None:
+            if (not rd.repair and m in SCORES and sign_disputes is not None
+                    and vote.sign_disputed(rd, repairs.plausible(m, None))):
                 sign_disputes[(region.region, side, m)] = SignDispute(flags[-1], rd.third)
         elif rd.value is None and not rd.blank:
             flags.append(flag(FlagCode.LOW_CONFIDENCE, m, f"{what} could not be read "
@@ -79,19 +85,52 @@ def value_flags(region: RegionResult, rds: dict[str, vote.Reading], columns: set
             flags.append(flag(FlagCode.LOW_CONFIDENCE, m, f"{what} was read as {words.value_text(None, rd.raw)} "
                               f"with low confidence ({rd.conf:.2f}): check it on the page"))
     if region.region.in_contract:
-        for m in ("bmd", "t_score"):
-            what = f"the {words.measure_word(m)} of {where}"
-            if m not in rds and m in columns and m in unprinted:
-                how = "is blank" if unprinted[m] == ink.BLANK else "holds only a dash"
-                flags.append(flag(FlagCode.MISSING_VALUE, m, f"{what} is not printed (its cell {how})"))
-            elif m not in rds and m in columns:
-                flags.append(flag(FlagCode.REGION_NOT_READ, m, f"the table has a {words.measure_word(m)} column "
-                                  f"and its cell for {where} holds print that could not be read: "
-                                  "enter it from the page"))
-            elif m not in rds:
-                flags.append(flag(FlagCode.MISSING_VALUE, m, f"{what} is not printed (the table has no such column)"))
-            elif rds[m].blank:
-                flags.append(flag(FlagCode.MISSING_VALUE, m, f"{what} is not printed (a dash)"))
+        flags += _unprinted_flags(where, rds, columns, unprinted, flag)
+    return flags
+
+
+def _rechecked(rd: vote.Reading, m: str, what: str, flag: Callable[..., Flag]) -> Flag | None:
+    """The flag of a value read again after its first reading: impossible still (a misread),
+    re-read on its crop (repairs.recheck_implausible), or a disagreement a closer look settled;
+    None for any other reading."""
+    read = rd.values_read
+    if rd.misread:
+        return flag(FlagCode.OUT_OF_RANGE, m, f"{what} was read as {words.value_text(rd.value, rd.raw)}, "
+                   f"outside any plausible {words.measure_word(m)} for this region, and reading its "
+                   f"cell again gave no plausible value ({rd.reread}): a misread, not anatomy; "
+                   "enter it from the page")
+    if rd.reread and rd.value is not None:
+        # a value outside its plausible range, read again on its crop (repairs.recheck_implausible)
+        settled = not rd.disagreement and rd.conf >= vote.MIN_CONFIDENCE
+        return flag(FlagCode.LOW_CONFIDENCE, m, f"{what} was {rd.repair}" + (
+            ", as kept" if settled else ": check it on the page"),
+            severity=Severity.INFO if settled else None)
+    if rd.settled and rd.value is not None and len(read) >= 2:
+        # engines that read the cell differently, settled by a closer look (vote.confirm_by_closer_look)
+        return flag(FlagCode.ENGINE_DISAGREEMENT, m,
+                   f"the two OCR engines first read {what} differently: {read[0]} and "
+                   f"{', '.join(read[1:])}; {rd.settled}", severity=Severity.INFO)
+    return None
+
+
+def _unprinted_flags(where: str, rds: dict[str, vote.Reading], columns: set[str], unprinted: dict[str, str],
+                     flag: Callable[..., Flag]) -> list[Flag]:
+    """Why a contract row's BMD or T-score has no value: blank or a dash on the page (information),
+    a column whose cell holds ink nothing read (review), or no such column in the table."""
+    flags: list[Flag] = []
+    for m in ("bmd", "t_score"):
+        what = f"the {words.measure_word(m)} of {where}"
+        if m not in rds and m in columns and m in unprinted:
+            how = "is blank" if unprinted[m] == ink.BLANK else "holds only a dash"
+            flags.append(flag(FlagCode.MISSING_VALUE, m, f"{what} is not printed (its cell {how})"))
+        elif m not in rds and m in columns:
+            flags.append(flag(FlagCode.REGION_NOT_READ, m, f"the table has a {words.measure_word(m)} column "
+                              f"and its cell for {where} holds print that could not be read: "
+                              "enter it from the page"))
+        elif m not in rds:
+            flags.append(flag(FlagCode.MISSING_VALUE, m, f"{what} is not printed (the table has no such column)"))
+        elif rds[m].blank:
+            flags.append(flag(FlagCode.MISSING_VALUE, m, f"{what} is not printed (a dash)"))
     return flags
 
 
@@ -118,15 +157,20 @@ def settle_signs(regions: list[RegionResult], flags: list[Flag],
     """Engines that differed only on a score's sign: the review flag becomes a note where the
     site's other rows show which sign is right (crosscheck.confirm_signs), or where a closer
     look at the cell alone by the other engine read the value kept (vote.third_look: two
-    engines agree) and the site's rows fit it (crosscheck.sign_fits)."""
+    engines agree) and the site's rows fit it (crosscheck.sign_fits), or, for a T-score, where
+    its own row's BMD allows only the sign kept under any plausible young-adult reference
+    (crosscheck.sign_by_reference: a one-hip page has no other row to witness)."""
     if not disputes:
         return flags
     confirmed = crosscheck.confirm_signs(regions, set(disputes))
     seconded = {k for k, (_, third) in disputes.items()
                 if third and k not in confirmed and crosscheck.sign_fits(regions, k)}
-    if not confirmed and not seconded:
+    by_row = {(r.region, r.side): r for r in regions}
+    referenced = {k for k in disputes if k[2] == "t_score" and k not in confirmed | seconded
+                  and (r := by_row.get(k[:2])) is not None and crosscheck.sign_by_reference(r)}
+    if not confirmed and not seconded and not referenced:
         return flags
-    done = {id(disputes[k].flag): k for k in confirmed | seconded}
+    done = {id(disputes[k].flag): k for k in confirmed | seconded | referenced}
     out = []
     for f in flags:
         key = done.get(id(f))
@@ -138,6 +182,9 @@ def settle_signs(regions: list[RegionResult], flags: list[Flag],
         if key in confirmed:
             msg = (f"The two OCR engines read {what} with different signs; the other rows of this "
                    f"site fit only {r.value(key[2]):g}, which was kept")
+        elif key in referenced:
+            msg = (f"The two OCR engines read {what} with different signs; with its BMD {r.bmd:g}, only "
+                   f"{r.value(key[2]):g} fits any plausible young-adult reference (mean and SD), which was kept")
         else:
             msg = (f"The two OCR engines first read {what} with different signs; {disputes[key].third} read "
                    f"the cell alone as {r.value(key[2]):g}, as kept, and the other rows of this site fit it")
@@ -146,21 +193,32 @@ def settle_signs(regions: list[RegionResult], flags: list[Flag],
 
 
 def scope_page_flags(results: list[PageResult], regions: list[RegionResult], flags: list[Flag]) -> list[Flag]:
-    """A page-wide "values read with low confidence" flag adds nothing where every doubtful
-    value of the page (a confidence below vote.MIN_CONFIDENCE) already carries a flag of its
-    own (a review flag, or a note saying how its doubt was settled): it becomes a note then.
-    Where one doubtful value has no flag of its own, the page-wide flag stays for review."""
+    """A page-wide image flag ("values read with low confidence", "page ... is blurred") adds
+    nothing where every doubtful value of the page (a confidence below vote.MIN_CONFIDENCE:
+    not read alike by both engines) already carries a flag of its own (a review flag, or a
+    note saying how its doubt was settled): it becomes a note then. Where one doubtful value
+    has no flag of its own, the page-wide flag stays for review. Rows the page holds but whose
+    values were not read are flagged on their own (UNPLACED_DATA, REGION_NOT_READ), whatever
+    becomes of these."""
     out = list(flags)
+    own = [f for f in flags if f.region is not None and (f.measure is not None or f.measures)]
     for res in results:
         pno = res.page
-        if res.low_conf is None:
+        # the page-wide image flags of this page: low confidence, and a blurred image (pageimage)
+        page_wide = [f for f in res.flags if (res.rows or res.sentence_lines) and f is not res.low_conf and f.code is FlagCode.PAGE_QUALITY
+                     and f.region is None and f.level is Severity.REVIEW]
+        if res.low_conf is not None:
+            page_wide.append(res.low_conf)
+        if not page_wide:
             continue
-        own = [f for f in flags if f.region is not None and f.measure is not None]
         doubtful = [(r, m) for r in regions for m, src in r.sources.items()
                     if src.location is not None and src.location.page == pno
                     and (src.confidence is None or src.confidence < vote.MIN_CONFIDENCE)]
-        if all(any(f.covers(r.region.value, r.side, m) for f in own) for r, m in doubtful):
-            k = next(i for i, f in enumerate(out) if f is res.low_conf)
-            out[k] = Flag(FlagCode.PAGE_QUALITY, f"{res.low_conf.message}; each doubtful value is flagged on its own",
-                          severity=Severity.INFO)
+        if not all(any(f.covers(r.region.value, r.side, m) for f in own) for r, m in doubtful):
+            continue
+        for pf in page_wide:
+            k = next((i for i, f in enumerate(out) if f is pf), None)
+            if k is not None:
+                out[k] = Flag(FlagCode.PAGE_QUALITY, f"{pf.message}; each doubtful value is flagged on its own",
+                              severity=Severity.INFO)
     return out

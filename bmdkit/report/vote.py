@@ -7,7 +7,10 @@ both engines on an enlarged, binarized crop and the readings vote; a value
 whose candidates differ in sign or that has no clear majority is flagged
 (ENGINE_DISAGREEMENT), never silently accepted. A reading whose decimals
 differ from its column's (a lost decimal point: "-23" for "-2.3") loses
-weight in the vote.
+weight in the vote. A disagreement whose rival readings are all malformed
+for the column or impossible gets a closer look (the cell alone, enlarged,
+by both engines: :func:`closer_look`); only an exact match that leaves both
+engines having read the kept value settles it (:func:`confirm_by_closer_look`).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from bmdkit.report import ocr
+from bmdkit.report import cellcrop, ocr
 from bmdkit.report.cells import Cell
 from bmdkit.report.numbers import Parsed, parse_number
 
@@ -63,6 +66,15 @@ class Reading:
     #: kept, where the engines had disagreed on its sign: the reader settles the sign with it only
     #: where the site's other rows fit the value kept (reader._settle_signs)
     third: str = ""
+    #: what reading the cell again on its crop alone gave, for a value outside its plausible
+    #: range (repairs.recheck_implausible): the note or flag says it
+    reread: str = ""
+    #: the value stays outside its plausible range after that re-read: a misread (flagged
+    #: OUT_OF_RANGE by valueflags, so evaluability never takes it for anatomy)
+    misread: bool = False
+    #: engines that first read the cell differently, settled by a closer look that read exactly the
+    #: value kept (:func:`confirm_by_closer_look`): what that look read, for the note
+    settled: str = ""
 
     @property
     def values_read(self) -> list[str]:
@@ -78,33 +90,6 @@ class Reading:
 
 def _digits(text: str) -> str:
     return "".join(ch for ch in text if ch.isdigit()).lstrip("0")
-
-
-def crop(image: np.ndarray, box: tuple[int, int, int, int], own_line: bool = False) -> np.ndarray:
-    """The cell with padding; more on the left for a faint leading minus.
-
-    ``own_line``: the padding above and below is blank paper, not the page: on small screen
-    type rows sit about one text height apart, and a re-read label crop that takes in slivers
-    of the rows above and below reads them as words ('Total Total Lest Right Mace').
-    """
-    x0, y0, x1, y1 = box
-    h = max(y1 - y0, 8)
-    H, W = image.shape[:2]
-    a, b = max(0, int(x0 - 0.6 * h)), min(W, int(x1 + 0.3 * h))
-    c, d = max(0, int(y0 - 0.3 * h)), min(H, int(y1 + 0.3 * h))
-    if not own_line:
-        return image[c:d, a:b]
-    out = image[c:d, a:b].copy()
-    paper = np.percentile(out, 95, axis=(0, 1)) if out.size else 255
-    out[: max(0, y0 - c)] = paper
-    out[max(0, y1 - c):] = paper
-    return out
-
-
-def enhance(c: np.ndarray) -> np.ndarray:
-    """2x upscale and Otsu binarization for a second look."""
-    big = cv2.resize(c, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
-    return cv2.threshold(big, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1]
 
 
 Reader = Callable[[Sequence[np.ndarray]], list[tuple[str, float]]]
@@ -130,7 +115,7 @@ def _weight(c: Candidate, decimals: int | None) -> float:
     return w
 
 
-def _same_digits(c: Candidate, best: tuple[float | None, bool], decimals: int | None) -> bool:
+def same_digits(c: Candidate, best: tuple[float | None, bool], decimals: int | None) -> bool:
     """A reading that lost only the decimal point ('-12' for '-1.2'): backs the digits and the sign."""
     if c.parsed is None or c.parsed.value is None or best[0] is None or decimals is None:
         return False
@@ -141,7 +126,7 @@ def _same_digits(c: Candidate, best: tuple[float | None, bool], decimals: int | 
         f"{c.parsed.value:.0f}" == want.lstrip("0") or f"{c.parsed.value:.0f}" == "-" + want.lstrip("-").lstrip("0")
 
 
-def _backed_by_each_engine(cands: list[Candidate], backers: list[Candidate], best: tuple[float | None, bool],
+def backed_by_each_engine(cands: list[Candidate], backers: list[Candidate], best: tuple[float | None, bool],
                            decimals: int | None) -> bool:
     """Every engine that read the cell read these digits at least once, and every other reading
     is malformed for the column (not printed to its decimals: '43', '8', '0781' in a column of
@@ -179,10 +164,10 @@ def decide(cands: list[Candidate], decimals: int | None, two_engines: bool) -> R
     if twins:
         # a minus is far more often lost than invented: keep the signed reading (it is flagged below)
         best = max(twins, key=lambda k: weight[k])
-    backers = [c for c in cands if c.key == best or _same_digits(c, best, decimals)]
+    backers = [c for c in cands if c.key == best or same_digits(c, best, decimals)]
     engines = tuple(sorted({c.engine.split("+")[0] for c in backers}))
     raw = backers[0].text
-    others = [k for k in votes if k != best and not any(c.key == k and _same_digits(c, best, decimals) for c in cands)]
+    others = [k for k in votes if k != best and not any(c.key == k and same_digits(c, best, decimals) for c in cands)]
     values = [k[0] for k in votes if k[0] is not None]
     sign_conflict = len({v < 0 for v in values if v != 0}) > 1 or any(
         k[0] is not None and best[0] is not None and abs(k[0]) == abs(best[0]) and k[0] != best[0] for k in others)
@@ -201,7 +186,7 @@ def decide(cands: list[Candidate], decimals: int | None, two_engines: bool) -> R
     n_all = sum(votes.values())
     if n_for >= 3 and n_for >= n_all - 1 and len(engines) >= 2 and not sign_conflict and dec_ok:
         return Reading(best[0], best[1], 0.8, raw, engines, candidates=cands)
-    if _backed_by_each_engine(cands, backers, best, decimals) and dec_ok:
+    if backed_by_each_engine(cands, backers, best, decimals) and dec_ok:
         return Reading(best[0], best[1], MIN_CONFIDENCE, raw, engines, candidates=cands)
     if not others:
         # one engine read a number, the other read nothing usable: unconfirmed, not disputed
@@ -220,6 +205,101 @@ def _third_reader(engine: str) -> Callable[[np.ndarray], tuple[str, float]]:
     if engine == "tesseract":
         return ocr.tesseract_alone
     return lambda c: ocr.rapid_crops([cv2.resize(c, None, fx=3, fy=3, interpolation=cv2.INTER_CUBIC)])[0]
+
+
+def closer_look(crop_: np.ndarray, engines: Sequence[str]) -> list[Candidate]:
+    """The cell alone, enlarged, read by each of ``engines`` (tesseract, rapidocr): one
+    :class:`Candidate` per engine, tagged ``<engine>+alone``. Stacked and page readings lose
+    faint minus signs and thin decimal points that the cell read alone shows."""
+    out = []
+    for e in engines:
+        if e not in ("tesseract", "rapidocr"):
+            continue
+        text, conf = _third_reader(e)(crop_)
+        out.append(Candidate(e + "+alone", text, conf, parse_number(text)))
+    return out
+
+
+def _opposite_sign_twin(c: Candidate, kept: float) -> bool:
+    """A reading of the kept digits with the other sign ('18' or '1.8' for -1.8): a sign dispute."""
+    v = c.parsed.value if c.parsed is not None else None
+    if v is None or v == 0 or kept == 0 or (v < 0) == (kept < 0):
+        return False
+    return abs(v) == abs(kept) or _digits(c.text) == _digits(f"{kept}")
+
+
+def sign_disputed(rd: Reading, plausible: Callable[[float], bool]) -> bool:
+    """Readings that dispute only the kept value's sign: the digits alike with the other sign
+    (``sign_only``), or some reading is the kept digits with the other sign ('18' for -1.8) and
+    every other rival is malformed for the kept reading's decimals or impossible ('8', '73.0').
+    Settled, like ``sign_only``, only by the site's rows or the row's own BMD (valueflags.settle_signs)."""
+    if rd.sign_only:
+        return True
+    kept = parse_number(rd.raw)
+    if rd.value is None or rd.blank or not rd.disagreement or rd.repair or kept is None or kept.value != rd.value:
+        return False
+    twin = False
+    for c in rd.candidates:
+        if c.parsed is None or c.parsed.value is None or c.parsed.value == rd.value:
+            continue
+        if _opposite_sign_twin(c, rd.value):
+            twin = True
+        elif not c.parsed.blank and c.parsed.decimals == kept.decimals and plausible(c.parsed.value):
+            return False
+    return twin
+
+
+def in_doubt_for_closer_look(rd: Reading, decimals: int | None, plausible: Callable[[float], bool]) -> bool:
+    """A disagreement a closer look may settle: the kept value is printed to its column's decimals
+    and plausible, and every rival reading is malformed for the column ('0783', '107' in a column
+    of '0.753') or impossible (8.625 for a hip BMD), and none is the kept digits with the other
+    sign (a sign dispute: settled only by the site's rows, valueflags.settle_signs)."""
+    if rd.value is None or rd.blank or not rd.disagreement or rd.sign_only or rd.repair or rd.reread:
+        return False
+    kept = parse_number(rd.raw)
+    if kept is None or kept.value != rd.value or (decimals is not None and kept.decimals != decimals):
+        return False
+    if not plausible(rd.value):
+        return False
+    for c in rd.candidates:
+        if c.parsed is None or c.parsed.value is None or c.parsed.value == rd.value:
+            continue
+        if _opposite_sign_twin(c, rd.value):
+            return False
+        well_formed = not c.parsed.blank and (decimals is None or c.parsed.decimals == decimals)
+        if well_formed and plausible(c.parsed.value):
+            return False
+    return True
+
+
+def confirm_by_closer_look(rd: Reading, looks: list[Candidate], decimals: int | None,
+                           plausible: Callable[[float], bool]) -> bool:
+    """Settle a disagreement :func:`in_doubt_for_closer_look` chose with the cell read alone,
+    enlarged (``looks``, vote.closer_look): an exact match with the kept reading (value, sign and
+    decimals) by an engine, such that every engine has now read exactly the kept value, and no
+    closer look reading another well-formed plausible value, confirms it (no longer disputed,
+    confidence MIN_CONFIDENCE, ``Reading.settled`` saying how). Anything else changes nothing
+    but the evidence kept (the cell stays flagged)."""
+    kept = parse_number(rd.raw)
+    if kept is None:
+        return False
+    rd.candidates.extend(looks)
+    exact = {c.engine.split("+")[0] for c in looks
+             if c.parsed is not None and c.parsed.value == rd.value and c.parsed.decimals == kept.decimals
+             and not c.parsed.blank}
+    rival = any(c.parsed is not None and c.parsed.value is not None and c.parsed.value != rd.value
+                and not c.parsed.blank and (decimals is None or c.parsed.decimals == decimals)
+                and plausible(c.parsed.value) for c in looks)
+    read_exactly = {c.engine.split("+")[0] for c in rd.candidates
+                    if c.parsed is not None and c.parsed.value == rd.value and c.parsed.decimals == kept.decimals
+                    and not c.parsed.blank}
+    if not exact or rival or not {"tesseract", "rapidocr"} <= read_exactly:
+        return False
+    rd.disagreement, rd.single = False, False
+    rd.conf = max(rd.conf, MIN_CONFIDENCE)
+    rd.engines = tuple(sorted({*rd.engines, *exact}))
+    rd.settled = f"{', '.join(sorted(exact))} read the cell alone, enlarged, as {rd.raw.strip()}, as kept"
+    return True
 
 
 def third_look(readings: list[Reading], crops: Sequence[np.ndarray], engines: Sequence[str]) -> None:
@@ -271,7 +351,7 @@ def read_cells(image: np.ndarray, cells: list[Cell], engines: Sequence[str],
         return []
     readers = _readers(engines)
     primary = [Candidate(c.tokens[0].engine, c.text, c.conf, parse_number(c.text)) for c in cells]
-    crops = [crop(image, c.box) for c in cells]
+    crops = [cellcrop.crop(image, c.box) for c in cells]
     cands: list[list[Candidate]] = [[p] for p in primary]
     for e, fn in readers.items():
         idx = [i for i, p in enumerate(primary) if p.engine != e]
@@ -286,7 +366,7 @@ def read_cells(image: np.ndarray, cells: list[Cell], engines: Sequence[str],
         return [decide(lst, decimals.get(i), False) for i, lst in enumerate(cands)]
     unsure = [i for i, lst in enumerate(cands) if len({c.key for c in lst}) > 1 or any(c.key is None for c in lst)]
     if unsure:
-        big = [enhance(crops[i]) for i in unsure]
+        big = [cellcrop.enhance(crops[i]) for i in unsure]
         for e, fn in readers.items():
             res = fn(big)
             for j, i in enumerate(unsure):

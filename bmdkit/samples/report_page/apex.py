@@ -26,6 +26,7 @@ from bmdkit.samples.report_page.screen_table import (
     draw_table,
     info_box,
     mean_cells,
+    pick_variant,
     value,
 )
 from bmdkit.samples.report_page.screen_values import Derived, hip_diff, hip_mean, spine_set, spine_sets
@@ -151,9 +152,7 @@ def build_apex(truth: TruthExam, st: Style, o: ScreenOptions) -> Page:
     b = _Builder(st, "en")
     b.m = 8.0
     s = st.size
-    variant = o.variant or b.rng.choice(APEX_VARIANTS[truth.scan_type])
-    if variant not in APEX_VARIANTS[truth.scan_type]:
-        raise ValueError(f"APEX has no {variant!r} page for {truth.scan_type}")
+    variant = pick_variant(b, o, APEX_VARIANTS[truth.scan_type], "APEX", f" for {truth.scan_type}")
     pct = b.rng.random() < 0.6
     y = _header(b, truth, s)
     y = _scan_block(b, truth, st, y)

@@ -27,6 +27,7 @@ from bmdkit.samples.report_page.screen_table import (
     draw_table,
     info_box,
     mean_cells,
+    pick_variant,
     value,
 )
 from bmdkit.samples.report_page.screen_values import Derived, hip_diff, hip_mean, spine_set, spine_sets
@@ -120,9 +121,7 @@ def build_encore(truth: TruthExam, st: Style, o: ScreenOptions) -> Page:
     b = _Builder(st, "en")
     b.m = 36.0
     s = st.size
-    variant = o.variant or b.rng.choice(ENCORE_VARIANTS)
-    if variant not in ENCORE_VARIANTS:
-        raise ValueError(f"enCORE has no {variant!r} page")
+    variant = pick_variant(b, o, ENCORE_VARIANTS, "enCORE")
     main = variant == "main"
     y = _header(b, truth, s)
     detail = not main

@@ -19,6 +19,7 @@ from bmdkit.samples.report_page.screen_table import (
     TableLook,
     draw_table,
     info_box,
+    pick_variant,
     value,
 )
 from bmdkit.samples.report_page.style import Style
@@ -67,9 +68,7 @@ def build_norland_screen(truth: TruthExam, st: Style, o: ScreenOptions) -> Page:
     b = _Builder(st, "en")
     b.m = 30.0
     s = st.size
-    variant = o.variant or b.rng.choice(NORLAND_VARIANTS)
-    if variant not in NORLAND_VARIANTS:
-        raise ValueError(f"Norland has no {variant!r} page")
+    variant = pick_variant(b, o, NORLAND_VARIANTS, "Norland")
     y = 24 + s * 1.5
     b.text(b.page.width / 2, y, truth.institution if truth.institution.isascii() else "Osteoporosis Clinic",
            s * 1.5, bold=True, align="center", font=FONT)

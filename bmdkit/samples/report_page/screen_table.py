@@ -41,6 +41,16 @@ class ScreenOptions:
         return any(measure in BLANK_MEASURES[m] for m in self.blank)
 
 
+def pick_variant(b: _Builder, o: ScreenOptions, variants: tuple[str, ...], layout: str,
+                 where: str = "") -> str:
+    """The page kind ``o`` names, else one drawn from the page seed; ValueError (naming ``layout``,
+    then ``where``, e.g. " for spine") if ``variants`` lacks it."""
+    variant = o.variant or b.rng.choice(variants)
+    if variant not in variants:
+        raise ValueError(f"{layout} has no {variant!r} page{where}")
+    return variant
+
+
 @dataclass(frozen=True)
 class SCol:
     """A column: header lines joined by newlines, width in points, alignment of values."""
