@@ -191,15 +191,12 @@ class Ledger:
 
         Returns whether it was recorded (False: the content was already done, its result stays).
         """
-        text = json.dumps(line, ensure_ascii=False, sort_keys=True)
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
             self._see(display, key, sha256, stamp, place)
-            row = self.db.execute("SELECT done FROM files WHERE key = ?", (key,)).fetchone()
-            if row and row[0]:
+            if self.is_done(key):
                 return False
-            self.db.execute("UPDATE files SET done = 1, status = ?, line = ? WHERE key = ?",
-                            (line.get("status"), text, key))
+            self._store(key, line)
         return True
 
     def _see(self, display: str, key: str, sha256: str, stamp: str | None, place: str | None) -> None:
@@ -220,13 +217,15 @@ class Ledger:
 
     def record(self, key: str, line: dict[str, Any]) -> None:
         """Store a finished result (contract dict) in one transaction."""
-        text = json.dumps(line, ensure_ascii=False, sort_keys=True)
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
-            self.db.execute(
-                "UPDATE files SET done = 1, status = ?, line = ? WHERE key = ?",
-                (line.get("status"), text, key),
-            )
+            self._store(key, line)
+
+    def _store(self, key: str, line: dict[str, Any]) -> None:
+        """:meth:`record`'s statement, inside the caller's transaction."""
+        text = json.dumps(line, ensure_ascii=False, sort_keys=True)
+        self.db.execute("UPDATE files SET done = 1, status = ?, line = ? WHERE key = ?",
+                        (line.get("status"), text, key))
 
     def reopen_failed(self) -> int:
         """Mark every failed (not skipped) file as still to do, its failure kept in its history.

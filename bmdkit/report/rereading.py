@@ -7,8 +7,7 @@ the whole page with one engine (:meth:`PageRereader.page_tokens`: the layout
 engine, or the other engine where the first one's table lacks cells). It
 keeps to the file's time :class:`Budget`. A value cell is read again alone,
 enlarged, by each engine with :func:`cells_alone` (the reading stage uses it
-for a BMD outside its plausible range; :meth:`PageRereader.read_cells` on a
-page's rereader).
+for a BMD outside its plausible range and for disputed cells).
 """
 
 from __future__ import annotations
@@ -90,7 +89,3 @@ class PageRereader:
                                                               whitelist=None, joiner=" ")):
                 out[k].append(_CJK_GAP.sub("", text))
         return out
-
-    def read_cells(self, boxes: list[Box]) -> list[list[vote.Candidate]]:
-        """Value cells read again alone on their crops by every engine (see :func:`cells_alone`)."""
-        return cells_alone(self.image, boxes, self.engines, self.budget)

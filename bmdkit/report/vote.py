@@ -326,9 +326,9 @@ def third_look(readings: list[Reading], crops: Sequence[np.ndarray], engines: Se
             others = [e for e in engines if e in ("tesseract", "rapidocr")
                       and e != r.candidates[0].engine.split("+")[0]]
         for e in others:
-            text, conf = _third_reader(e)(crops[i])
-            p = parse_number(text)
-            r.candidates.append(Candidate(e + "+alone", text, conf, p))
+            look = closer_look(crops[i], [e])[0]
+            r.candidates.append(look)
+            p = look.parsed
             if p is None or p.value != r.value or p.decimals != kept.decimals or p.blank:
                 continue
             r.engines = tuple(sorted({*r.engines, e}))
