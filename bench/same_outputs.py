@@ -8,7 +8,8 @@ records:
   every field, the no-results reason, the page payload with a digest of its
   pixels / PDF bytes), or the exception it raised (type and message);
 - ``check``: the contract JSON ``bmdkit check --format json`` prints
-  (``read_file`` + ``export.jsonout.dumps``, in process), or the exception;
+  (``pipeline.process_file``: read, checked, redacted, then
+  ``export.jsonout.dumps``, in process), or the exception;
 - with ``--cli``: the real ``bmdkit check --format json`` output and exit
   code, one process per file (slow: about 1.5 s a file).
 
@@ -113,9 +114,9 @@ def write_pages(pages_dir: Path, n: int = 200, seed: int = 2026) -> int:
 def one_report(p: Path) -> dict[str, Any]:
     """A report file: what ``read_report`` returned inside one ``read_file`` call, and the check JSON."""
     import bmdkit.report as report_pkg
-    from bmdkit import read_file
     from bmdkit.export.jsonout import dumps
     from bmdkit.options import DEFAULT_OPTIONS
+    from bmdkit.pipeline import process_file
 
     seen: list[Any] = []
     real = report_pkg.read_report
@@ -132,7 +133,7 @@ def one_report(p: Path) -> dict[str, Any]:
     report_pkg.read_report = recording  # type: ignore[assignment]
     out: dict[str, Any] = {"sha256": _digest(p.read_bytes())}
     try:
-        out["check"] = _drop_timing(json.loads(dumps(read_file(p, DEFAULT_OPTIONS))))
+        out["check"] = _drop_timing(json.loads(dumps(process_file(p, DEFAULT_OPTIONS))))
     except Exception as exc:  # noqa: BLE001
         out["check"] = {"raised": type(exc).__name__, "message": str(exc)}
     finally:
@@ -191,11 +192,11 @@ def _shown(p: Path) -> str:
 
 
 def one(p: Path) -> dict[str, Any]:
-    from bmdkit import read_file
     from bmdkit.dicom import read_dicom
     from bmdkit.export.jsonout import dumps
     from bmdkit.model import InputKind, Source
     from bmdkit.options import DEFAULT_OPTIONS
+    from bmdkit.pipeline import process_file
 
     out: dict[str, Any] = {}
     src = Source(_shown(p), "0" * 64, InputKind.DICOM)
@@ -205,7 +206,7 @@ def one(p: Path) -> dict[str, Any]:
         out["read_dicom"] = {"raised": type(exc).__name__, "message": str(exc),
                              "fields": plain(getattr(exc, "__dict__", {}))}
     try:
-        out["check"] = _drop_timing(json.loads(dumps(read_file(p, DEFAULT_OPTIONS))))
+        out["check"] = _drop_timing(json.loads(dumps(process_file(p, DEFAULT_OPTIONS))))
     except Exception as exc:  # noqa: BLE001
         out["check"] = {"raised": type(exc).__name__, "message": str(exc)}
     return out

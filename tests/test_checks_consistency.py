@@ -197,3 +197,39 @@ def test_settings_from_toml(tmp_path) -> None:
     cfg.write_text("[checks]\narea_change = 3.5\n")
     with pytest.raises(ReferenceDataError):
         CheckSettings.from_toml(cfg)
+
+
+def test_a_reader_flag_holds_back_the_checks_copy_only_for_the_values_it_names() -> None:
+    """A checks flag is dropped as a duplicate only when a flag of the same code already names
+    every value it is about; one naming fewer measures leaves the checks' flag in place."""
+    from bmdkit.flags import FlagCode
+    from bmdkit.model import Flag
+
+    e = with_region(spine_exam(), Region.L2, bmd=0.953, bmc=12.80, area=15.00)
+    whole = Flag(FlagCode.BMD_BMC_AREA_MISMATCH, "L2: read as mismatched", region="L2",
+                 measures=("bmd", "bmc", "area"))
+    narrow = Flag(FlagCode.BMD_BMC_AREA_MISMATCH, "L2: the BMD alone", region="L2", measures=("bmd",))
+
+    def mismatch_flags(exam: Exam) -> list:
+        return [f for f in apply_all(exam, S).flags if f.code is FlagCode.BMD_BMC_AREA_MISMATCH]
+
+    assert len(mismatch_flags(e)) == 1  # the checks' own flag, on BMD, BMC and area
+    assert mismatch_flags(e.with_flags([whole])) == [whole]  # covered: not written twice
+    kept = mismatch_flags(e.with_flags([narrow]))
+    assert narrow in kept and len(kept) == 2  # BMC and area are in doubt too: the checks' flag stays
+    covered = {m for f in kept for m in f.measures}
+    assert covered == {"bmd", "bmc", "area"}
+
+
+def test_print_rounding_arithmetic_has_one_owner() -> None:
+    """The reader's pick between readings and the exam check use the same BMD = BMC / area rule."""
+    from bmdkit import rounding
+    from bmdkit.report import crosscheck
+
+    assert rounding.printed_half_unit("15.0") == 0.05 and rounding.printed_half_unit("0,812") == 0.0005
+    assert rounding.printed_half_unit("n/a") is None
+    # 12.80 / 15.00 = 0.8533: 0.853 fits, 0.855 does not, whichever side asks
+    for bmd, fits in ((0.853, True), (0.855, False)):
+        assert crosscheck.bmd_matches(bmd, 12.80, 15.00) is fits
+        assert rounding.ratio_fits(bmd, 12.80, 15.00, 0.0005, 0.005, 0.005) is fits
+    assert not crosscheck.bmd_matches(0.853, 12.80, 0.0)  # no area: nothing fits

@@ -29,14 +29,27 @@ __all__ = ["CheckSettings", "apply_all", "default_settings"]
 log = logging.getLogger(__name__)
 
 
+def _about(f: Flag) -> frozenset[str] | None:
+    """The measures a flag is about: its one measure, its ``measures``, or ``None`` for the whole row."""
+    if f.measure is not None:
+        return frozenset((f.measure,))
+    return frozenset(f.measures) if f.measures else None
+
+
 def _merge_flags(exam: Exam, new: list[Flag]) -> Exam:
-    """Add ``new`` flags except those an exam's flag of the same code already covers
-    (same region, and its side and measure the same or not named)."""
+    """Add ``new`` flags except those an exam's flag of the same code already covers: the same
+    region, its side the same or not named, and every value the new flag is about among those
+    the flag it has is about (a flag naming no measure is about the whole row)."""
     have = list(exam.flags)
 
     def covered(f: Flag) -> bool:
-        return any(g.code is f.code and g.region == f.region and g.side in (None, f.side)
-                   and g.measure in (None, f.measure) for g in have)
+        mine = _about(f)
+        for g in have:
+            if g.code is f.code and g.region == f.region and g.side in (None, f.side):
+                theirs = _about(g)
+                if theirs is None or (mine is not None and mine <= theirs):
+                    return True
+        return False
 
     return exam.with_flags(f for f in new if not covered(f))
 

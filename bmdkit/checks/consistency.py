@@ -17,7 +17,6 @@ not checked here (they are consistent by construction).
 
 from __future__ import annotations
 
-import re
 from itertools import combinations
 
 from bmdkit.checks import spine
@@ -25,6 +24,7 @@ from bmdkit.checks.settings import CheckSettings
 from bmdkit.checks.young_adult import young_adult
 from bmdkit.flags import FlagCode
 from bmdkit.model import Exam, Flag, Method, Region, RegionResult, Side
+from bmdkit.rounding import printed_half_unit, ratio_fits
 
 #: One printed BMD step (3 decimals): a unit of rounding, not a threshold.
 _BMD_STEP = 0.001
@@ -38,9 +38,6 @@ def _rel(a: float, b: float) -> float:
     return abs(a - b) / max(abs(b), 1e-9)
 
 
-_NUMBER = re.compile(r"[-+]?\d+(?:[.,](\d+))?")
-
-
 def half_unit(r: RegionResult, measure: str, s: CheckSettings) -> float | None:
     """Half a unit of the last printed digit of ``r``'s ``measure``.
 
@@ -49,19 +46,8 @@ def half_unit(r: RegionResult, measure: str, s: CheckSettings) -> float | None:
     usual decimals). ``None`` when neither is known.
     """
     src = r.sources.get(measure)
-    if src is not None and src.raw_text:
-        m = _NUMBER.search(src.raw_text)
-        if m:
-            return 0.5 * 10.0 ** -len(m.group(1) or "")
-    return s.half_units.get(measure)
-
-
-def ratio_fits(bmd: float, bmc: float, area: float, hd: float, hb: float, ha: float) -> bool:
-    """Whether some BMC and area within their rounding give a ratio within ``bmd``'s rounding."""
-    if area - ha <= 0:
-        return True
-    lo, hi = (bmc - hb) / (area + ha), (bmc + hb) / (area - ha)
-    return lo <= bmd + hd + 1e-12 and hi >= bmd - hd - 1e-12
+    shown = printed_half_unit(src.raw_text) if src is not None and src.raw_text else None
+    return shown if shown is not None else s.half_units.get(measure)
 
 
 def _fits_rounding(r: RegionResult, s: CheckSettings) -> bool:

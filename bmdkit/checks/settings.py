@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
-from bmdkit import reference
+from bmdkit import reference, rounding
 from bmdkit.errors import ReferenceDataError
 
 #: Spine settings for "any of L1-L4" in inclusion 5 (see ``eligibility``).
@@ -138,7 +138,7 @@ class CheckSettings:
             implausible_change_pct_per_year=c("implausible_change_pct_per_year"),
             lsc_factor=c("lsc_factor"),
             ranges=load_ranges(ranges_path),
-            half_units=_half_units(),
+            half_units=rounding.half_units(),
         )
         return replace(s, **overrides) if overrides else s  # type: ignore[arg-type]
 
@@ -176,14 +176,6 @@ class CheckSettings:
         Comparing integers avoids float artefacts: -2.0 never counts as below -2.0.
         """
         return round(round(t, self.t_score_decimals) * 10**self.t_score_decimals)
-
-
-def _half_units() -> dict[str, float]:
-    """``print_rounding.csv`` as {measure: half unit}; empty if that table is absent."""
-    try:
-        return {r["measure"]: float(r["half_unit"]) for r in reference.table("print_rounding")}
-    except (ReferenceDataError, KeyError, ValueError):
-        return {}
 
 
 _DEFAULT: CheckSettings | None = None

@@ -13,9 +13,14 @@ These run before anything is trusted, on the values as read:
 - a Z-score a whole SD below the T-score is the mark of a lost minus on T
   (for adults past peak bone mass Z >= T, give or take reference details).
 
-Each failure becomes a flag naming the check and the region. The exam-level
-checks in bmdkit.checks run again after reading; these are the reader's own
-guard, and they also pick between candidate readings.
+Each failure becomes a flag naming the check, the region and what to look at
+on the page. These are the reader's own guard, and they also pick between
+candidate readings (:mod:`bmdkit.report.repairs`). The exam checks
+(:mod:`bmdkit.checks.consistency`) run after reading on every exam, whatever
+read it; where this guard already flagged the same values with the same code,
+the checks' copy is dropped (``checks._merge_flags``), so a reviewer sees one
+flag. The print-rounding arithmetic both use has one owner,
+:mod:`bmdkit.rounding`.
 """
 
 from __future__ import annotations
@@ -28,24 +33,25 @@ from bmdkit.flags import FlagCode
 from bmdkit.model import Flag, Region, RegionResult, Side
 from bmdkit.report import settings
 from bmdkit.report.pdftext import ENGINE as PDF_ENGINE
+from bmdkit.rounding import half_unit, ratio_fits
 
 #: a Z-score this far below its T-score marks a lost minus on T (adults past peak bone mass have Z >= T,
 #: give or take reference details; a review threshold, not a reference number)
 Z_BELOW_T = 1.0
 
 
-def _rounding(decimals: int) -> float:
-    return 0.5 * 10 ** (-decimals)
+#: the reader's BMD half-unit is widened by this factor, so that a ratio on the very edge of the
+#: BMD's rounding fits (float noise in BMC/area; a tolerance, not a reference number)
+BMD_EDGE = 1.01
 
 
 def bmd_matches(bmd: float, bmc: float, area: float, d_bmd: int = 3, d_bmc: int = 2, d_area: int = 2) -> bool:
-    """True if the printed BMD can equal BMC/area given each value's rounding."""
+    """True if the printed BMD can equal BMC/area given each value's rounding (``d_*``: the
+    decimals printed; the arithmetic is :func:`bmdkit.rounding.ratio_fits`, which the exam
+    checks use too). A BMC or area of zero or below never fits."""
     if area <= 0 or bmc <= 0:
         return False
-    lo = (bmc - _rounding(d_bmc)) / (area + _rounding(d_area))
-    hi = (bmc + _rounding(d_bmc)) / max(area - _rounding(d_area), 1e-9)
-    eps = _rounding(d_bmd) * 1.01
-    return lo - eps <= bmd <= hi + eps
+    return ratio_fits(bmd, bmc, area, half_unit(d_bmd) * BMD_EDGE, half_unit(d_bmc), half_unit(d_area))
 
 
 @functools.lru_cache(maxsize=1)
