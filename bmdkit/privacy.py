@@ -17,6 +17,7 @@ such an output passes the text through the exam's :class:`Redactor`.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import re
 import threading
@@ -24,7 +25,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bmdkit.model import Exam, Flag, Location, PatientIdentity, RegionResult
+from bmdkit.model import Exam, Flag, Location, PatientIdentity, RegionResult, ValueSource
 from bmdkit.terminal import ControlCharFilter
 
 REDACTED = "<redacted>"
@@ -234,6 +235,14 @@ def identifier_parts(ident: str | None) -> list[str]:
     return out
 
 
+#: the characters outside ASCII that ignore-case matching (:data:`re.IGNORECASE`) takes for an ASCII
+#: letter or digit: found by trying every code point against ``[a-z0-9]`` (a test repeats it)
+_ASCII_LOOKALIKES = {"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"}
+#: a text or part as the redactor's pre-test compares them: ASCII capitals and the look-alikes as the
+#: lower-case ASCII letter they match, every other character as it is (one character for one)
+_FOLD = str.maketrans({**{chr(c): chr(c + 32) for c in range(ord("A"), ord("Z") + 1)}, **_ASCII_LOOKALIKES})
+
+
 def _part_pattern(part: str) -> str:
     """A part as a pattern: Latin letters and digits match only as a whole word (``Li`` not in ``Limit``)."""
     body = re.escape(part)
@@ -247,58 +256,120 @@ class Redactor:
 
     Matching ignores case (reports print names in capitals). A redactor
     without identifiers returns text unchanged.
+
+    The pattern is compiled only when a text may hold an identifier: a batch
+    makes a redactor per patient, and compiling a pattern per patient cost more
+    than reading a scan image. A text is first searched for each part with
+    :data:`_FOLD` applied to both: when every part is ASCII or Chinese
+    characters, ignoring case matches a part's ASCII letter only to the same
+    letter in either case or to one of :data:`_ASCII_LOOKALIKES`, and every
+    other character of it only to itself, so a text in which no folded part
+    occurs cannot match and is returned as it is; with any other part every
+    text goes to the pattern.
     """
 
     def __init__(self, identifiers: Iterable[str | None]) -> None:
-        parts = sorted({p for i in identifiers for p in identifier_parts(i)}, key=len, reverse=True)
-        self._pattern = re.compile("|".join(_part_pattern(p) for p in parts), re.IGNORECASE) if parts else None
+        self._parts = sorted({p for i in identifiers for p in identifier_parts(i)}, key=len, reverse=True)
+        # the pre-test is exact only for parts of ASCII and Chinese characters (see the class docstring)
+        testable = all(c.isascii() or _CJK.match(c) for p in self._parts for c in p)
+        self._folded = [p.translate(_FOLD) for p in self._parts] if testable else None
+        self._compiled: re.Pattern[str] | None = None
+
+    @property
+    def _pattern(self) -> re.Pattern[str] | None:
+        """The identifiers as one case-insensitive pattern (None without any), compiled on first use."""
+        if self._compiled is None and self._parts:
+            self._compiled = re.compile("|".join(_part_pattern(p) for p in self._parts), re.IGNORECASE)
+        return self._compiled
+
+    def _may_hold(self, text: str) -> bool:
+        """False only when ``text`` certainly holds no part (the folded pre-test); True otherwise."""
+        if self._folded is None:
+            return True
+        folded = text.translate(_FOLD)
+        return any(p in folded for p in self._folded)
 
     @classmethod
     def for_patient(cls, patient: PatientIdentity | None) -> Redactor:
         """The redactor of an exam's :class:`PatientIdentity` (None: masks nothing)."""
         if patient is None:
-            return cls(())
-        return cls((patient.name, patient.patient_id, *patient.other.values()))
+            return _shared_redactor(())
+        return _shared_redactor((patient.name, patient.patient_id, *patient.other.values()))
 
     @classmethod
     def for_contract(cls, patient: Mapping[str, Any] | None) -> Redactor:
         """The redactor of a contract line's ``patient`` object (``name``, ``id`` and the ``other`` IDs)."""
         if not isinstance(patient, Mapping):
-            return cls(())
+            return _shared_redactor(())
         other = patient.get("other")
         others = [str(v) for v in other.values()] if isinstance(other, Mapping) else []
-        return cls([*(str(patient[k]) for k in ("name", "id") if patient.get(k)), *others])
+        return _shared_redactor((*(str(patient[k]) for k in ("name", "id") if patient.get(k)), *others))
 
     def text(self, text: str | None) -> str | None:
         """``text`` with every identifier replaced by ``<redacted>``."""
-        if text is None or self._pattern is None:
+        if text is None or not self._parts or not self._may_hold(text):
             return text
-        return self._pattern.sub(REDACTED, text)
+        pattern = self._pattern
+        return pattern.sub(REDACTED, text) if pattern is not None else text
 
     def exam(self, exam: Exam) -> Exam:
         """``exam`` with its file-derived free text masked (the ``patient`` field is left as it is).
 
         Flag messages, region labels, raw cell text and location details, and the
         scanner and institution fields (a site may type the name into any field).
+        What holds no identifier is kept as it is (the same object), so an exam
+        with nothing to mask comes back unchanged without being rebuilt.
         """
-        if self._pattern is None:
+        if not self._parts:
             return exam
-        return replace(
-            exam,
-            scanner_model=self.text(exam.scanner_model), scanner_serial=self.text(exam.scanner_serial),
-            scanner_software=self.text(exam.scanner_software), institution=self.text(exam.institution),
-            study_instance_uid=self.text(exam.study_instance_uid),
-            regions=tuple(self._region(r) for r in exam.regions),
-            flags=tuple(replace(f, message=self.text(f.message) or "") for f in exam.flags),
-        )
+        fields = {k: self.text(getattr(exam, k)) for k in _EXAM_TEXT_FIELDS}
+        regions = tuple(self._region(r) for r in exam.regions)
+        flags = tuple(self._flag(f) for f in exam.flags)
+        if (all(fields[k] == getattr(exam, k) for k in _EXAM_TEXT_FIELDS)
+                and all(a is b for a, b in zip(regions, exam.regions, strict=True))
+                and all(a is b for a, b in zip(flags, exam.flags, strict=True))):
+            return exam
+        return replace(exam, **fields, regions=regions, flags=flags)
+
+    def _flag(self, f: Flag) -> Flag:
+        message = self.text(f.message) or ""
+        return f if message == f.message else replace(f, message=message)
 
     def _location(self, loc: Location | None) -> Location | None:
-        return replace(loc, detail=self.text(loc.detail)) if loc is not None and loc.detail else loc
+        if loc is None or not loc.detail:
+            return loc
+        detail = self.text(loc.detail)
+        return loc if detail == loc.detail else replace(loc, detail=detail)
 
     def _region(self, r: RegionResult) -> RegionResult:
-        sources = {m: replace(s, raw_text=self.text(s.raw_text), location=self._location(s.location))
-                   for m, s in r.sources.items()}
-        return r.replace(label=self.text(r.label), location=self._location(r.location), sources=sources)
+        sources: dict[str, ValueSource] = {}
+        for m, s in r.sources.items():
+            raw, where = self.text(s.raw_text), self._location(s.location)
+            sources[m] = s if raw == s.raw_text and where is s.location else replace(s, raw_text=raw, location=where)
+        label, where = self.text(r.label), self._location(r.location)
+        if label == r.label and where is r.location and all(sources[m] is s for m, s in r.sources.items()):
+            return r
+        return r.replace(label=label, location=where, sources=sources)
+
+
+def _shared_redactor(identifiers: tuple[str | None, ...]) -> Redactor:
+    """One redactor per set of identifiers, shared: a study's files (and a file's CSV row and
+    failure row) have the same patient, and a redactor holds nothing that changes but its
+    pattern, compiled once when first needed. An identifier that cannot be a cache key (not
+    text, as the model says it is) gets a redactor of its own."""
+    try:
+        return _cached_redactor(identifiers)
+    except TypeError:
+        return Redactor(identifiers)
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_redactor(identifiers: tuple[str | None, ...]) -> Redactor:
+    return Redactor(identifiers)
+
+
+#: the exam's own text fields a :class:`Redactor` masks (besides flags and regions)
+_EXAM_TEXT_FIELDS = ("scanner_model", "scanner_serial", "scanner_software", "institution", "study_instance_uid")
 
 
 def redact_exam(exam: Exam) -> Exam:

@@ -17,6 +17,7 @@ import importlib
 from bmdkit.batch.lifetime import die_with_parent, in_fork_server
 
 MODULES = (
+    "bmdkit.batch.runner",  # what each task's call is unpickled from (it brings the ledger, sqlite3, rich)
     "bmdkit.pipeline", "bmdkit.export.jsonout", "bmdkit.dicom", "bmdkit.report", "bmdkit.merge",
     "bmdkit.checks", "numpy", "PIL.Image", "PIL.PngImagePlugin", "PIL.JpegImagePlugin",
     "PIL.TiffImagePlugin", "PIL.BmpImagePlugin", "cv2", "pypdfium2", "pdfplumber", "pydicom", "defusedxml.ElementTree",
@@ -29,7 +30,7 @@ def _load() -> list[str]:
         try:
             importlib.import_module(name)
             loaded.append(name)
-        except Exception:  # noqa: BLE001 - never take the fork server down
+        except Exception:  # noqa: BLE001, S110 - never take the fork server down
             pass
     return loaded
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Self
 
 from rich.console import Console
 from rich.progress import (
@@ -33,7 +34,7 @@ class BatchProgress:
         )
         self.task = self.progress.add_task("batch", total=total, failed=0, rate="")
 
-    def __enter__(self) -> BatchProgress:
+    def __enter__(self) -> Self:
         self.progress.start()
         return self
 
@@ -43,6 +44,8 @@ class BatchProgress:
     def advance(self, failed: bool) -> None:
         if failed:
             self.failed += 1
+        if not self.enabled:
+            return  # nothing shown: no rate to work out (rich sums its samples on every call)
         t = self.progress.tasks[0]
         speed = t.speed
         rate = f"{speed:.1f} files/s" if speed else ""

@@ -233,10 +233,21 @@ def _unlisted(errors: list[OSError]) -> Iterator[InputItem]:
 
 
 def _is_zip(path: Path) -> bool:
+    """True when :func:`~bmdkit.detect.sniff` calls the file a zip archive.
+
+    Only a file that starts with a zip's local header can be one, so the
+    other files (nearly all) are told apart by their first four bytes.
+    """
     try:
+        with open(path, "rb") as fh:
+            if fh.read(4) != _ZIP_MAGIC:
+                return False
         return sniff(path) is Format.ZIP
     except OSError:
         return False
+
+
+_ZIP_MAGIC = b"PK\x03\x04"
 
 
 def safe_member_name(name: str) -> str | None:

@@ -42,11 +42,15 @@ _NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
 _LIST_DELIMITER = ";"
 
 
+#: first characters that make a text cell need a look: a formula start, or the escape ``'`` itself
+_RISKY_FIRST = frozenset((*FORMULA_STARTS, "'"))
+
+
 def safe_cell(value: Any) -> Any:
     """``value`` as a CSV cell a spreadsheet shows as text; numbers and non-text pass unchanged."""
-    if not isinstance(value, str):
-        return value
-    if value.startswith("'") or (value.startswith(FORMULA_STARTS) and not _NUMBER.fullmatch(value)):
+    if not isinstance(value, str) or value[:1] not in _RISKY_FIRST:
+        return value  # every start in FORMULA_STARTS is one character: the first one decides
+    if value[0] == "'" or not _NUMBER.fullmatch(value):
         return "'" + value
     return value
 
@@ -72,7 +76,13 @@ class SafeDictWriter(csv.DictWriter):  # type: ignore[type-arg]
     """:class:`csv.DictWriter` whose rows pass through :func:`safe_cell` (the header is bmdkit's own)."""
 
     def writerow(self, rowdict: Mapping[str, Any]) -> Any:
-        return super().writerow(safe_row(rowdict))
+        # what csv.DictWriter.writerow does (same checks, same cells), with each cell made safe
+        if self.extrasaction == "raise":
+            wrong = rowdict.keys() - self.fieldnames
+            if wrong:
+                raise ValueError("dict contains fields not in fieldnames: " + ", ".join(repr(x) for x in wrong))
+        return self.writer.writerow([safe_cell(rowdict[key]) if key in rowdict else self.restval
+                                     for key in self.fieldnames])
 
     def writerows(self, rowdicts: Iterable[Mapping[str, Any]]) -> None:
         for row in rowdicts:

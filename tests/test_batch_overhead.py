@@ -1,0 +1,87 @@
+"""The batch's per-file overhead cuts (issue 20) keep what the batch decides.
+
+- the zip test of the input walk reads a file's first four bytes before asking
+  :func:`bmdkit.detect.sniff`: it still calls a zip exactly what ``sniff`` calls one
+  (not an office document, not a DICOM file whose preamble starts like a zip);
+- checkpoints are spaced out when regenerating the outputs takes long;
+- the pool's fork server has the batch's own modules loaded, so a worker does not
+  import them (sqlite3, rich) before its first file.
+"""
+
+from __future__ import annotations
+
+import sys
+import zipfile
+from pathlib import Path
+
+from bmdkit.batch.runner import CHECKPOINT_SHARE, next_checkpoint_s, run_batch
+from bmdkit.batch.walk import _is_zip, walk_inputs
+from bmdkit.detect import Format, sniff
+from bmdkit.options import ReadOptions
+
+
+def _inputs(root: Path) -> dict[str, Path]:
+    root.mkdir()
+    files = {}
+    plain = root / "delivery.zip"
+    with zipfile.ZipFile(plain, "w") as zf:
+        zf.writestr("a/report.txt", "BMD 0.9")
+    files["zip"] = plain
+    office = root / "letter.docx"
+    with zipfile.ZipFile(office, "w") as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>")
+        zf.writestr("word/document.xml", "<w:document/>")
+    files["office"] = office
+    polyglot = root / "odd.dcm"  # a DICOM file whose 128-byte preamble starts like a zip
+    polyglot.write_bytes(b"PK\x03\x04" + b"\0" * 124 + b"DICM" + b"\x02\x00\x10\x00UI\x04\x001.2\0")
+    files["dicom_pk"] = polyglot
+    files["text"] = root / "notes.txt"
+    files["text"].write_text("PK is not at the start here\n")
+    files["empty"] = root / "empty.bin"
+    files["empty"].write_bytes(b"")
+    files["short"] = root / "pk.bin"
+    files["short"].write_bytes(b"PK\x03")
+    return files
+
+
+def test_zip_test_agrees_with_sniff(tmp_path: Path) -> None:
+    files = _inputs(tmp_path / "in")
+    for name, p in files.items():
+        assert _is_zip(p) == (sniff(p) is Format.ZIP), name
+    assert _is_zip(files["zip"]) and not _is_zip(files["office"]) and not _is_zip(files["dicom_pk"])
+    assert not _is_zip(tmp_path / "missing.zip")  # unreadable: not a zip (the walk reports it)
+    shown = [i.display for i in walk_inputs([tmp_path / "in"], tmp_path)]
+    assert any(s.endswith("delivery.zip!a/report.txt") for s in shown)  # the archive is opened
+    assert any(s.endswith("letter.docx") for s in shown) and any(s.endswith("odd.dcm") for s in shown)
+
+
+def test_checkpoints_spaced_out_when_writing_takes_long() -> None:
+    assert next_checkpoint_s(30.0, 0.2) == 30.0
+    slow = next_checkpoint_s(30.0, 20.0)
+    assert slow > 30.0
+    assert 20.0 / (20.0 + slow) <= CHECKPOINT_SHARE + 1e-9  # writing takes at most its share
+
+
+def loaded_modules(path: str, options: ReadOptions) -> dict:
+    """Worker side: the file's real result, and whether the fork server had loaded the batch's modules."""
+    from bmdkit.batch import preload
+    from bmdkit.batch.runner import work
+
+    line = work(path, options)
+    line["flags"].append({"code": "unplaced_data", "message": ",".join(preload.LOADED), "region": None,
+                          "severity": "review"})
+    return line
+
+
+def test_workers_start_with_the_batch_modules_loaded(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "a.txt").write_text("not a scan\n")
+    out = tmp_path / "out"
+    run_batch([site], out, workers=1, progress=False, worker_fn=loaded_modules)
+    import json
+
+    line = json.loads((out / "results.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    loaded = [f["message"] for f in line["flags"] if f["code"] == "unplaced_data"][-1].split(",")
+    assert "bmdkit.batch.runner" in loaded and "bmdkit.pipeline" in loaded
+    assert "bmdkit.batch.runner" in sys.modules  # and the batch itself runs it, of course
