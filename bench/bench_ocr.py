@@ -250,7 +250,7 @@ def score_real(exam: object, page: dict) -> dict:
 
     out: dict = {"values": 0, "exact": 0, "burdened": 0, "wrong_flagged": 0, "silent": 0, "missing": 0,
                  "phantom": 0, "phantom_flagged": 0, "bmd_t_values": 0, "bmd_t_exact": 0, "burden_codes": {},
-                 "silent_values": [], "wrong_values": []}
+                 "burden_flags": [], "silent_values": [], "wrong_values": []}
     failed = exam.status.value == "failed"  # type: ignore[attr-defined]
     for region, side in CONTRACT_KEYS:
         want_all = page["values"].get(region, {}).get(side or "-", {})
@@ -278,6 +278,7 @@ def score_real(exam: object, page: dict) -> dict:
                     out["burdened"] += 1
                     for c in {f.code.value for f in cover}:
                         out["burden_codes"][c] = out["burden_codes"].get(c, 0) + 1
+                    out["burden_flags"].append(f"{where}: " + " | ".join(f"{f.code.value}: {f.message}" for f in cover))
             elif have is None:
                 out["missing"] += 1
             elif flagged:
@@ -332,7 +333,21 @@ def run_real(real_dir: Path, engines: tuple[str, ...] = ("tesseract", "rapidocr"
 
 # --- main ------------------------------------------------------------------------------------
 
-def run(n: int, which: str, seed: int, compare: bool, base: bool, start: int = 0) -> dict:
+def page_degradation(s: str, k: int) -> str:
+    """The damage kind of page ``k`` of set ``s`` (as dev_page / heldout_page / reallike_page choose it)."""
+    if s == "dev":
+        return DEGRADATIONS[(k // 2) % len(DEGRADATIONS)]
+    if s == "heldout":
+        return ("clean", "pdf", "scan", "photo", "lowres")[(k // 3) % 5]
+    from bmdkit.samples import real_like as rl
+
+    return rl.REAL_LIKE_RENDERINGS[(k // len(rl.REAL_LIKE_LAYOUTS)) % len(rl.REAL_LIKE_RENDERINGS)]
+
+
+def run(n: int, which: str, seed: int, compare: bool, base: bool, start: int = 0,
+        only_deg: frozenset[str] | None = None) -> dict:
+    """Read and score ``n`` generated pages (``only_deg``: only those of these damage kinds, the
+    same pages as a full run)."""
     rows = []
     gen = TruthGenerator(seed)
     makers = {"dev": dev_page, "heldout": heldout_page, "reallike": reallike_page}
@@ -346,6 +361,8 @@ def run(n: int, which: str, seed: int, compare: bool, base: bool, start: int = 0
             s = sets[i % len(sets)]
             truth = gen.exam(exclude=["L1"] if i % 7 == 3 else None)
             if i < start:  # the same pages as a full run, from page ``start`` on
+                continue
+            if only_deg and page_degradation(s, i // len(sets)) not in only_deg:
                 continue
             blank: frozenset = frozenset()
             if s == "reallike":
@@ -419,12 +436,15 @@ def main() -> None:
     ap.add_argument("--json", type=Path, help="write the summary here")
     ap.add_argument("--real", type=Path, metavar="DIR",
                     help="score the real development pages rebuilt into DIR (bench/real_pages/rebuild.sh) instead")
+    ap.add_argument("--deg", help="only the generated pages of these damage kinds, comma-separated "
+                    "(e.g. photo,scan; the same pages as a full run)")
     ap.add_argument("--only", help="with --real: only the pages whose key starts so (e.g. ge-, hologic-4)")
     a = ap.parse_args()
     if a.real:
         summary = run_real(a.real, only=a.only)
     else:
-        summary = run(a.n, a.which, a.seed, a.engines_compare, not a.no_baseline, a.start)
+        summary = run(a.n, a.which, a.seed, a.engines_compare, not a.no_baseline, a.start,
+                      frozenset(a.deg.split(",")) if a.deg else None)
     text = json.dumps(summary, indent=1, ensure_ascii=False)
     print(text)
     if a.json:

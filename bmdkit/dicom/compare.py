@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 
-from bmdkit import reference
+from bmdkit import rounding
 from bmdkit.flags import FlagCode
 from bmdkit.model import MEASURES, Flag, RegionResult
 
@@ -20,8 +20,8 @@ _EPS = 1e-9
 
 @functools.lru_cache(maxsize=1)
 def half_units() -> dict[str, float]:
-    """measure -> half a unit of the last printed digit."""
-    return {row["measure"]: float(row["half_unit"]) for row in reference.table("print_rounding")}
+    """measure -> half a unit of the last printed digit (:func:`bmdkit.rounding.half_units`, read once)."""
+    return rounding.half_units()
 
 
 def disagreements(a: RegionResult, b: RegionResult) -> list[str]:

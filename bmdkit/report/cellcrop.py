@@ -35,3 +35,69 @@ def enhance(c: np.ndarray) -> np.ndarray:
     """2x upscale and Otsu binarization for a second look."""
     big = cv2.resize(c, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
     return cv2.threshold(big, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1]
+
+
+#: a leading minus is at most this share of the text height thick (the digits are the text height)
+_MINUS_THICK = 0.35
+#: ... and its middle lies this far down the text height (a minus sits about half way)
+_MINUS_MIDDLE = (0.3, 0.8)
+#: ... and it is this many text heights wide (a hyphen to an em-dash of small screen type)
+_MINUS_WIDTH = (0.2, 1.0)
+#: a digit is at least this share of the text height tall
+_DIGIT_TALL = 0.55
+
+
+def _text_band(dark: np.ndarray) -> tuple[int, int] | None:
+    """The rows of the cell's own line of print: the run of inked rows holding the most ink
+    (slivers of the rows above and below, which a padded crop takes in, are left out)."""
+    inked = dark.any(axis=1)
+    best: tuple[int, int, int] | None = None
+    y = 0
+    while y < len(inked):
+        if not inked[y]:
+            y += 1
+            continue
+        start = y
+        while y < len(inked) and inked[y]:
+            y += 1
+        mass = int(dark[start:y].sum())
+        if best is None or mass > best[0]:
+            best = (mass, start, y)
+    return None if best is None else (best[1], best[2])
+
+
+def leading_minus(cell: np.ndarray) -> bool | None:
+    """Does the print in a cell crop (:func:`crop`) begin with a minus sign before its digits?
+
+    True: its first ink, from the left, is a flat mark about half way up the digits (thin, a
+    fraction of a digit wide), and a digit-tall stroke follows it; False: its first ink is
+    already digit-tall (a digit, no sign); None: no clear print, or a first mark of another
+    shape. A page reading often loses the thin minus of small screen type while the cell's
+    pixels still show it: this is the pixels' own testimony, one witness beside the engines.
+    """
+    grey = cell if cell.ndim == 2 else cv2.cvtColor(cell, cv2.COLOR_RGB2GRAY)
+    if grey.size == 0 or int(grey.max()) - int(grey.min()) < 40:
+        return None
+    dark = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)[1] > 0
+    band = _text_band(dark)
+    if band is None or band[1] - band[0] < 6:
+        return None
+    h = band[1] - band[0]
+    ink = dark[band[0]:band[1]]
+    cols = [np.flatnonzero(ink[:, x]) for x in range(ink.shape[1])]
+    xs = [x for x, c in enumerate(cols) if len(c)]
+    if not xs:
+        return None
+    x = xs[0]
+    run = []
+    while x < len(cols) and len(cols[x]) and cols[x][-1] - cols[x][0] + 1 <= _MINUS_THICK * h:
+        run.append(x)
+        x += 1
+    if not run:
+        return False if cols[xs[0]][-1] - cols[xs[0]][0] + 1 >= _DIGIT_TALL * h else None
+    rows = np.concatenate([cols[k] for k in run])
+    middle = (float(rows.mean()) + 0.5) / h
+    follows = [cols[k] for k in range(x, min(len(cols), x + max(2, int(0.6 * h)))) if len(cols[k])]
+    tall = any(c[-1] - c[0] + 1 >= _DIGIT_TALL * h for c in follows)
+    width_ok = _MINUS_WIDTH[0] * h <= len(run) <= _MINUS_WIDTH[1] * h
+    return True if width_ok and _MINUS_MIDDLE[0] <= middle <= _MINUS_MIDDLE[1] and tall else None

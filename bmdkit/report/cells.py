@@ -80,7 +80,8 @@ class Row:
     cells: dict[str, Cell] = field(default_factory=dict)
     box: Box | None = None
     #: how the label was read: "page" (the page's own reading), "reread" (a second
-    #: reading of the label's crop named a region), "approximate" (nearest label word)
+    #: reading of the label's crop named a region), "agreed" (two engines' readings of the
+    #: crop both nearest the same label word), "approximate" (nearest label word)
     label_read: str = "page"
     #: columns of the row's table with no word in this row that hold no value on the page:
     #: measure -> "blank" (nothing printed) or "dash" (a placeholder mark); see bmdkit.report.ink

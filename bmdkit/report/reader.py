@@ -164,7 +164,7 @@ def _read_page(page: Page, engines: list[str], options: ReadOptions, budget: Bud
         res.sentence_lines = _sentence_lines(found.lines, page.number, to_page)
     for tab in tabs:
         res.flags += table_flags(tab, page.number)
-        res.rows += read_table(tab, image, engines, page.number, to_page)
+        res.rows += read_table(tab, image, engines, page.number, to_page, rereader)
     if image is not None:
         res.low_conf = low_confidence_flag(res.rows, page.number, settings.SETTINGS.page_quality_min)
         if res.low_conf is not None:

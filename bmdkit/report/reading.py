@@ -8,7 +8,12 @@ Cells with no word are told blank, a dash, or unread ink (:func:`mark_unprinted`
 The repairs (:mod:`bmdkit.report.repairs`) run on the readings here; a BMD
 outside its row's plausible range, and a disputed cell whose rival readings are
 malformed or impossible, are read again alone on their crops by both engines
-(:func:`bmdkit.report.rereading.cells_alone`). A page's result is a
+(:func:`bmdkit.report.rereading.cells_alone`), within the page's time budget
+(the page's :class:`PageRereader`, handed to :func:`read_table`). A negative
+score whose sign the engines disputed is marked where the cell's pixels show
+the minus (:func:`bmdkit.report.cellcrop.leading_minus`), and a Mean row's
+disputed BMD, BMC or area is settled where it is the mean of its sides
+(:func:`bmdkit.report.repairs.confirm_by_mean`). A page's result is a
 :class:`PageResult` of :class:`PageRow` s.
 """
 
@@ -23,12 +28,12 @@ import numpy as np
 
 from bmdkit.flags import FlagCode, Severity
 from bmdkit.model import Flag, Side
-from bmdkit.report import ink, ocr, repairs, rereading, vote
+from bmdkit.report import cellcrop, ink, ocr, repairs, rereading, vote
 from bmdkit.report.cells import DATA_MEASURES, Cell, Row, Table
 from bmdkit.report.layout import find_tables
 from bmdkit.report.numbers import parse_number
 from bmdkit.report.pdftext import ENGINE as PDF_ENGINE
-from bmdkit.report.rereading import PageRereader
+from bmdkit.report.rereading import Budget, PageRereader
 from bmdkit.report.sentences import TextLine
 
 
@@ -181,14 +186,18 @@ def table_flags(tab: Table, page_no: int) -> list[Flag]:
 
 
 def read_table(tab: Table, image: np.ndarray | None, engines: list[str], page_no: int,
-               to_page: np.ndarray) -> list[PageRow]:
+               to_page: np.ndarray, rereader: PageRereader | None = None) -> list[PageRow]:
     """Every cell of a table read (voted between ``engines`` on ``image``; as printed on a text
-    layer, ``image`` None) and repaired, as rows."""
+    layer, ``image`` None) and repaired, as rows. ``rereader``: the page's re-reading service,
+    whose time budget the optional closer looks keep to (none past its soft limit: the values
+    they would have settled stay flagged); None: no limit."""
     decs = column_decimals(tab)
     cells = [_TableCell(r, m, c) for r in tab.rows for m, c in r.cells.items()]
+    budget = rereader.budget if rereader is not None else None
     if image is not None:
         readings = vote.read_cells(image, [tc.cell for tc in cells], engines,
-                                   {i: decs[tc.measure] for i, tc in enumerate(cells)})
+                                   {i: decs[tc.measure] for i, tc in enumerate(cells)},
+                                   budget.soft_passed if budget is not None else None)
     else:
         readings = [_as_printed(tc.cell) for tc in cells]
     for tc, rd in zip(cells, readings):
@@ -196,18 +205,32 @@ def read_table(tab: Table, image: np.ndarray | None, engines: list[str], page_no
         if image is not None and tc.measure in repairs.SCORES:
             repairs.restore_decimal(rd, decs.get(tc.measure), tc.measure)
     if image is not None:
-        _recheck_implausible(tab, cells, readings, image, engines, decs.get("bmd"))
-        _closer_look_at_disputes(tab, cells, readings, image, engines, decs)
+        _recheck_implausible(tab, cells, readings, image, engines, decs.get("bmd"), budget)
+        _closer_look_at_disputes(tab, cells, readings, image, engines, decs, budget)
+        _minus_in_print(cells, readings, image)
     per_row: dict[int, dict[str, vote.Reading]] = {}
     for tc, rd in zip(cells, readings):
         per_row.setdefault(id(tc.row), {})[tc.measure] = rd
     rows: list[PageRow] = []
     for r in tab.rows:
-        if image is not None and r.side is not Side.MEAN:
-            if repairs.settle_by_ratio(per_row.get(id(r), {})) is None:
-                repairs.confirm_by_ratio(per_row.get(id(r), {}))
+        if image is not None and r.side is not Side.MEAN and repairs.settle_by_ratio(per_row.get(id(r), {})) is None:
+            repairs.confirm_by_ratio(per_row.get(id(r), {}))
         rows.append(PageRow(r, tab, per_row.get(id(r), {}), page_no, to_page))
+    if image is not None:
+        _confirm_means(tab, per_row)
     return rows
+
+
+def _confirm_means(tab: Table, per_row: dict[int, dict[str, vote.Reading]]) -> None:
+    """Each Mean row of the table whose region has one Left and one Right row: its disputed
+    BMD, BMC or area is settled where it is their mean (repairs.confirm_by_mean)."""
+    for r in tab.rows:
+        if r.side is not Side.MEAN or r.region is None:
+            continue
+        sides = {s: [o for o in tab.rows if o.region is r.region and o.side is s] for s in (Side.LEFT, Side.RIGHT)}
+        if all(len(v) == 1 for v in sides.values()):
+            repairs.confirm_by_mean(per_row.get(id(r), {}), per_row.get(id(sides[Side.LEFT][0]), {}),
+                                    per_row.get(id(sides[Side.RIGHT][0]), {}))
 
 
 def bmd_site(r: Row, tab: Table) -> str | None:
@@ -224,16 +247,18 @@ RECHECK_MAX = 8
 
 
 def _recheck_implausible(tab: Table, cells: list[_TableCell], readings: list[vote.Reading], image: np.ndarray,
-                         engines: list[str], decimals: int | None) -> None:
+                         engines: list[str], decimals: int | None, budget: Budget | None = None) -> None:
     """A BMD read outside its row's plausible range is read again alone on its crop, enlarged,
     by every engine (rereading.cells_alone), and kept, repaired or marked a misread by
-    repairs.recheck_implausible: never taken for anatomy."""
+    repairs.recheck_implausible: never taken for anatomy. Past the budget's soft limit nothing
+    is read again, and such a BMD stays flagged all the same (its decimal point restored but not
+    confirmed, or a misread)."""
     todo = [(tc, rd, repairs.bmd_range(bmd_site(tc.row, tab))) for tc, rd in zip(cells, readings)
             if tc.measure == "bmd" and rd.value is not None and not rd.blank]
     todo = [(tc, rd, rng) for tc, rd, rng in todo if not rng[0] <= rd.value <= rng[1]][:RECHECK_MAX]  # type: ignore[operator]
     if not todo:
         return
-    looks = rereading.cells_alone(image, [tc.cell.box for tc, _, _ in todo], engines)
+    looks = rereading.cells_alone(image, [tc.cell.box for tc, _, _ in todo], engines, budget)
     for (_, rd, rng), seen in zip(todo, looks):
         repairs.recheck_implausible(rd, decimals, rng, seen)
 
@@ -245,7 +270,8 @@ CLOSER_LOOK_MAX = 12
 
 
 def _closer_look_at_disputes(tab: Table, cells: list[_TableCell], readings: list[vote.Reading],
-                             image: np.ndarray, engines: list[str], decs: dict[str, int | None]) -> None:
+                             image: np.ndarray, engines: list[str], decs: dict[str, int | None],
+                             budget: Budget | None = None) -> None:
     """Cells the engines read differently, where every rival reading is malformed for its column
     or impossible for its row (vote.in_doubt_for_closer_look: '0.625' against '8.625' for a hip
     BMD), are read again alone on their crops, enlarged, by both engines
@@ -263,9 +289,22 @@ def _closer_look_at_disputes(tab: Table, cells: list[_TableCell], readings: list
     todo = todo[:CLOSER_LOOK_MAX]
     if not todo:
         return
-    looks = rereading.cells_alone(image, [tc.cell.box for tc, _, _ in todo], engines)
+    looks = rereading.cells_alone(image, [tc.cell.box for tc, _, _ in todo], engines, budget)
     for (tc, rd, ok), seen in zip(todo, looks):
         vote.confirm_by_closer_look(rd, seen, decs.get(tc.measure), ok)
+
+
+def _minus_in_print(cells: list[_TableCell], readings: list[vote.Reading], image: np.ndarray) -> None:
+    """A negative score whose readings dispute only its sign (vote.sign_disputed: one engine saw
+    the minus, another read the same digits without it) is marked where the cell's own pixels
+    show a minus before the digits (cellcrop.leading_minus): the thin minus of small screen type
+    is what page readings lose. It is one witness; valueflags.settle_signs also asks the site's
+    rows to fit the sign kept, as for a closer look by a second engine."""
+    for tc, rd in zip(cells, readings):
+        if tc.measure not in repairs.SCORES or rd.value is None or rd.value >= 0 or rd.third:
+            continue
+        if vote.sign_disputed(rd, repairs.plausible(tc.measure, None)):
+            rd.minus_in_print = cellcrop.leading_minus(cellcrop.crop(image, tc.cell.box)) is True
 
 
 def _as_printed(c: Cell) -> vote.Reading:

@@ -232,7 +232,7 @@ def confirm_by_ratio(rds: dict[str, Reading]) -> str | None:
     got = {m: rds.get(m) for m in ("bmd", "bmc", "area")}
     if any(rd is None or rd.value is None or rd.blank for rd in got.values()):
         return None
-    disputed = [m for m, rd in got.items() if rd is not None and rd.disagreement]
+    disputed = [m for m, rd in got.items() if rd is not None and (rd.disagreement or rd.single)]
     if len(disputed) != 1:
         return None
     (m,) = disputed
@@ -257,10 +257,65 @@ def confirm_by_ratio(rds: dict[str, Reading]) -> str | None:
         if bmd_matches(trial["bmd"], trial["bmc"], trial["area"], **decs):  # type: ignore[arg-type]
             return None  # another reading fits as well: the ratio cannot tell them apart
     assert kept is not None
-    rd.disagreement = False
+    rd.disagreement, rd.single = False, False
     rd.conf = max(rd.conf, MIN_CONFIDENCE)
     rd.settled = f"{rd.raw.strip()} alone makes BMD = BMC / area hold for this row, as kept"
     return m
+
+
+#: the measures a Mean row prints as the mean of its Left and Right rows (a T- or Z-score is
+#: recomputed from the mean BMD: within a tenth either way of the scores' mean, too loose a witness)
+MEAN_OF_SIDES = ("bmd", "bmc", "area")
+
+
+def _sure(rd: Reading | None) -> bool:
+    """A reading both engines gave alike: no dispute, no repair, confidence at least vote.MIN_CONFIDENCE."""
+    from bmdkit.report.vote import MIN_CONFIDENCE
+
+    return (rd is not None and rd.value is not None and not rd.blank and not rd.disagreement and not rd.single
+            and not rd.repair and not rd.reread and rd.conf >= MIN_CONFIDENCE)
+
+
+def _is_mean_of(rd: Reading, a: Reading, b: Reading) -> bool:
+    """The kept value of ``rd`` is the mean of ``a`` and ``b`` within print rounding (half a unit
+    of the last printed digit for its own rounding, and half a unit for the mean of theirs),
+    printed to their decimals, and no other well-formed reading of the cell is."""
+    kept, pa, pb = parse_number(rd.raw), parse_number(a.raw), parse_number(b.raw)
+    if kept is None or pa is None or pb is None or kept.value != rd.value or pa.value is None or pb.value is None:
+        return False
+    if not kept.decimals == pa.decimals == pb.decimals:
+        return False  # a mean is printed like its sides: a digit lost or gained is a misread
+    slack = 0.5 * 10.0 ** -kept.decimals + 0.25 * (10.0 ** -pa.decimals + 10.0 ** -pb.decimals) + 1e-9
+    centre = (pa.value + pb.value) / 2
+    if abs(kept.value - centre) > slack:
+        return False
+    return not any(c.parsed is not None and c.parsed.value is not None and c.parsed.value != rd.value
+                   and not c.parsed.blank and c.parsed.decimals == kept.decimals
+                   and abs(c.parsed.value - centre) <= slack for c in rd.candidates)
+
+
+def confirm_by_mean(mean: dict[str, Reading], left: dict[str, Reading], right: dict[str, Reading]) -> list[str]:
+    """A Mean row's BMD, BMC or area that the engines read differently, or one engine alone,
+    where the Left and Right rows' values of that measure were read alike by both engines: the
+    kept value is settled where it is their mean within print rounding and no other well-formed
+    reading of the cell is (two other cells of the table witness it; :func:`_is_mean_of`).
+    Marks it no longer disputed (``Reading.settled``, a note). Returns the measures settled."""
+    from bmdkit.report.vote import MIN_CONFIDENCE
+
+    done: list[str] = []
+    for m in MEAN_OF_SIDES:
+        rd, a, b = mean.get(m), left.get(m), right.get(m)
+        if rd is None or rd.value is None or rd.blank or not (rd.disagreement or rd.single):
+            continue
+        if rd.repair or rd.reread or a is None or b is None or not _sure(a) or not _sure(b) \
+                or not _is_mean_of(rd, a, b):
+            continue
+        rd.disagreement, rd.single = False, False
+        rd.conf = max(rd.conf, MIN_CONFIDENCE)
+        rd.settled = (f"{rd.raw.strip()} is the mean of the left and right values ({a.raw.strip()}, "
+                      f"{b.raw.strip()}) both engines read alike, as kept")
+        done.append(m)
+    return done
 
 
 def restore_signs(regions: list[RegionResult]) -> SignsRestored:

@@ -110,7 +110,8 @@ def resolve_labels(body: list[Line], first_data_x: float, reader: CropReader | N
     that name something all name the same region and side, that is kept
     ("reread"); readings that contradict each other keep the row unread. Else
     the nearest label word (:func:`labels.fuzzy_label`) within its allowed
-    edits, kept as "approximate" for the caller to flag. A meaning another row
+    edits, kept as "approximate" for the caller to flag, or as "agreed" where
+    two engines' own readings of the crop both come nearest to it (a note). A meaning another row
     of the table already has is refused: a table holds each region once.
     """
     todo = [b for b in body if not b.placed and b.n_numbers >= UNREAD_ROW_MIN_NUMBERS]
@@ -125,8 +126,9 @@ def resolve_labels(body: list[Line], first_data_x: float, reader: CropReader | N
     alts: list[list[str]] = [[] for _ in todo]
     if reader is not None and asked:
         for k, texts in zip(asked, reader.read_boxes([boxes[k] for k in asked])):  # type: ignore[misc]
-            alts[k] = [t for t in texts if t.strip()]
-    for b, more in zip(todo, alts):
+            alts[k] = list(texts)
+    for b, per_engine in zip(todo, alts):
+        more = [t for t in per_engine if t.strip()]
         cands = ([b.label] if b.label else []) + more
         named = {m: c for c in reversed(cands) for m in [label_meaning(c)] if any(x is not None for x in m)}
         if len(named) == 1:
@@ -139,12 +141,22 @@ def resolve_labels(body: list[Line], first_data_x: float, reader: CropReader | N
             guesses.update({m: c for c in reversed(cands) for m in [_level_between(body, b, c)] if m is not None})
             if len(guesses) != 1:
                 continue
-            meaning, how = next(iter(guesses)), "approximate"
+            meaning = next(iter(guesses))
+            how = "agreed" if _engines_guessing(per_engine, meaning, side_only) >= 2 else "approximate"
             label = guesses[meaning]
         if meaning in taken:
             continue
         taken.add(meaning)
         b.label, b.meaning, b.how = label, meaning, how
+
+
+def _engines_guessing(per_engine: list[str], meaning: Meaning, side_only: bool) -> int:
+    """How many engines' own readings of a label crop (``CropReader.read_boxes``: one text per
+    engine) come nearest to ``meaning`` (labels.fuzzy_label). Two engines misreading a label in
+    their own ways ('Total Let', 'Total Lett') and both landing nearest the same label word is
+    evidence one engine's guess is not; the caller has already refused a label any reading
+    guesses otherwise. Vertebral levels are never counted: they are not guessed by spelling."""
+    return sum(1 for t in per_engine if t.strip() and labels.fuzzy_label(t, side_only) == meaning)
 
 
 def _level_between(body: list[Line], b: Line, text: str) -> Meaning | None:

@@ -3,12 +3,16 @@
 Engines that read different numbers: ENGINE_DISAGREEMENT; one engine's reading
 no other confirms, a repaired or unreadable cell, a low confidence:
 LOW_CONFIDENCE; a cell holding ink that nothing read: REGION_NOT_READ; a blank
-cell or a placeholder dash: MISSING_VALUE (information). A row placed by a
-second reading of its label, or by the nearest label word, is noted or
-flagged (LABEL_UNCERTAIN). Engines that differed only on a score's sign are
-settled, as a note, where the site's other rows fit only the sign kept
-(:func:`settle_signs`); the page-wide low-confidence flag becomes a note where
-every doubtful value has a flag of its own (:func:`scope_page_flags`).
+cell or a placeholder dash: MISSING_VALUE (information). A value other cells
+of the table settled (BMD = BMC / area, a Mean row the mean of its sides) or a
+closer look settled is a note saying how. A row placed by a second reading of
+its label, or by the nearest label word both engines' readings agree on, is
+noted; by one engine's nearest label word, flagged (LABEL_UNCERTAIN). Engines
+that differed only on a score's sign are settled, as a note, where the site's
+other rows fit only the sign kept, or fit it and a second witness (a closer
+look, the cell's pixels) backs it (:func:`settle_signs`); the page-wide
+low-confidence flag becomes a note where every doubtful value has a flag of
+its own (:func:`scope_page_flags`).
 """
 
 from __future__ import annotations
@@ -26,10 +30,14 @@ from bmdkit.report.repairs import NEVER_NEGATIVE, SCORES
 #: a score named by region, side and measure
 SignKey = tuple[Region, Side | None, str]
 
+#: the witness of a sign dispute that is the cell's own pixels (vote.Reading.minus_in_print)
+IN_PRINT = "print"
+
 
 class SignDispute(NamedTuple):
     """A score the engines read alike but for the sign: its review flag, and the engine whose
-    closer look at the cell alone read the value kept ("" if none did; vote.third_look)."""
+    closer look at the cell alone read the value kept (vote.third_look), or ``IN_PRINT`` where
+    the cell's pixels show the minus kept (vote.Reading.minus_in_print); "" if neither."""
 
     flag: Flag
     third: str
@@ -69,7 +77,8 @@ def value_flags(region: RegionResult, rds: dict[str, vote.Reading], columns: set
                               f"{words.value_text(rd.value)} was kept{repair}: check it on the page"))
             if (not rd.repair and m in SCORES and sign_disputes is not None
                     and vote.sign_disputed(rd, repairs.plausible(m, None))):
-                sign_disputes[(region.region, side, m)] = SignDispute(flags[-1], rd.third)
+                sign_disputes[(region.region, side, m)] = SignDispute(
+                    flags[-1], rd.third or (IN_PRINT if rd.minus_in_print else ""))
         elif rd.value is None and not rd.blank:
             flags.append(flag(FlagCode.LOW_CONFIDENCE, m, f"{what} could not be read "
                               f"(read as {rd.raw.strip()!r}): enter it from the page" if rd.raw.strip() else
@@ -107,9 +116,14 @@ def _rechecked(rd: vote.Reading, m: str, what: str, flag: Callable[..., Flag]) -
             severity=Severity.INFO if settled else None)
     if rd.settled and rd.value is not None and len(read) >= 2:
         # engines that read the cell differently, settled by a closer look (vote.confirm_by_closer_look)
+        # or by other cells of the table (repairs.confirm_by_ratio, repairs.confirm_by_mean)
         return flag(FlagCode.ENGINE_DISAGREEMENT, m,
                    f"the two OCR engines first read {what} differently: {read[0]} and "
                    f"{', '.join(read[1:])}; {rd.settled}", severity=Severity.INFO)
+    if rd.settled and rd.value is not None:
+        # one engine alone read it, settled by other cells of the table
+        return flag(FlagCode.LOW_CONFIDENCE, m, f"only one of the two OCR engines could read {what} "
+                   f"({words.value_text(None, rd.raw)}); {rd.settled}", severity=Severity.INFO)
     return None
 
 
@@ -135,8 +149,9 @@ def _unprinted_flags(where: str, rds: dict[str, vote.Reading], columns: set[str]
 
 
 def label_flags(rr: RegionResult, row: Row, tab: Table, pno: int) -> list[Flag]:
-    """A row placed by a second reading of its label is noted; one placed by the nearest label
-    word, or whose side is that of a misread heading, is flagged (its region and side only)."""
+    """A row placed by a second reading of its label, or by the nearest label word both engines'
+    readings of it agree on, is noted; one placed by one engine's nearest label word, or whose
+    side is that of a misread heading, is flagged (its region and side only)."""
     where = words.place(rr.region, rr.side)
     if row.side is None and tab.heading_approx and rr.side is not None:
         return [Flag(FlagCode.LABEL_UNCERTAIN, f"Page {pno}: the values taken as {where} get their side from a "
@@ -149,6 +164,10 @@ def label_flags(rr: RegionResult, row: Row, tab: Table, pno: int) -> list[Flag]:
     if row.label_read == "reread":
         return [Flag(FlagCode.LABEL_UNCERTAIN, f"Page {pno}: the row label of {where} was read on a second look",
                      region=rr.region.value, side=rr.side, severity=Severity.INFO)]
+    if row.label_read == "agreed":
+        return [Flag(FlagCode.LABEL_UNCERTAIN, f"Page {pno}: the row label of {where} was misread "
+                     f"({row.label!r}); both OCR engines' readings of it on a second look come nearest to {where}",
+                     region=rr.region.value, side=rr.side, severity=Severity.INFO)]
     return []
 
 
@@ -157,7 +176,8 @@ def settle_signs(regions: list[RegionResult], flags: list[Flag],
     """Engines that differed only on a score's sign: the review flag becomes a note where the
     site's other rows show which sign is right (crosscheck.confirm_signs), or where a closer
     look at the cell alone by the other engine read the value kept (vote.third_look: two
-    engines agree) and the site's rows fit it (crosscheck.sign_fits), or, for a T-score, where
+    engines agree), or the cell's pixels show the minus kept (vote.Reading.minus_in_print: an
+    engine and the print agree), and the site's rows fit it (crosscheck.sign_fits), or, for a T-score, where
     its own row's BMD allows only the sign kept under any plausible young-adult reference
     (crosscheck.sign_by_reference: a one-hip page has no other row to witness)."""
     if not disputes:
@@ -185,6 +205,9 @@ def settle_signs(regions: list[RegionResult], flags: list[Flag],
         elif key in referenced:
             msg = (f"The two OCR engines read {what} with different signs; with its BMD {r.bmd:g}, only "
                    f"{r.value(key[2]):g} fits any plausible young-adult reference (mean and SD), which was kept")
+        elif disputes[key].third == IN_PRINT:
+            msg = (f"The two OCR engines read {what} with different signs; the cell's print shows a minus "
+                   f"before its digits, as kept ({r.value(key[2]):g}), and the other rows of this site fit it")
         else:
             msg = (f"The two OCR engines first read {what} with different signs; {disputes[key].third} read "
                    f"the cell alone as {r.value(key[2]):g}, as kept, and the other rows of this site fit it")

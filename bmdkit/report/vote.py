@@ -75,6 +75,10 @@ class Reading:
     #: engines that first read the cell differently, settled by a closer look that read exactly the
     #: value kept (:func:`confirm_by_closer_look`): what that look read, for the note
     settled: str = ""
+    #: a negative score whose readings dispute its sign, and the cell's own pixels show a minus
+    #: before the digits (cellcrop.leading_minus; reading._minus_in_print): a witness for the sign
+    #: kept, used like ``third`` (valueflags.settle_signs)
+    minus_in_print: bool = False
 
     @property
     def values_read(self) -> list[str]:
@@ -302,7 +306,8 @@ def confirm_by_closer_look(rd: Reading, looks: list[Candidate], decimals: int | 
     return True
 
 
-def third_look(readings: list[Reading], crops: Sequence[np.ndarray], engines: Sequence[str]) -> None:
+def third_look(readings: list[Reading], crops: Sequence[np.ndarray], engines: Sequence[str],
+               stop: Callable[[], bool] | None = None) -> None:
     """A closer look at the cells one engine alone could read, or whose readings differ
     only in the sign: the cell alone, enlarged, read by the engine that did not give the
     kept reading. Stacked and page readings lose faint minus signs and thin decimals that
@@ -311,10 +316,13 @@ def third_look(readings: list[Reading], crops: Sequence[np.ndarray], engines: Se
     Only an exact match confirms (same value, sign and decimals as the kept reading):
     an unconfirmed single reading then counts as two engines agreeing; a sign dispute is
     marked (``Reading.third``) for the reader to settle where the site's rows fit it. A
-    reading that does not match changes nothing (the cell stays flagged).
+    reading that does not match changes nothing (the cell stays flagged). ``stop``: asked before
+    each look; once it says so (the page's time budget is spent) no more looks are taken.
     """
     todo = [i for i, r in enumerate(readings) if r.value is not None and not r.repair and (r.single or r.sign_only)]
     for i in todo[:THIRD_LOOK_MAX]:
+        if stop is not None and stop():
+            return
         r = readings[i]
         kept = parse_number(r.raw)
         if kept is None or kept.value is None:
@@ -340,12 +348,13 @@ def third_look(readings: list[Reading], crops: Sequence[np.ndarray], engines: Se
 
 
 def read_cells(image: np.ndarray, cells: list[Cell], engines: Sequence[str],
-               decimals: dict[int, int | None]) -> list[Reading]:
+               decimals: dict[int, int | None], stop: Callable[[], bool] | None = None) -> list[Reading]:
     """Decide every cell's value with the engines given.
 
     Each cell carries its first reading (from the engine that laid out the
     page); every other enabled engine re-reads it on a crop. ``decimals``
-    maps the cell's index to its column's usual decimal count.
+    maps the cell's index to its column's usual decimal count. ``stop``: the
+    optional third looks (:func:`third_look`) end once it says so (time budget).
     """
     if not cells:
         return []
@@ -377,5 +386,5 @@ def read_cells(image: np.ndarray, cells: list[Cell], engines: Sequence[str],
         r = decide(lst, decimals.get(i), True)
         r.engines = tuple(sorted({e.split("+")[0] for e in r.engines}))
         out.append(r)
-    third_look(out, crops, list(readers))
+    third_look(out, crops, list(readers), stop)
     return out
