@@ -181,7 +181,8 @@ def _prose_lines(lines: list[list[Token]], page_no: int, rereader: PageRereader 
     if rereader is not None and {"tesseract", "rapidocr"} <= set(rereader.engines) and not budget.soft_passed():
         def other() -> list[Token]:
             return rereader.page_tokens("tesseract")
-    return prose.ocr_sentence_lines(lines, page_no, other, lambda b: preprocess.map_box(to_page, b))
+    return prose.ocr_sentence_lines(lines, page_no, other, lambda b: preprocess.map_box(to_page, b),
+                                    reread=None if rereader is None else rereader.read_boxes)
 
 
 def _sentence_lines(lines: list[list[Token]], page_no: int, to_page: np.ndarray) -> list[sentences.TextLine]:

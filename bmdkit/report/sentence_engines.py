@@ -156,7 +156,8 @@ def join_engines(reads: dict[str, list[SentenceRead]],
                 named += [] if st.partial else [(st.region, st.side, st.line)]
                 confirmed += [(st.line, st.raw), backed_by]
     out, flags = _prefer_confirmed(joined)
-    return out, flags + _engine_flags(reads, lines, confirmed, named)
+    sure = {(_key(st), st.value) for st in out if st.confirmed_by and not st.partial}
+    return out, flags + _engine_flags(reads, lines, confirmed, named, sure)
 
 
 def _alone(st: Statement, x: str, y: str, lines: Sequence[TextLine], numbers: list[ReadNumber],
@@ -197,7 +198,9 @@ def _ambiguous(r: SentenceRead) -> bool:
 
 def _prefer_confirmed(joined: list[tuple[Statement, Flag | None]]) -> tuple[list[Statement], list[Flag]]:
     """Drop a value one engine alone read where both engines read one other value for the same
-    region, side and measure elsewhere on the page (its flag stays, saying so)."""
+    region, side and measure elsewhere on the page (its flag stays, saying so); where both read
+    the same value there (a bilingual report, an impression repeating a T-score), the one-engine
+    reading is that value stated again: it is dropped with its flag, the confirmed one stands."""
     sure: dict[tuple[object, ...], set[float]] = {}
     for st, _ in joined:
         if st.confirmed_by:
@@ -206,6 +209,8 @@ def _prefer_confirmed(joined: list[tuple[Statement, Flag | None]]) -> tuple[list
     flags: list[Flag] = []
     for st, fl in joined:
         vals = sure.get(_key(st), set())
+        if not st.confirmed_by and st.value in vals:
+            continue  # the same value both engines read elsewhere on the page
         if not st.confirmed_by and len(vals) == 1 and st.value not in vals:
             assert fl is not None
             flags.append(dataclasses.replace(fl, message=fl.message.replace(
@@ -220,9 +225,13 @@ def _prefer_confirmed(joined: list[tuple[Statement, Flag | None]]) -> tuple[list
 
 def _engine_flags(reads: dict[str, list[SentenceRead]], lines: Sequence[TextLine],
                   confirmed: list[tuple[int, str]],
-                  named: list[tuple[Region, Side | None, int]]) -> list[Flag]:
+                  named: list[tuple[Region, Side | None, int]],
+                  sure: set[tuple[tuple[object, ...], float]]) -> list[Flag]:
     """The flags of each engine's sentences, an ambiguity once, a lack the other engine supplied dropped
-    (see :func:`join_engines`)."""
+    (see :func:`join_engines`); a region told from part of its word loses its flag where each value
+    so placed is one both engines read for that region, side and measure elsewhere on the page
+    (``sure``: (key, value) of each confirmed value read with its whole region word), as a
+    bilingual report states it twice."""
     engines = list(reads)
     others = {e: [n for r in reads[e] for n in r.others] for e in engines}
     out: list[Flag] = []
@@ -244,6 +253,9 @@ def _engine_flags(reads: dict[str, list[SentenceRead]], lines: Sequence[TextLine
                 if any(f is g and any(n[:2] == (region, side) and _near(lines, n[2], ln) for n in named)
                        for g, region, side, ln in r.partial):
                     continue  # the other engine read the whole word of the region
+                if any(f is g for g, *_ in r.partial) and r.stated and all(
+                        (_key(st), st.value) in sure for st in r.stated):
+                    continue  # each value so placed is confirmed where the region's whole word stands
                 key = (f.code, f.region, f.side, f.measure, f.level, f.message.split(": ", 1)[-1])
                 if key not in seen:
                     seen.add(key)

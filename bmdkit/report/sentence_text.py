@@ -139,10 +139,22 @@ def _starts_statement(line: str) -> bool:
                for _, p in _vocab().get(kind, ()))
 
 
+def _opens_section(line: str) -> bool:
+    """True when ``line`` opens with a report section word and its colon ('Impression:', '结论：'):
+    a new statement whatever the text before it ends on (OCR loses the full stop after 'in 2 years')."""
+    head = line.lstrip(" (-")
+    for _, p in _vocab().get("opening", ()):
+        m = p.match(head)
+        if m and head[m.end():].lstrip().startswith(":"):
+            return True
+    return False
+
+
 def split_sentences(lines: Sequence[str]) -> list[Sentence]:
     """Split lines into sentences: at sentence punctuation, at blank lines, at a line break after
     a line with no DXA word (a header field), and where a line opens a new statement (a region,
-    side, history or section word) after text that ends on a value (OCR loses full stops). A line
+    side, history or section word) after text that ends on a value (OCR loses full stops), and
+    before a section word with its colon ('Impression:') whatever the text before it. A line
     with DXA words that ends without punctuation otherwise runs on (a sentence wrapped over lines)."""
     out: list[Sentence] = []
     cur = Sentence("", [])
@@ -161,7 +173,8 @@ def split_sentences(lines: Sequence[str]) -> list[Sentence]:
             prev_vocab = False
             continue
         vocab = _has_vocab(line)
-        if cur.text and (not prev_vocab or _ENDS_VALUE.search(cur.text) and _starts_statement(line)):
+        if cur.text and (not prev_vocab or _opens_section(line)
+                         or _ENDS_VALUE.search(cur.text) and _starts_statement(line)):
             close()
         if cur.text:
             glue = "" if _CJK.match(line[:1]) and _CJK.match(cur.text[-1:]) else " "
