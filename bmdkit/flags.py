@@ -145,6 +145,15 @@ _CATALOGUE: dict[FlagCode, tuple[Severity, str]] = {
                             "and accepted it as read; nothing was changed. See the audit trail."),
 }
 
+#: flags about what the scan shows under the ISCD rules (a vertebra to exclude or keep, a spine
+#: total to recompute), not about how a value was read: a reviewer's clinical call on values read
+#: right. The benches count review burden with and without them.
+ISCD_CODES: frozenset[FlagCode] = frozenset({
+    FlagCode.VERTEBRA_EXCLUDED, FlagCode.VERTEBRA_T_DISCORDANT, FlagCode.VERTEBRA_OUT_OF_RANGE,
+    FlagCode.VERTEBRA_AREA_ORDER, FlagCode.TOO_FEW_VERTEBRAE, FlagCode.TOTAL_NOT_RECOMPUTABLE,
+    FlagCode.TOTAL_RECOMPUTED,
+})
+
 #: codes that make a file *skipped* rather than failed (see :class:`bmdkit.model.Outcome`)
 SKIP_CODES: frozenset[FlagCode] = frozenset({FlagCode.NOT_A_SCAN})
 

@@ -29,6 +29,7 @@ import random
 
 import numpy as np
 
+from bmdkit.flags import ISCD_CODES
 from bmdkit.samples.truth import TruthExam, TruthRegion
 
 FAMILIES = ("ruled_en", "borderless_en", "zh_hospital")
@@ -311,6 +312,15 @@ def covering(exam: object, region: str, side: object, measure: str) -> list[obje
     return out
 
 
+def read_region(exam: object, region: object, side: object) -> object:
+    """The region as read from the file (None where only the checks computed it: a computed
+    value is marked so in the output, and is not a reading of the page)."""
+    from bmdkit.model import Method
+
+    got = exam.region(region, side)  # type: ignore[attr-defined]
+    return None if got is None or got.method is Method.COMPUTED else got
+
+
 def score_exam(exam: object, truth: TruthExam, measures: tuple[str, ...] = SCORED,
                printed: set[tuple[str, str | None, str]] | None = None) -> dict:
     """Compare an Exam with its truth, value by value (exact as printed); the tests' and the bench's scorer.
@@ -323,19 +333,20 @@ def score_exam(exam: object, truth: TruthExam, measures: tuple[str, ...] = SCORE
     exam that did not fail; ``wrong_flagged``: wrong but flagged; ``missing``:
     printed but not read; ``missing_unflagged``: of those, the ones nothing
     points at; ``exact``: equal to the printed value; ``burdened``: exact
-    values under a covering review flag, with ``burden_codes`` (how many each
+    values under a covering review flag (``reading_burdened``: of those, the ones under
+    a flag about the reading, not only an ISCD flag about what the scan shows, ``ISCD_CODES``), with ``burden_codes`` (how many each
     flag code covers; a value may count under several), ``burden_flags`` (the
     flags, in words) and ``silent_values`` (each silent error, in words).
     """
     from bmdkit.model import Region, Side
 
-    out: dict = {"values": 0, "exact": 0, "burdened": 0, "wrong_flagged": 0, "silent": 0, "missing": 0,
-                 "missing_unflagged": 0, "burden_codes": {}, "burden_flags": [], "silent_values": []}
+    out: dict = {"values": 0, "exact": 0, "burdened": 0, "reading_burdened": 0, "wrong_flagged": 0, "silent": 0,
+                 "missing": 0, "missing_unflagged": 0, "burden_codes": {}, "burden_flags": [], "silent_values": []}
     failed = exam.status.value == "failed"  # type: ignore[attr-defined]
     for tr in truth.contract_regions():
         region = Region(tr.region)
         side = Side(tr.side) if tr.side else None
-        got = exam.region(region, side)  # type: ignore[attr-defined]
+        got = read_region(exam, region, side)
         for m in measures:
             want = getattr(tr, m)
             if want is None or printed is not None and (tr.region, tr.side, m) not in printed:
@@ -348,6 +359,7 @@ def score_exam(exam: object, truth: TruthExam, measures: tuple[str, ...] = SCORE
                 out["exact"] += 1
                 if flagged:
                     out["burdened"] += 1
+                    out["reading_burdened"] += failed or any(f.code not in ISCD_CODES for f in cover)
                     for c in {f.code.value for f in cover}:
                         out["burden_codes"][c] = out["burden_codes"].get(c, 0) + 1
                     for f in cover:

@@ -16,7 +16,7 @@ import pydicom
 import pytest
 
 from bmdkit.dicom import density, read_dicom, sufficiency, triage
-from bmdkit.dicom.meta import scan_context
+from bmdkit.dicom.header_facts import scan_context
 from bmdkit.flags import FlagCode
 from bmdkit.model import InputKind, Method, Region, Source
 from bmdkit.options import DEFAULT_OPTIONS

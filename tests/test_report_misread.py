@@ -435,3 +435,27 @@ def test_a_units_line_read_as_a_row_does_not_hide_the_header_lines_from_a_second
 
     (t,), _ = find_tables(toks, _Texts(reread))
     assert {b[1] for b in asked} == {0, 24} and t.reread_columns == {"t_score": "reread"}
+
+
+def test_a_column_named_by_the_nearest_header_word_flags_its_own_values_only() -> None:
+    """A header guessed from the nearest free word puts in doubt the values of that column, not
+    every value on the page: each row's values in it are flagged, the other columns (named by
+    headers read exactly) are not, and the table's own flag is a note."""
+    from bmdkit.flags import Severity
+    from bmdkit.model import Method, RegionResult
+    from bmdkit.report.reading import table_flags
+    from bmdkit.report.valueflags import label_flags
+
+    (t,), _ = find_tables(_hologic_zh("值"), _Texts(lambda boxes: [["T直" if b[1] == 24 else ""] for b in boxes]))
+    assert t.reread_columns == {"t_score": "approximate"}
+    (page_flag,) = [f for f in table_flags(t, 1) if f.code is FlagCode.LABEL_UNCERTAIN]
+    assert page_flag.level is Severity.INFO and page_flag.region is None
+    neck = next(r for r in t.rows if r.region is Region.FEMORAL_NECK)
+    rr = RegionResult(Region.FEMORAL_NECK, Method.OCR, bmd=0.598, bmc=3.06, area=5.12, t_score=-2.7)
+    (f,) = label_flags(rr, neck, t, 1)
+    assert f.code is FlagCode.LABEL_UNCERTAIN and f.level is Severity.REVIEW
+    assert f.covers("femoral_neck", None, "t_score")
+    assert not any(f.covers("femoral_neck", None, m) for m in ("bmd", "bmc", "area"))
+    assert "T-score" in f.message or "t-score" in f.message.lower()
+    # a row with nothing in the guessed column has nothing in doubt
+    assert label_flags(rr.replace(t_score=None), neck, t, 1) == []

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from bmdkit.model import Region, Side
-from bmdkit.report import labels, meta
+from bmdkit.report import exam_facts, labels
 from bmdkit.report.layout import find_tables
 from bmdkit.report.numbers import parse_number
 from bmdkit.report.tokens import Token
@@ -72,23 +72,23 @@ def test_exclusion_marks() -> None:
     "Scan Date: 14-Mar-2026", "检查日期：2026/03/14",
 ])
 def test_exam_date_forms(line: str) -> None:
-    found = meta.find_exam_date(["DOB: 1950-01-02", line])
+    found = exam_facts.find_exam_date(["DOB: 1950-01-02", line])
     assert found.date == dt.date(2026, 3, 14) and not found.ambiguous
 
 
 def test_ambiguous_day_month_is_reported() -> None:
-    found = meta.find_exam_date(["Scan Date: 03/04/2026"])
+    found = exam_facts.find_exam_date(["Scan Date: 03/04/2026"])
     assert found.ambiguous and set(found.alternatives) == {dt.date(2026, 3, 4), dt.date(2026, 4, 3)}
 
 
 def test_birth_date_is_not_the_exam_date() -> None:
-    assert meta.find_exam_date(["Birth date: 1950-01-02"]).date is None
+    assert exam_facts.find_exam_date(["Birth date: 1950-01-02"]).date is None
 
 
 def test_vendor_and_model() -> None:
-    assert meta.find_vendor("HOLOGIC Horizon W APEX 13.6") == "hologic"
-    assert meta.find_vendor("GE Healthcare Lunar iDXA") == "ge_lunar"
-    assert meta.find_model("Scanner: Lunar Prodigy Advance (S/N 1)") == "Lunar Prodigy Advance"
+    assert exam_facts.find_vendor("HOLOGIC Horizon W APEX 13.6") == "hologic"
+    assert exam_facts.find_vendor("GE Healthcare Lunar iDXA") == "ge_lunar"
+    assert exam_facts.find_model("Scanner: Lunar Prodigy Advance (S/N 1)") == "Lunar Prodigy Advance"
 
 
 def test_a_minus_set_apart_stays_with_its_number() -> None:

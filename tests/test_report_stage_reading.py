@@ -14,7 +14,7 @@ import pytest
 from bmdkit.flags import FlagCode
 from bmdkit.model import Method, Region, RegionResult, ScanType, Side, scan_types_of
 from bmdkit.options import DEFAULT_OPTIONS
-from bmdkit.report import reader, reading, regions, repairs, settings, valueflags, vote
+from bmdkit.report import driver, reading, regions, repairs, settings, valueflags, vote
 from bmdkit.report.layout import find_tables
 from bmdkit.report.pagefiles import load_pages
 
@@ -24,7 +24,7 @@ HOLOGIC = SAMPLES / "s7-0018_hologic_en_pdf_text.pdf"
 
 def _page(path: Path) -> reading.PageResult:
     (page,) = load_pages(path, DEFAULT_OPTIONS, None, "pdf")
-    return reader.read_page(page, [], DEFAULT_OPTIONS)
+    return driver.read_page(page, [], DEFAULT_OPTIONS)
 
 
 def _truth(path: Path) -> dict:

@@ -6,6 +6,6 @@ side words in English and Chinese, units, LOINC codes) in structured
 reports, Hologic report scripts and vendor XML, never by a fixed tag.
 """
 
-from bmdkit.dicom.reader import DicomReading, read_dicom
+from bmdkit.dicom.objects import DicomReading, read_dicom
 
 __all__ = ["DicomReading", "read_dicom"]

@@ -19,7 +19,7 @@ from pydicom.dataset import Dataset
 
 from bmdkit.dicom import words
 from bmdkit.dicom.base import value_of
-from bmdkit.dicom.meta import description_text
+from bmdkit.dicom.header_facts import description_text
 from bmdkit.errors import ResourceLimit, UnreadableInput
 from bmdkit.options import ReadOptions
 from bmdkit.payload import PagePayload

@@ -17,7 +17,7 @@ from __future__ import annotations
 from pydicom.dataset import Dataset
 from pydicom.tag import Tag
 
-from bmdkit.dicom import meta, words
+from bmdkit.dicom import header_facts, words
 from bmdkit.dicom.base import private_blocks, text
 from bmdkit.model import Vendor
 
@@ -50,7 +50,7 @@ def no_results(ds: Dataset, ctx: words.Meaning, vendor: Vendor, is_sr: bool,
 
     ``page``: the header says the object is a report page (its OCR found nothing).
     """
-    what = ", ".join(s.value for s in meta.scan_types(ctx)) or "scan type not stated"
+    what = ", ".join(s.value for s in header_facts.scan_types(ctx)) or "scan type not stated"
     model = text(ds, "ManufacturerModelName") or "model not stated"
     blob = None if is_sr else raw_blob(ds)
     if is_sr:

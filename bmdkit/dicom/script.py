@@ -117,7 +117,7 @@ def _read_table(name: str, cells: dict[tuple[int, int], str], element: str,
         what = words.first(h, "measure")
         if what and what != "percent":
             if _foreign_unit(h):
-                col.unplaced_value(f"{name} column {c} '{words.normalise(h)}' (unit does not fit {what})")
+                col.unplaced_value(f"{name} column {c} '{words.plain_text(h)}' (unit does not fit {what})")
                 continue
             measures[c] = what
     if not measures:

@@ -30,7 +30,7 @@ from pydicom.dataset import Dataset
 
 from bmdkit.dicom import pages, sr, words
 from bmdkit.dicom.base import text, value_of
-from bmdkit.dicom.meta import description_text
+from bmdkit.dicom.header_facts import description_text
 
 #: SOP classes that hold an image a person made from a screen or page (Secondary Capture family)
 SECONDARY_CAPTURE = frozenset(pages.SECONDARY_CAPTURE)

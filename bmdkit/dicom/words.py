@@ -37,7 +37,7 @@ _REGION_KEYS = REGION_BY_KEY
 _SIDE_KEYS = SIDE_BY_KEY
 
 
-def normalise(text: str) -> str:
+def plain_text(text: str) -> str:
     """Drop HTML markup, fold widths and superscripts, collapse spaces."""
     text = _TAG.sub("", text)
     text = unicodedata.normalize("NFKC", text).replace("\u2212", "-")
@@ -46,7 +46,7 @@ def normalise(text: str) -> str:
 
 def tokens(text: str) -> tuple[str, ...]:
     """Lowercase tokens of ``text`` split at punctuation, camelCase and digit/letter joins."""
-    text = _CAMEL.sub(" ", normalise(text))
+    text = _CAMEL.sub(" ", plain_text(text))
     return tuple(t for t in _SPLIT.split(text.lower()) if t)
 
 
@@ -65,9 +65,9 @@ def _vocabulary() -> tuple[_Word, ...]:
     for term in vocabulary.terms(reader="dicom"):
         w = term.word
         cjk = bool(_CJK.search(w))
-        toks = tuple(t for t in _SPLIT.split(normalise(w).lower()) if t) if not cjk else ()
+        toks = tuple(t for t in _SPLIT.split(plain_text(w).lower()) if t) if not cjk else ()
         if not cjk and not toks:
-            toks = (normalise(w).lower(),)
+            toks = (plain_text(w).lower(),)
         words.append(_Word(term.kind, term.key, w, toks, cjk))
     # longest first so that "Total Hip" beats "Total" and "Upper Neck" beats "Neck"
     return tuple(sorted(words, key=lambda x: -(len(x.toks) * 10 + len(x.word))))
@@ -131,7 +131,7 @@ def find(text: str, kind: str) -> list[str]:
 
 @functools.lru_cache(maxsize=8192)
 def _find(text: str, kind: str) -> tuple[str, ...]:
-    norm = normalise(text)
+    norm = plain_text(text)
     toks = list(tokens(text))
     cjk_text = norm.replace(" ", "")
     found: list[str] = []
@@ -210,7 +210,7 @@ def vertebra_set(text: str) -> tuple[Region, ...] | None:
 
     The one range parser, :func:`bmdkit.vocabulary.parse_vertebrae`, finding ranges within the label.
     """
-    return vocabulary.parse_vertebrae(normalise(text), within=True)
+    return vocabulary.parse_vertebrae(plain_text(text), within=True)
 
 
 @functools.lru_cache(maxsize=8192)
@@ -306,7 +306,7 @@ def _units() -> dict[str, str]:
 def unit_measure(unit: str) -> str | None:
     """What a unit says: bmd (g/cm2), bmc (g), area (cm2), t_score ({T-score}), z_score,
     ``score`` (a dimensionless 1: a T- or Z-score, not which), ``foreign`` (mg/cm2, %), or None."""
-    return _units().get(normalise(unit).replace(" ", "").lower())
+    return _units().get(plain_text(unit).replace(" ", "").lower())
 
 
 #: the measures a dimensionless unit ('1', '{score}') fits

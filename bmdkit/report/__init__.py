@@ -1,7 +1,7 @@
 """Reading printed DXA reports: scans, photos, PDFs and DICOM report pages.
 
 ``read_report(path, source, options, payload=None) -> Exam`` is the one entry
-point (:mod:`bmdkit.report.reader`, a short driver). A page flows one way
+point (:mod:`bmdkit.report.driver`, a short driver). A page flows one way
 through typed stages (bmdkit/report/README.md lists them, one line each):
 
 1. page: ``pagefiles`` (load within the caps of ReadOptions), ``pdftext`` (a PDF
@@ -27,6 +27,6 @@ RapidOCR lays out the page when enabled (tesseract otherwise) and any other
 enabled engine re-reads the cells.
 """
 
-from bmdkit.report.reader import read_report
+from bmdkit.report.driver import read_report
 
 __all__ = ["read_report"]

@@ -31,7 +31,7 @@ from itertools import combinations
 from bmdkit import reference
 from bmdkit.flags import FlagCode
 from bmdkit.model import Flag, Region, RegionResult, Side
-from bmdkit.report import settings
+from bmdkit.report import settings, words
 from bmdkit.report.pdftext import ENGINE as PDF_ENGINE
 from bmdkit.rounding import half_unit, ratio_fits
 
@@ -69,10 +69,8 @@ def region_flag(code: FlagCode, r: RegionResult, msg: str, measure: str | None =
                 measures: tuple[str, ...] = ()) -> Flag:
     """A flag on one row (its region and side; a measure where one value alone is in question,
     ``measures`` where several are: Flag.measures)."""
-    from bmdkit.report.words import place
-
-    where = place(r.region, r.side, r.label)
-    return Flag(code, f"{where[0].upper()}{where[1:]}: {msg}", region=r.region.value, side=r.side, measure=measure,
+    where = words.place(r.region, r.side, r.label)
+    return Flag(code, f"{words.opening(where)}: {msg}", region=r.region.value, side=r.side, measure=measure,
                 measures=measures)
 
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from bmdkit import reference
 from bmdkit.model import PatientIdentity
-from bmdkit.report import meta
+from bmdkit.report import exam_facts
 
 #: lines of a page, from the top, in which the institution's title line is looked for
 #: (operating setting: a title sits above the header fields and results table)
@@ -168,13 +168,13 @@ def parse_sex(raw: str) -> str | None:
 def parse_birth_date(raw: str, page_lines: list[str]) -> dt.date | None:
     """The birth date; a slash date that reads both ways is settled by the page's other
     dates, else left out (a guessed birth date is worse than none)."""
-    found = meta.dates_in(raw)
+    found = exam_facts.dates_in(raw)
     if not found:
         return None
     text, cands, style = found[0]
     if len(cands) == 1:
         return cands[0]
-    orders = meta.slash_orders(page_lines)
+    orders = exam_facts.slash_orders(page_lines)
     if len(orders) != 1 or style != "slash":
         return None
     a, b = (int(x) for x in re.findall(r"\d+", text)[:2])

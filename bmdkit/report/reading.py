@@ -172,11 +172,12 @@ def table_flags(tab: Table, page_no: int) -> list[Flag]:
                           f"page {page_no}: {tab.unplaced} numbers in the table fit no recognized column"))
     for how in ("reread", "approximate"):
         named = sorted(k for k, h in tab.reread_columns.items() if h == how)
-        if named:
+        if named:  # a note: each value in a column named by the nearest word is flagged on its own
             flags.append(Flag(FlagCode.LABEL_UNCERTAIN, f"page {page_no}: header of column(s) "
                               f"{', '.join(named)} " + ("read on a second look" if how == "reread" else
-                                                        "taken from the nearest header word"),
-                              severity=Severity.INFO if how == "reread" else Severity.REVIEW))
+                                                        "taken from the nearest header word; each value "
+                                                        "in it is flagged on its own"),
+                              severity=Severity.INFO))
     if tab.unread_rows:  # the label text stays out of the message: page text may hold anything
         n = len(tab.unread_rows)
         flags.append(Flag(FlagCode.UNPLACED_DATA, f"page {page_no}: {n} table row(s) with numbers "

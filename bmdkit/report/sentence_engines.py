@@ -144,7 +144,7 @@ def join_engines(reads: dict[str, list[SentenceRead]],
                 t = same[0]
                 done.add(id(t))
                 keep = st if _conf(lines, st.line) >= _conf(lines, t.line) else t
-                msg = (f"{where[0].upper()}{where[1:]} is read as {st.raw} by {x} and as {t.raw} by {y} at "
+                msg = (f"{words.opening(where)} is read as {st.raw} by {x} and as {t.raw} by {y} at "
                        f"the same place: {keep.raw} was kept; check it on the page")
                 joined.append((keep, flag(msg, st.region, st.side, st.measure,
                                           code=FlagCode.ENGINE_DISAGREEMENT)))
@@ -178,7 +178,7 @@ def _alone(st: Statement, x: str, y: str, lines: Sequence[TextLine], numbers: li
         return None, None  # the other engine reads the sentence as ambiguous: its flag stands, no value used
     what = "gives it to another region" if elsewhere else "did not read it there"
     where = f"the {words.measure_word(st.measure)} of {words.place(st.region, st.side, st.label)}"
-    msg = f"{where[0].upper()}{where[1:]} was read as {st.raw} by {x} only ({y} {what}): check it on the page"
+    msg = f"{words.opening(where)} was read as {st.raw} by {x} only ({y} {what}): check it on the page"
     return (st, flag(msg, st.region, st.side, st.measure, code=FlagCode.LOW_CONFIDENCE)), None
 
 

@@ -7,7 +7,7 @@ never by guessing: a file none of them decodes is unreadable. Files over
 two, and a larger "text" file is a log or a data dump.
 
 Results come from the sentences (:mod:`bmdkit.report.sentences`); the exam
-date, vendor and model from :mod:`bmdkit.report.meta`, and patient fields
+date, vendor and model from :mod:`bmdkit.report.exam_facts`, and patient fields
 and institution from :mod:`bmdkit.report.patient`, the same functions the
 page reader applies to a page's lines. Text is exact: every value has
 confidence 1.0 and engine ``text-file``; its location is the line it stands on. The exam's
@@ -25,7 +25,7 @@ from bmdkit.errors import NoResults, ResourceLimit, UnreadableInput
 from bmdkit.flags import FlagCode
 from bmdkit.model import Exam, Flag, Source, Vendor, scan_types_of
 from bmdkit.options import DEFAULT_OPTIONS, ReadOptions
-from bmdkit.report import meta, patient
+from bmdkit.report import exam_facts, patient
 from bmdkit.report.sentences import TEXT_ENGINE, TextLine, read_sentences
 
 READER_NAME = "bmdkit.report.textfile"
@@ -77,21 +77,21 @@ def read_text_report(path: Path, source: Source, options: ReadOptions = DEFAULT_
     if not reading.regions:
         flags.append(Flag(FlagCode.NO_RESULTS, "no sentence of the text report states a result that could be "
                           "placed (see the other flags)"))
-    found = meta.find_exam_date(lines)
+    found = exam_facts.find_exam_date(lines)
     if found.date is None:
         flags.append(Flag(FlagCode.NO_EXAM_DATE, "no exam date found in the text"))
     elif found.ambiguous:
         alts = ", ".join(d.isoformat() for d in found.alternatives)
         flags.append(Flag(FlagCode.AMBIGUOUS_DATE, f"exam date {found.raw!r} reads as {alts}"))
     text = "\n".join(lines)
-    vendor_key = meta.find_vendor(text)
+    vendor_key = exam_facts.find_vendor(text)
     vendor = Vendor(vendor_key) if vendor_key else Vendor.UNKNOWN
     if vendor is Vendor.UNKNOWN:
         flags.append(Flag(FlagCode.UNKNOWN_VENDOR, "scanner manufacturer not named in the text"))
     who = patient.read_pages([lines])
     return Exam(
         source=dataclasses.replace(source, input_form=INPUT_FORM), vendor=vendor,
-        scanner_model=meta.find_model(text), exam_date=found.date,
+        scanner_model=exam_facts.find_model(text), exam_date=found.date,
         scan_types=scan_types_of(reading.regions), regions=reading.regions, flags=tuple(flags),
         reader=f"{READER_NAME}({TEXT_ENGINE})", patient=who.identity, institution=who.institution,
     )

@@ -60,7 +60,7 @@ def value_flags(region: RegionResult, rds: dict[str, vote.Reading], columns: set
     code, side = region.region.value, region.side
 
     def flag(c: FlagCode, m: str, msg: str, severity: Severity | None = None) -> Flag:
-        return Flag(c, msg[0].upper() + msg[1:], region=code, side=side, measure=m, severity=severity)
+        return Flag(c, words.opening(msg), region=code, side=side, measure=m, severity=severity)
 
     for m, rd in rds.items():
         what = f"the {words.measure_word(m)} of {where}"
@@ -149,6 +149,24 @@ def _unprinted_flags(where: str, rds: dict[str, vote.Reading], columns: set[str]
 
 
 def label_flags(rr: RegionResult, row: Row, tab: Table, pno: int) -> list[Flag]:
+    """Flags on how a row's values were placed: its label (:func:`row_label_flags`), and the
+    values it holds in columns whose header was taken from the nearest header word (those
+    values only: the columns named by headers read exactly are not in doubt)."""
+    flags = row_label_flags(rr, row, tab, pno)
+    guessed = tuple(sorted(m for m, how in tab.reread_columns.items() if how == "approximate"
+                           and rr.value(m) is not None))
+    if guessed:
+        what = " and ".join(f"the {words.measure_word(m)}" for m in guessed)
+        flags.append(Flag(FlagCode.LABEL_UNCERTAIN,
+                          f"Page {pno}: {what} of {words.place(rr.region, rr.side)} were taken from a column "
+                          "whose header was misread and named by the nearest header word: check on the page "
+                          "that the column holds this measure",
+                          region=rr.region.value, side=rr.side, measure=guessed[0] if len(guessed) == 1 else None,
+                          measures=guessed if len(guessed) > 1 else ()))
+    return flags
+
+
+def row_label_flags(rr: RegionResult, row: Row, tab: Table, pno: int) -> list[Flag]:
     """A row placed by a second reading of its label, or by the nearest label word both engines'
     readings of it agree on, is noted; one placed by one engine's nearest label word, or whose
     side is that of a misread heading, is flagged (its region and side only)."""

@@ -64,7 +64,7 @@ class Reading:
     sign_only: bool = False
     #: the engine whose closer look at the cell alone (see ``third_look``) read exactly the value
     #: kept, where the engines had disagreed on its sign: the reader settles the sign with it only
-    #: where the site's other rows fit the value kept (reader._settle_signs)
+    #: where the site's other rows fit the value kept (valueflags.settle_signs)
     third: str = ""
     #: what reading the cell again on its crop alone gave, for a value outside its plausible
     #: range (repairs.recheck_implausible): the note or flag says it

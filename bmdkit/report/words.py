@@ -36,6 +36,12 @@ def place(region: Region, side: Side | None = None, label: str | None = None) ->
     return f"the {_SIDES[side]} {name}" if side is not None else f"the {name}"
 
 
+def opening(text: str) -> str:
+    """``text`` as the start of a message: its first letter capitalised ('the left total hip' ->
+    'The left total hip'), the rest as it is (a region code such as 'L3' stays)."""
+    return text[:1].upper() + text[1:]
+
+
 def value_text(v: float | None, raw: str | None = None) -> str:
     """A reading as printed ('-1.1'), or 'nothing readable'."""
     if raw and raw.strip():

@@ -33,8 +33,8 @@ from bmdkit.options import DEFAULT_OPTIONS, ReadOptions
 from bmdkit.payload import PagePayload
 from bmdkit.report import (
     crosscheck,
+    exam_facts,
     labels,
-    meta,
     ocr,
     patient,
     preprocess,
@@ -110,7 +110,7 @@ def read_report(path: Path, source: Source, options: ReadOptions = DEFAULT_OPTIO
     info = _exam_info(results, text)
     used = sorted({e for r in regions for s in r.sources.values() for e in s.engines})
     return Exam(
-        source=source, vendor=info.vendor, scanner_model=meta.find_model(text), exam_date=info.date,
+        source=source, vendor=info.vendor, scanner_model=exam_facts.find_model(text), exam_date=info.date,
         scan_types=scan_types_of(regions), regions=tuple(regions), flags=tuple(flags + info.flags),
         reader=f"{READER_NAME}({'+'.join(used) or 'none'})",
         patient=info.who.identity, institution=info.who.institution,
@@ -215,13 +215,13 @@ class _ExamInfo(NamedTuple):
 def _exam_info(results: list[PageResult], text: str) -> _ExamInfo:
     """Exam date, vendor and patient from the pages' text lines, flagging what is missing or unclear."""
     flags: list[Flag] = []
-    found = meta.find_exam_date([line for r in results for line in r.lines])
+    found = exam_facts.find_exam_date([line for r in results for line in r.lines])
     if found.date is None:
         flags.append(Flag(FlagCode.NO_EXAM_DATE, "no exam date found on the page"))
     elif found.ambiguous:
         alts = ", ".join(d.isoformat() for d in found.alternatives)
         flags.append(Flag(FlagCode.AMBIGUOUS_DATE, f"exam date {found.raw!r} reads as {alts}"))
-    vendor_key = meta.find_vendor(text)
+    vendor_key = exam_facts.find_vendor(text)
     vendor = Vendor(vendor_key) if vendor_key else Vendor.UNKNOWN
     if vendor is Vendor.UNKNOWN:
         flags.append(Flag(FlagCode.UNKNOWN_VENDOR, "scanner manufacturer not named on the page"))

@@ -35,7 +35,7 @@ from pydicom.errors import BytesLengthException, InvalidDicomError
 from bmdkit.dicom import (
     density,
     fastread,
-    meta,
+    header_facts,
     pages,
     reasons,
     script,
@@ -193,7 +193,7 @@ def _header_exam(ds: Dataset, source: Source) -> Exam:
         except _DAMAGE:
             return None
     try:
-        vendor, date, patient = meta.vendor(ds), meta.date_of(ds), meta.patient(ds)
+        vendor, date, patient = header_facts.vendor(ds), header_facts.date_of(ds), header_facts.patient(ds)
     except _DAMAGE:
         vendor, date, patient = Vendor.UNKNOWN, None, None
     return Exam(source=source, vendor=vendor, scanner_model=safe("ManufacturerModelName"),
@@ -255,16 +255,16 @@ def _read_xml(body: str, where: str, ctx: words.Meaning, options: ReadOptions, f
 def _read(path: Path, ds: Dataset, source: Source, options: ReadOptions, header: Exam) -> DicomReading:
     shown = source.path
     modality = (text(ds, "Modality") or "").upper()
-    if modality in meta.NON_DXA_MODALITIES:
+    if modality in header_facts.NON_DXA_MODALITIES:
         raise NotDXA(f"Modality {modality} is not bone densitometry "
                      f"({text(ds, 'SeriesDescription') or text(ds, 'StudyDescription') or 'no description'})",
                      shown)
-    ctx = meta.scan_context(ds)
+    ctx = header_facts.scan_context(ds)
     found = _find_results(ds, ctx, options)
     regions, combined = _combine(found.collectors)
     flags = found.flags + combined + _sideless_hips(regions)
     kind = triage.triage(ds, found.has_script, ctx)
-    if meta.dxa_evidence(ds) is None and not regions and not (
+    if header_facts.dxa_evidence(ds) is None and not regions and not (
             kind.kind is triage.ObjectKind.DOCUMENT and modality in ("DOC", "OT", "")):
         raise NotDXA("valid DICOM with nothing that marks it as bone densitometry "
                      f"(Modality {modality or 'absent'}, "
@@ -348,4 +348,4 @@ def _sideless_hips(regions: list[RegionResult]) -> list[Flag]:
 
 def _scan_types(regions: list[RegionResult], ctx: words.Meaning) -> tuple[ScanType, ...]:
     """The scans the results come from, else the ones the header names."""
-    return scan_types_of(regions) or meta.scan_types(ctx)
+    return scan_types_of(regions) or header_facts.scan_types(ctx)
