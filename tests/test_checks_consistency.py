@@ -233,3 +233,18 @@ def test_print_rounding_arithmetic_has_one_owner() -> None:
         assert crosscheck.bmd_matches(bmd, 12.80, 15.00) is fits
         assert rounding.ratio_fits(bmd, 12.80, 15.00, 0.0005, 0.005, 0.005) is fits
     assert not crosscheck.bmd_matches(0.853, 12.80, 0.0)  # no area: nothing fits
+
+
+def test_an_implausible_score_flags_itself_and_an_implausible_bmd_its_ratio() -> None:
+    """An implausible T- or Z-score puts only that cell in doubt; an implausible BMD, BMC or area
+    puts all three in doubt (BMD = BMC / area ties them), never the row's scores."""
+    hip = hip_exam({"left": (0.80, -1.2, 5.0)}, {"left": (0.90, -0.9, 30.0)})
+    e = with_region(hip, Region.TOTAL_HIP, z_score=17.0)  # a lost decimal point: 1.7
+    (f,) = [f for f in check_plausibility(e, S) if f.region == "total_hip" and "z_score" in f.message]
+    r = next(r for r in e.regions if r.region is Region.TOTAL_HIP and r.method is not Method.COMPUTED)
+    assert f.covers("total_hip", r.side, "z_score")
+    assert not any(f.covers("total_hip", r.side, m) for m in ("bmd", "bmc", "area", "t_score"))
+    e = with_region(hip, Region.TOTAL_HIP, bmd=9.5)
+    (f,) = [f for f in check_plausibility(e, S) if f.region == "total_hip" and "bmd" in f.message]
+    assert all(f.covers("total_hip", r.side, m) for m in ("bmd", "bmc", "area"))
+    assert not any(f.covers("total_hip", r.side, m) for m in ("t_score", "z_score"))

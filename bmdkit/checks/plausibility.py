@@ -31,18 +31,30 @@ def range_for(r: RegionResult, measure: str, settings: CheckSettings) -> Range |
 
 def violations(r: RegionResult, settings: CheckSettings, measures: tuple[str, ...]) -> list[str]:
     """Human-readable descriptions of the measures of ``r`` outside their range."""
-    out: list[str] = []
+    return [text for _, text in _violations(r, settings, measures)]
+
+
+def _violations(r: RegionResult, settings: CheckSettings, measures: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(measure, description) for each measure of ``r`` outside its range."""
+    out: list[tuple[str, str]] = []
     for m in measures:
         v = r.value(m)
         if v is None:
             continue
         if m in _POSITIVE and v <= 0:
-            out.append(f"{m} {v:g} is not positive")
+            out.append((m, f"{m} {v:g} is not positive"))
             continue
         rng = range_for(r, m, settings)
         if rng is not None and not (rng.low <= v <= rng.high):
-            out.append(f"{m} {v:g} outside plausible {rng.low:g}..{rng.high:g}")
+            out.append((m, f"{m} {v:g} outside plausible {rng.low:g}..{rng.high:g}"))
     return out
+
+
+def _in_doubt(measure: str) -> tuple[str | None, tuple[str, ...]]:
+    """What an implausible value puts in doubt, as (Flag.measure, Flag.measures): a T- or Z-score
+    only itself (a cell of its own); a BMD, BMC or area all three (BMD = BMC / area ties them:
+    one misread may hide in another)."""
+    return (None, _POSITIVE) if measure in _POSITIVE else (measure, ())
 
 
 def _where(r: RegionResult) -> str:
@@ -56,6 +68,8 @@ def check_plausibility(exam: Exam, settings: CheckSettings) -> list[Flag]:
         if r.method is Method.COMPUTED:
             continue
         measures = ("bmc", "t_score", "z_score") if r.region.is_vertebra else ("bmd", "bmc", "area", "t_score", "z_score")
-        for text in violations(r, settings, measures):
-            flags.append(Flag(FlagCode.OUT_OF_RANGE, f"{_where(r)}: {text}", region=r.region.value, side=r.side))
+        for m, text in _violations(r, settings, measures):
+            one, several = _in_doubt(m)
+            flags.append(Flag(FlagCode.OUT_OF_RANGE, f"{_where(r)}: {text}", region=r.region.value, side=r.side,
+                              measure=one, measures=several))
     return flags
