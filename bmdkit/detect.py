@@ -30,6 +30,9 @@ from pathlib import Path
 from bmdkit import reference
 from bmdkit.model import InputKind
 
+#: the signature a zip archive starts with (its first local file header, PKWARE APPNOTE 4.3.7)
+ZIP_LOCAL_HEADER = b"PK\x03\x04"
+
 
 class Format(str, Enum):
     """Finer than :class:`InputKind`: which container the bytes are."""
@@ -102,7 +105,7 @@ def sniff_bytes(head: bytes) -> Format:
         return Format.TIFF
     if head[:2] == b"BM" and len(head) > 14:
         return Format.BMP
-    if head[:4] == b"PK\x03\x04":
+    if head[:4] == ZIP_LOCAL_HEADER:
         return Format.ZIP
     if _looks_like_raw_dicom(head):
         return Format.DICOM

@@ -1,8 +1,8 @@
 """The faster CSV cell writer (issue 20) writes exactly what the plain one wrote.
 
 :func:`bmdkit.batchfolder.cells.safe_cell` now decides by a cell's first
-character, and :class:`~bmdkit.batchfolder.cells.SafeDictWriter` builds its row
-in one pass; both are compared here with the rules as they were written before
+character; it and :class:`~bmdkit.batchfolder.cells.SafeDictWriter` are
+compared here with the rules as they were written before
 (``startswith`` checks, then :class:`csv.DictWriter` over the made-safe dict) on
 seeded random cells that start with every formula character, quotes, numbers
 and plain text.

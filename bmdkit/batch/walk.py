@@ -35,7 +35,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote, quote_from_bytes
 
-from bmdkit.detect import Format, sniff
+from bmdkit.detect import ZIP_LOCAL_HEADER, Format, sniff
 from bmdkit.flags import FlagCode
 from bmdkit.options import DEFAULT_OPTIONS
 from bmdkit.read import display_path
@@ -240,14 +240,12 @@ def _is_zip(path: Path) -> bool:
     """
     try:
         with open(path, "rb") as fh:
-            if fh.read(4) != _ZIP_MAGIC:
+            if fh.read(4) != ZIP_LOCAL_HEADER:
                 return False
         return sniff(path) is Format.ZIP
     except OSError:
         return False
 
-
-_ZIP_MAGIC = b"PK\x03\x04"
 
 
 def safe_member_name(name: str) -> str | None:
@@ -427,7 +425,7 @@ def member_blocks(raw: Any, info: zipfile.ZipInfo, block: int = _CHUNK) -> Itera
         raise NotImplementedError(f"compression method {info.compress_type} is not supported")
     raw.seek(info.header_offset)
     head = raw.read(30)
-    if len(head) != 30 or head[:4] != b"PK\x03\x04":
+    if len(head) != 30 or head[:4] != ZIP_LOCAL_HEADER:
         raise zipfile.BadZipFile("bad local file header")
     name_len, extra_len = struct.unpack("<HH", head[26:30])
     raw.seek(info.header_offset + 30 + name_len + extra_len)

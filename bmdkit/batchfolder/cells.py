@@ -76,13 +76,7 @@ class SafeDictWriter(csv.DictWriter):  # type: ignore[type-arg]
     """:class:`csv.DictWriter` whose rows pass through :func:`safe_cell` (the header is bmdkit's own)."""
 
     def writerow(self, rowdict: Mapping[str, Any]) -> Any:
-        # what csv.DictWriter.writerow does (same checks, same cells), with each cell made safe
-        if self.extrasaction == "raise":
-            wrong = rowdict.keys() - self.fieldnames
-            if wrong:
-                raise ValueError("dict contains fields not in fieldnames: " + ", ".join(repr(x) for x in wrong))
-        return self.writer.writerow([safe_cell(rowdict[key]) if key in rowdict else self.restval
-                                     for key in self.fieldnames])
+        return super().writerow(safe_row(rowdict))
 
     def writerows(self, rowdicts: Iterable[Mapping[str, Any]]) -> None:
         for row in rowdicts:

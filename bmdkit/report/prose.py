@@ -73,13 +73,14 @@ def reread_doubtful(lines: list[TextLine], reread: Rereader) -> list[TextLine]:
     """``lines`` with each line that states a number it cannot place, or places it on a region
     told from part of its word, read again on its crop (``reread``) and replaced by a re-reading
     that places more (see the module's rules, :func:`_better`); other lines as they were."""
-    doubtful = [i for i, ln in enumerate(lines) if ln.box is not None and _doubts(ln)][:MAX_REREAD_LINES]
+    alone = {i: _reading(ln) for i, ln in enumerate(lines) if ln.box is not None and _numbers(ln.text)}
+    doubtful = [i for i, (_, doubts) in alone.items() if doubts][:MAX_REREAD_LINES]
     if not doubtful:
         return lines
     out = list(lines)
     for i, texts in zip(doubtful, reread([lines[i].box for i in doubtful])):  # type: ignore[misc]
         for text in texts:
-            got = _better(lines[i], text)
+            got = _better(lines[i], text, alone[i])
             if got is not None:
                 out[i] = dataclasses.replace(lines[i], text=got)
                 break
@@ -95,16 +96,10 @@ def _words(text: str) -> Counter[tuple[str, str]]:
     return Counter((t.kind, t.key) for t in tokens(fold(text)) if t.kind != "number")
 
 
-def _doubts(line: TextLine) -> bool:
-    """The line, read alone, states a number and has a doubt that is no page-wide note."""
-    if not _numbers(line.text):
-        return False
-    return any(f.level is not Severity.INFO for f in read_sentences([line]).flags)
-
-
 def _reading(line: TextLine) -> tuple[dict[tuple[object, ...], float], int]:
-    """What the line alone states ((region, side, measure) to value) and how many doubts it has
-    (a region told from part of its word counts twice: it is the doubt a re-reading removes)."""
+    """What the line alone states ((region, side, measure) to value) and how many doubts it has:
+    flags that are no page-wide note (a region told from part of its word counts twice: it is
+    the doubt a re-reading removes). A line that states a number and has a doubt is read again."""
     got = read_sentences([line])
     values = {(r.region, r.side, m): v for r in got.regions
               for m in ("bmd", "t_score", "z_score", "bmc", "area") if (v := r.value(m)) is not None}
@@ -112,15 +107,16 @@ def _reading(line: TextLine) -> tuple[dict[tuple[object, ...], float], int]:
     return values, doubts
 
 
-def _better(line: TextLine, text: str) -> str | None:
+def _better(line: TextLine, text: str, first_reading: tuple[dict[tuple[object, ...], float], int]) -> str | None:
     """A text for ``line`` from its re-reading ``text``: the re-reading itself, or the first reading
     with only the words the re-reading adds; the first of these that keeps the line's numbers as
-    first read, states each value the line stated, the same, and states more or with fewer doubts."""
+    first read, states each value the line stated (``first_reading``: :func:`_reading` of the line),
+    the same, and states more or with fewer doubts."""
     first = re.sub(r"\s+", "", line.text)
     again = re.sub(r"\s+", "", text)
     if not again or again == first:
         return None
-    was, doubts = _reading(line)
+    was, doubts = first_reading
     for cand in (text, _added_words(first, again)):
         if cand is None or _numbers(cand) != _numbers(line.text) or _words(line.text) - _words(cand):
             continue  # a number read otherwise, or a word of the first reading lost (a side, a measure)

@@ -33,7 +33,8 @@ from bmdkit.report.crosscheck import (
     site_groups,
 )
 from bmdkit.report.numbers import parse_number
-from bmdkit.report.vote import Candidate, Reading
+from bmdkit.report.vote import MIN_CONFIDENCE, Candidate, Reading
+from bmdkit.rounding import half_unit
 
 
 class SignsRestored(NamedTuple):
@@ -227,8 +228,6 @@ def confirm_by_ratio(rds: dict[str, Reading]) -> str | None:
     the cell does (two other cells of the page witness it). Marks it no longer disputed
     (``Reading.settled``, a note: ENGINE_DISAGREEMENT, information). Returns the measure
     settled, or None. (Not for Mean rows: a printed mean BMD is not their BMC over area.)"""
-    from bmdkit.report.vote import MIN_CONFIDENCE
-
     got = {m: rds.get(m) for m in ("bmd", "bmc", "area")}
     if any(rd is None or rd.value is None or rd.blank for rd in got.values()):
         return None
@@ -270,8 +269,6 @@ MEAN_OF_SIDES = ("bmd", "bmc", "area")
 
 def _sure(rd: Reading | None) -> bool:
     """A reading both engines gave alike: no dispute, no repair, confidence at least vote.MIN_CONFIDENCE."""
-    from bmdkit.report.vote import MIN_CONFIDENCE
-
     return (rd is not None and rd.value is not None and not rd.blank and not rd.disagreement and not rd.single
             and not rd.repair and not rd.reread and rd.conf >= MIN_CONFIDENCE)
 
@@ -285,7 +282,7 @@ def _is_mean_of(rd: Reading, a: Reading, b: Reading) -> bool:
         return False
     if not kept.decimals == pa.decimals == pb.decimals:
         return False  # a mean is printed like its sides: a digit lost or gained is a misread
-    slack = 0.5 * 10.0 ** -kept.decimals + 0.25 * (10.0 ** -pa.decimals + 10.0 ** -pb.decimals) + 1e-9
+    slack = half_unit(kept.decimals) + 0.5 * (half_unit(pa.decimals) + half_unit(pb.decimals)) + 1e-9
     centre = (pa.value + pb.value) / 2
     if abs(kept.value - centre) > slack:
         return False
@@ -300,8 +297,6 @@ def confirm_by_mean(mean: dict[str, Reading], left: dict[str, Reading], right: d
     kept value is settled where it is their mean within print rounding and no other well-formed
     reading of the cell is (two other cells of the table witness it; :func:`_is_mean_of`).
     Marks it no longer disputed (``Reading.settled``, a note). Returns the measures settled."""
-    from bmdkit.report.vote import MIN_CONFIDENCE
-
     done: list[str] = []
     for m in MEAN_OF_SIDES:
         rd, a, b = mean.get(m), left.get(m), right.get(m)
