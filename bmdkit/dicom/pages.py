@@ -130,7 +130,7 @@ def native_pixels(path: Path, header: Dataset, rows: int, cols: int) -> np.ndarr
             return None
         if value_of(header, "NumberOfFrames") not in (None, "", 1, "1"):
             return None
-        elem = header._dict.get(0x7FE00010)
+        elem = header.get_item(0x7FE00010, keep_deferred=True)
         need = rows * cols * spp
         if type(elem) is not RawDataElement or elem.length not in (need, need + 1) \
                 or elem.VR not in (None, "OB", "OW"):
