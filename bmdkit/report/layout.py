@@ -75,7 +75,8 @@ def find_tables(tokens: list[Token], reader: CropReader | None = None, guess: bo
     :func:`rows.find_lost_headings`).
     """
     lines = group_lines(split_tokens(tokens))
-    split = _side_by_side(lines, guess)
+    heads = [header_at(lines, i, guess) for i in range(len(lines))]  # each line's header, found once
+    split = _side_by_side(heads)
     if split is not None:
         # two tables side by side (Norland: right hip | left hip): each half is read on its own,
         # so a cell never joins the same column of the other table
@@ -85,12 +86,12 @@ def find_tables(tokens: list[Token], reader: CropReader | None = None, guess: bo
     tables: list[Table] = []
     i = prev_end = 0
     while i < len(lines):
-        head = header_at(lines, i, guess)
+        head = heads[i]
         if head.columns is None:
             i += 1
             continue
         first_data_x = min((c.x0 for c in head.columns if c.measure != "region"), default=0.0)
-        body = _body(lines, i + head.n_lines, first_data_x, guess)
+        body = _body(lines, heads, i + head.n_lines, first_data_x, guess)
         table = _table(lines, i, prev_end, head, body.lines, first_data_x, guess, reader)
         if table is not None:
             tables.append(table)
@@ -102,11 +103,12 @@ def find_tables(tokens: list[Token], reader: CropReader | None = None, guess: bo
     return PageLayout(tables, lines)
 
 
-def _side_by_side(lines: list[list[Token]], guess: bool) -> float | None:
-    """The x between two tables printed side by side, if a header line names its data columns
-    twice over (BMD, T, Z, then BMD, T, Z again): the end of the column before the repeat."""
-    for i in range(len(lines)):
-        cols = header_at(lines, i, guess).columns
+def _side_by_side(heads: list[Header]) -> float | None:
+    """The x between two tables printed side by side, if a header line (``heads``: each line's
+    header, :func:`headers.header_at`) names its data columns twice over (BMD, T, Z, then BMD,
+    T, Z again): the end of the column before the repeat."""
+    for head in heads:
+        cols = head.columns
         if not cols:
             continue
         data = [c for c in cols if c.measure in DATA_MEASURES]
@@ -117,12 +119,13 @@ def _side_by_side(lines: list[list[Token]], guess: bool) -> float | None:
     return None
 
 
-def _body(lines: list[list[Token]], start: int, first_data_x: float, guess: bool) -> _Body:
-    """The body lines of the table whose header ends before line ``start``."""
+def _body(lines: list[list[Token]], heads: list[Header], start: int, first_data_x: float, guess: bool) -> _Body:
+    """The body lines of the table whose header ends before line ``start`` (``heads``: each
+    line's header); the next header line ends it."""
     body: list[Line] = []
     j = last_row = start
     while j < len(lines):
-        if header_at(lines, j, guess).columns is not None:
+        if heads[j].columns is not None:
             break
         if body and _far_below(lines[last_row], lines[j]):
             break
