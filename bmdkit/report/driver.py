@@ -44,6 +44,7 @@ from bmdkit.report import (
     sentences,
     settings,
 )
+from bmdkit.report.datelabels import restore_date_labels
 from bmdkit.report.layout import PageLayout, find_tables
 from bmdkit.report.lines import line_text
 from bmdkit.report.pagefiles import Page, load_pages
@@ -140,24 +141,25 @@ def _read_page(page: Page, engines: list[str], options: ReadOptions, budget: Bud
             res.lines, res.sentence_lines = [line_text(line) for line in found.lines], said
             return res
     image: np.ndarray | None = None
-    to_page, rereader = np.eye(3), None
+    to_page, rereader, words = np.eye(3), None, None
     if not found.tables:
         # no text layer, or one without a results table (e.g. a scanner's own OCR layer
         # over an image of the table): read the rendered page
         read = read_image_page(page, engines, options, budget)
         found, image, to_page, rereader = read.layout, read.image, read.to_page, read.rereader
+        words = read.word_reader()
         res.flags += read.flags
         said = [] if found.tables else _prose_lines(found.lines, page.number, rereader, budget, to_page)
         if said:
             # a page of prose: its results are sentences, read by both engines; the second engine
             # is not asked to lay out tables, which it finds in prose (a false table is a wrong value)
-            res.lines, res.sentence_lines = [line_text(line) for line in found.lines], said
+            res.lines, res.sentence_lines = _text_lines(found.lines, words), said
             return res
     tabs = found.tables
     mark_unprinted(tabs, image)
     if rereader is not None:
         tabs = fill_from_other_engine(tabs, rereader, page.number, res.flags)
-    res.lines = [line_text(line) for line in found.lines]
+    res.lines = _text_lines(found.lines, words)
     res.flags += scope.drop_other_totals(tabs, " ".join(res.lines), page.number)
     tabs = [t for t in tabs if t.rows]
     if not tabs:
@@ -170,6 +172,12 @@ def _read_page(page: Page, engines: list[str], options: ReadOptions, budget: Bud
         if res.low_conf is not None:
             res.flags.append(res.low_conf)
     return res
+
+
+def _text_lines(lines: list[list[Token]], rereader: PageRereader | None) -> list[str]:
+    """An OCR page's text lines, a date's lost label read again beside it by ``rereader``
+    (:meth:`OcrPage.word_reader`; datelabels)."""
+    return [line_text(line) for line in restore_date_labels(lines, None if rereader is None else rereader.read_boxes)]
 
 
 def _prose_lines(lines: list[list[Token]], page_no: int, rereader: PageRereader | None, budget: Budget,

@@ -103,10 +103,28 @@ def find_exam_date(lines: list[str]) -> DateFinding:
             labelled.append(after[0])
         elif labels.match("date_label", low, search=True, raw=True) is None:
             other.extend(found)
-    pick = labelled[0] if labelled else (other[0] if len({d for _, c, _ in other for d in c}) and
-                                          len(other) == 1 else None)
-    if pick is None:
+    if not labelled:
+        return _only_date(other, lines)
+    return _settled(labelled[0], lines)
+
+
+def _only_date(other: list[tuple[str, list[dt.date], str]], lines: list[str]) -> DateFinding:
+    """With no labelled date, the page's unlabelled date when there is only one: printed once,
+    or the same day printed again (Hologic prints each hip's scan date over its image; '12/04/2019'
+    beside 'December 04, 2019' is one day, not two)."""
+    if not other:
         return DateFinding(None)
+    common = set(other[0][1]).intersection(*(c for _, c, _ in other[1:]))
+    if len(common) == 1 and any(len(c) == 1 for _, c, _ in other):
+        return DateFinding(common.pop(), raw=next(raw for raw, c, _ in other if len(c) == 1))
+    if len({tuple(c) for _, c, _ in other}) != 1:
+        return DateFinding(None)
+    return _settled(other[0], lines)
+
+
+def _settled(pick: tuple[str, list[dt.date], str], lines: list[str]) -> DateFinding:
+    """The date ``pick`` reads as, its day/month order settled by the page's other dates where
+    it reads both ways (else flagged ambiguous with both readings)."""
     raw, cands, _style = pick
     if len(cands) == 1:
         return DateFinding(cands[0], raw=raw)
@@ -119,7 +137,28 @@ def find_exam_date(lines: list[str]) -> DateFinding:
         d = _safe(y, m_, d_)
         if d:
             return DateFinding(d, raw=raw)
+    named = [d for d in cands if d in month_named_dates(lines)]
+    if len(named) == 1:
+        # the same day printed with its month's name elsewhere on the page ('Analysis: December
+        # 04, 2019' beside '12/04/2019') says which part is the month
+        return DateFinding(named[0], raw=raw)
     return DateFinding(cands[0], ambiguous=True, alternatives=tuple(cands), raw=raw)
+
+
+def month_named_dates(lines: list[str]) -> set[dt.date]:
+    """Every date the page prints with its month's name ('December 04, 2019', '4 Apr 2025'):
+    these have one reading only."""
+    return {c[0] for line in lines for _, c, style in _dates_in(line) if style in ("dmony", "mondy")}
+
+
+def has_exam_label(line: str) -> bool:
+    """The line names an exam date ('Scan Date', 'Measured:', 检查日期)."""
+    return labels.match("date_label", line.lower(), search=True, raw=True) == "exam"
+
+
+def has_date_label(line: str) -> bool:
+    """The line names what some date on it is (exam, birth, print, analysis)."""
+    return labels.match("date_label", line.lower(), search=True, raw=True) is not None
 
 
 def dates_in(line: str) -> list[tuple[str, list[dt.date], str]]:

@@ -45,6 +45,17 @@ class OcrPage:
     layout: PageLayout
     rereader: PageRereader
     flags: list[Flag] = field(default_factory=list)
+    #: the same image with its ruling lines kept, where it lines up with ``image`` (else None):
+    #: line removal eats the top and bottom of small bold words (screen-resolution header labels)
+    with_lines: np.ndarray | None = None
+
+    def word_reader(self) -> PageRereader:
+        """A re-reader for words outside the tables (labels beside a header's dates): of the image
+        with its lines kept where there is one, else the layout's image."""
+        if self.with_lines is None:
+            return self.rereader
+        r = self.rereader
+        return PageRereader(self.with_lines, r.engines, r.options, r.budget)
 
 
 def straighten(image: np.ndarray, tokens: list[Token], to_page: np.ndarray) -> Straightened:
@@ -73,7 +84,8 @@ def read_image_page(page: Page, engines: list[str], options: ReadOptions, budget
     tokens = PageRereader(prep.image, engines, options, budget).page_tokens(layout_engine)
     image, tokens, to_page = straighten(prep.image, tokens, prep.to_page)
     rereader = PageRereader(image, engines, options, budget)
-    read = OcrPage(image, to_page, find_tables(tokens, rereader), rereader)
+    read = OcrPage(image, to_page, find_tables(tokens, rereader), rereader,
+                   with_lines=prep.with_lines if image is prep.image else None)
     upright = labels.is_dxa_text(" ".join(t.text for t in tokens)) >= 2
     if not read.layout.tables and not upright:
         # maybe upside down or sideways (DXA words read upright say it is not): let the recognizer judge
