@@ -21,7 +21,8 @@ Measured over the same files, in the same run:
    both with OCR off: the ratio of their times (aim <= 1.3); then the batch
    again with the pool's fork server up, and without the fixed cost of a
    batch (a one-file batch's time), each the median of ``--repeat`` runs
-   beside their own bare loop;
+   beside their own bare loop; and per file alone beside the bare loop run in a
+   fresh process (:func:`fresh_loop`: its caches as cold as a new worker's);
 4. a profile of SR reading (top functions by cumulative time), and the
    time of ``dcmread`` + ``Dataset.walk`` (every sequence expanded) on the SRs.
 
@@ -234,6 +235,39 @@ class BatchTimes:
     per_file_ratio: float  # median of (again - one) / loop
     warm_cpu_ratio: float = 0.0  # the same two in CPU seconds (all the batch's processes)
     per_file_cpu_ratio: float = 0.0
+    #: per file alone beside a bare loop run in a fresh process (wall, CPU): see :func:`fresh_loop`
+    per_file_fresh_ratio: float = 0.0
+    per_file_fresh_cpu_ratio: float = 0.0
+
+
+_FRESH_LOOP = """
+import sys, time
+from dataclasses import replace
+import bmdkit.batch.preload  # what a batch worker starts with (modules, reference tables)
+from bmdkit import read_file
+from bmdkit.options import DEFAULT_OPTIONS
+opts = replace(DEFAULT_OPTIONS, ocr_engines=())
+files = sys.argv[1:]
+t0, c0 = time.perf_counter(), time.process_time()
+for p in files:
+    read_file(p, opts)
+print(time.perf_counter() - t0, time.process_time() - c0)
+"""
+
+
+def fresh_loop(files: list[Path]) -> tuple[float, float]:
+    """The bare read_file loop (wall, CPU seconds) in a new process started as a batch worker is.
+
+    The in-process loop reads the same files again and again, so the readers' caches of text
+    already seen (vocabulary look-ups) are warm for it, while a batch's worker meets every text
+    for the first time; this loop meets them for the first time too.
+    """
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", _FRESH_LOOP, *map(str, files)], check=True,
+                         capture_output=True, text=True).stdout.split()
+    return float(out[0]), float(out[1])
 
 
 def batch_overhead(files: list[Path], work: Path, repeat: int = 3) -> BatchTimes:
@@ -276,12 +310,14 @@ def batch_overhead(files: list[Path], work: Path, repeat: int = 3) -> BatchTimes
         return wall, cpu.seconds
 
     first_loop = loop()[0]
+    fresh: list[tuple[float, float]] = []
     cold = batch(src)[0]
     rows = []
     for _ in range(max(1, repeat)):
         bare_s = loop()
         again, one = batch(src), batch(one_in)
         rows.append((bare_s, again, one))
+        fresh.append(fresh_loop(listed))
 
     def median(xs: list[float]) -> float:
         return sorted(xs)[len(xs) // 2]
@@ -290,7 +326,9 @@ def batch_overhead(files: list[Path], work: Path, repeat: int = 3) -> BatchTimes
                       median([o[0] for _, _, o in rows]), median([a[0] / b[0] for b, a, _ in rows]),
                       median([(a[0] - o[0]) / b[0] for b, a, o in rows]),
                       median([a[1] / b[1] for b, a, _ in rows]),
-                      median([(a[1] - o[1]) / b[1] for b, a, o in rows]))
+                      median([(a[1] - o[1]) / b[1] for b, a, o in rows]),
+                      median([(a[0] - o[0]) / f[0] for (_, a, o), f in zip(rows, fresh, strict=True)]),
+                      median([(a[1] - o[1]) / f[1] for (_, a, o), f in zip(rows, fresh, strict=True)]))
 
 
 def profile_sr(files: list[Path], top: int = 12) -> str:
@@ -347,6 +385,8 @@ def main() -> None:
                   f"takes {bt.one:.2f} s, so per file alone: ratio {bt.per_file_ratio:.2f}")
             print(f"  in CPU seconds (the batch's processes together vs the loop's): fork server up "
                   f"ratio {bt.warm_cpu_ratio:.2f}, per file alone {bt.per_file_cpu_ratio:.2f}")
+            print(f"  per file alone beside the bare loop in a fresh process (caches as cold as a new "
+                  f"worker's): ratio {bt.per_file_fresh_ratio:.2f}, CPU {bt.per_file_fresh_cpu_ratio:.2f}")
         print("profile of read_dicom over the SRs (cumulative):")
         print(profile_sr(groups["sr"]))
     finally:

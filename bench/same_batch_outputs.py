@@ -12,7 +12,12 @@ over the given inputs into a fresh output folder:
 
 Two recordings are compared line by line; the first differences are printed.
 Run the *before* side from a copy of the tree with the old code first on the
-path (``PYTHONPATH=/copy``), the *after* side from the working tree.
+path (``PYTHONPATH=/copy``), the *after* side from the working tree. Run the
+before side from a directory other than the working tree (``cd /copy``): the
+batch's fork server puts the current directory first on its workers' path, so
+from the working tree they would import the new code under the old batch. Copy
+the whole package at the same moment for both sides (other changes to the
+readers would show as differences).
 
 Usage::
 

@@ -85,3 +85,34 @@ def test_workers_start_with_the_batch_modules_loaded(tmp_path: Path) -> None:
     loaded = [f["message"] for f in line["flags"] if f["code"] == "unplaced_data"][-1].split(",")
     assert "bmdkit.batch.runner" in loaded and "bmdkit.pipeline" in loaded
     assert "bmdkit.batch.runner" in sys.modules  # and the batch itself runs it, of course
+
+
+def warmed_tables(path: str, options: ReadOptions) -> dict:
+    """Worker side: the file's real result, with what the fork server had warmed and whether the
+    DICOM vocabulary was already loaded before this first file."""
+    from bmdkit.batch import preload
+    from bmdkit.batch.runner import work
+    from bmdkit.dicom import words
+
+    loaded_before = words._by_kind.cache_info().currsize
+    line = work(path, options)
+    line["flags"].append({"code": "unplaced_data", "region": None, "severity": "review",
+                          "message": f"{loaded_before}|{','.join(preload.WARMED)}"})
+    return line
+
+
+def test_workers_start_with_the_reference_tables_loaded(tmp_path: Path) -> None:
+    """The tables every file needs are loaded once in the fork server, not in each worker."""
+    import json
+
+    from bmdkit.batch.preload import WARM
+
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "a.txt").write_text("not a scan\n")
+    out = tmp_path / "out"
+    run_batch([site], out, workers=1, progress=False, worker_fn=warmed_tables)
+    line = json.loads((out / "results.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    before, warmed = [f["message"] for f in line["flags"] if f["code"] == "unplaced_data"][-1].split("|")
+    assert before == "1"  # the vocabulary was there before the worker's first file
+    assert warmed.split(",") == [f"{m}.{n}" for m, n, _, _ in WARM]  # every warm-up call succeeded

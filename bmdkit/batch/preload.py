@@ -5,7 +5,8 @@ start at once and the large shared libraries the readers load lazily are
 already mapped: loading them later could fail under a worker's memory cap
 (``dlopen`` needs address space). A module that is missing or broken is
 skipped here (it then fails only the files that need it, in the worker),
-never the fork server itself. Libraries that start threads or load models
+never the fork server itself. The reference tables every file needs are
+loaded here too (:data:`WARM`). Libraries that start threads or load models
 at import (OCR engines) are deliberately left out: they are not safe to
 fork.
 """
@@ -23,6 +24,17 @@ MODULES = (
     "PIL.TiffImagePlugin", "PIL.BmpImagePlugin", "cv2", "pypdfium2", "pdfplumber", "pydicom", "defusedxml.ElementTree",
 )
 
+#: calls that load, on first use, the reference tables the readers and checks need for every
+#: file (each caches what it loads): made once here, so no worker, nor one restarted after a
+#: crash or a time limit, loads them again (about 20 ms each: bench/bench_dicom.py)
+WARM: tuple[tuple[str, str, tuple[object, ...], dict[str, object]], ...] = (
+    ("bmdkit.dicom.words", "find", ("L1-L4", "region"), {}),
+    ("bmdkit.dicom.words", "loinc_codes", (), {}),
+    ("bmdkit.vocabulary", "parse_vertebrae", ("L1-L4",), {}),
+    ("bmdkit.vocabulary", "parse_vertebrae", ("L1-L4",), {"ocr": True}),
+    ("bmdkit.checks.settings", "default_settings", (), {}),
+)
+
 
 def _load() -> list[str]:
     loaded = []
@@ -35,6 +47,18 @@ def _load() -> list[str]:
     return loaded
 
 
+def _warm() -> list[str]:
+    warmed = []
+    for module, name, args, kwargs in WARM:
+        try:
+            getattr(importlib.import_module(module), name)(*args, **kwargs)
+            warmed.append(f"{module}.{name}")
+        except Exception:  # noqa: BLE001, S110 - a table that fails to load fails the files that need it, later
+            pass
+    return warmed
+
+
 if in_fork_server():
     die_with_parent()  # the fork server goes with the batch; workers go with it
 LOADED = _load()
+WARMED = _warm()

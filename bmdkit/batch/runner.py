@@ -1,24 +1,30 @@
-"""Run a batch on all cores of this machine with a process pool.
+"""Run a batch on all cores of this machine with a pool of worker processes.
 
 Each file goes through :func:`bmdkit.pipeline.process_file` in a worker
-process. A worker that runs past ``options.timeout_s`` is killed (with the
-pool; the other files in flight are resubmitted) and its file fails with
-``resource_limit``. A worker that crashes breaks the pool: the files that
-were in flight are retried one at a time, so only the file that crashes on
-its own fails (``internal_error``) and the batch goes on.
+process. Each worker has its own pipe: it is sent a few files at a time
+(several in one message, :data:`QUEUED_PER_WORKER` when files are fast,
+fewer when they are slow) and reads them in order, sending back one result
+per file as it finishes. The batch therefore knows, with no message of its
+own, which file each worker is on (the one after its last result) and since
+when.
 
-The time limit runs from the moment a worker starts the file (workers
-note it on a queue), so a slow worker start-up on a loaded machine does not
-count against the file, and neither does waiting in the queue: several
-files per worker are in flight (:data:`QUEUED_PER_WORKER`), so a worker
-never waits for the batch to record the file before, and a file queued
-behind slow ones (OCR) is not timed while the files ahead of it run. A file
-not yet started is failed only when the whole pool has made no progress (no
-file started or finished) for the time limit plus a start-up grace. A file
-that spawned a subprocess (e.g. an OCR engine) when its worker was killed
-may leave that subprocess to finish on its own.
+A worker that runs past ``options.timeout_s`` on a file is killed (that
+worker only) and its file fails with ``resource_limit``. A worker that
+crashes fails the file it was on (``internal_error``). The other files sent
+to either are sent again to a new worker, so none is lost or blamed, and
+the batch goes on.
 
-Results are committed to the ledger as they arrive and the output files are
+The time limit runs from the moment a worker starts the file (as the batch
+learns it: when the result of the file before arrives, or when the worker
+says it is ready), so a slow worker start-up on a loaded machine does not
+count against the file, and neither does waiting behind slow files (OCR) in
+a worker's queue. A worker that never gets ready fails its first file after
+the time limit plus a start-up grace. A file that spawned a subprocess (e.g.
+an OCR engine) when its worker was killed may leave that subprocess to
+finish on its own.
+
+Results are committed to the ledger as they arrive (those that arrive together in
+one transaction) and the output files are
 regenerated every ``checkpoint_s`` seconds and at the end. Regenerating them
 costs time in proportion to everything done so far, so on a large batch the
 checkpoints are spaced out to keep that under a tenth of the batch's time
@@ -28,17 +34,19 @@ killed batch resumes from.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import multiprocessing
 import os
+import pickle
 import resource
 import signal
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from multiprocessing.connection import wait as mp_wait
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +64,8 @@ from bmdkit.read import out_of_memory
 
 log = logging.getLogger(__name__)
 
-#: Files in flight per worker (one running, the rest queued). A deeper queue
+#: Files in flight per worker at most (one running, the rest queued; fewer when files are
+#: slow, :meth:`_Pool.depth`). A deeper queue
 #: lets a worker go straight on to its next file while the batch records the
 #: last one, and the batch collects several results per wake-up (bench/bench_dicom.py,
 #: one worker on small DICOM files: the batch's time beside a bare read loop went from
@@ -98,13 +107,14 @@ def work(path: str, options: ReadOptions) -> dict[str, Any]:
     return exam_to_dict(process_file(path, options))
 
 
-_STARTED: Any = None  # the worker's queue for "task started" notes
-
-
-def _init_worker(memory_bytes: int, started: Any, log_level: int = logging.WARNING,
+def _init_worker(memory_bytes: int, started: Any = None, log_level: int = logging.WARNING,
                  single_threaded: bool = False) -> None:
-    global _STARTED
-    _STARTED = started
+    """Set up a worker process: memory cap, log level, SIGINT ignored, death with its parent.
+
+    ``started`` is not used (the batch's workers once noted each file's start on it); it stays
+    so that callers set up as a batch worker (``bmdkit check``'s capped reader) need no change.
+    """
+    del started
     if single_threaded:
         # one worker per core already: OCR engines that spread over every core would
         # make the workers fight and push slow pages past the time limit
@@ -141,14 +151,6 @@ def address_space_bytes() -> int:
         return pages * os.sysconf("SC_PAGE_SIZE")
     except (OSError, ValueError, IndexError):
         return 0
-
-
-def _call(fn: Callable[[str, ReadOptions], dict[str, Any]], key: str, path: str,
-          options: ReadOptions) -> dict[str, Any]:
-    """Worker side: note that ``key`` started (for the time limit), then run ``fn``."""
-    if _STARTED is not None:
-        _STARTED.put((key, os.getpid()))
-    return fn(path, options)
 
 
 def default_workers() -> int:
@@ -195,11 +197,14 @@ def run_batch(
         try:
             # not hashed here: the worker hashes what it reads, and that digest keys the result
             tasks = plan(inputs, led, bar.advance, limits_for(limits, options), hash_first=False)
-            for task, line in pool.run(tasks):
-                commit(led, task, line)
-                discard(task)
-                processed += 1
-                bar.advance(line.get("outcome", line.get("status")) == "failed")
+            for done in pool.run_chunks(tasks):
+                with led.batched():  # what came back together is committed together
+                    for task, line in done:
+                        commit(led, task, line)
+                for task, line in done:
+                    discard(task)
+                    processed += 1
+                    bar.advance(line.get("outcome", line.get("status")) == "failed")
                 if time.monotonic() - last_checkpoint > interval:
                     t0 = time.monotonic()
                     led.write_outputs()
@@ -225,8 +230,96 @@ def next_checkpoint_s(checkpoint_s: float, took_s: float) -> float:
     return max(checkpoint_s, took_s * (1 - CHECKPOINT_SHARE) / CHECKPOINT_SHARE)
 
 
+#: seconds of work kept queued per worker: files that take long (OCR pages) are sent one at a
+#: time, so no file waits behind a slow one while another worker has nothing to do (a worker then
+#: waits one round trip between files, nothing beside the file's time); fast ones are sent
+#: :data:`QUEUED_PER_WORKER` at a time, so a worker goes straight on to its next file while the
+#: batch records the last one
+QUEUED_WORK_S = 0.05
+#: results held back to be committed together (one ledger transaction), at most this many ...
+HOLD_RESULTS = 32
+#: ... or for this many seconds (a batch killed meanwhile reads them again on resume)
+HOLD_S = 0.05
+
+
+class WorkerError(Exception):
+    """A worker's error that could not be sent back as it was (it does not pickle): its type's name."""
+
+    def __init__(self, name: str, memory: bool) -> None:
+        super().__init__(name, memory)
+        self.name = name
+        self.memory = memory
+
+
+def _serve(conn: Connection, fn: Callable[[str, ReadOptions], dict[str, Any]], options: ReadOptions,
+           log_level: int, single_threaded: bool) -> None:
+    """Worker side: read the files sent (lists of ``(key, path)``), in order, and send back one
+    ``(key, result, error)`` per file as it finishes; stop at ``None`` or when the batch is gone.
+
+    The batch knows which file a worker is on from the order alone (the next one after the
+    last result), so a file's start costs no message of its own.
+    """
+    _init_worker(options.memory_bytes, None, log_level, single_threaded)
+    conn.send(_READY)
+    while True:
+        try:
+            chunk = conn.recv()
+        except (EOFError, OSError):
+            return
+        if chunk is None:
+            return
+        for key, path in chunk:
+            try:
+                reply: tuple[str, dict[str, Any] | None, BaseException | None] = (key, fn(path, options), None)
+            except Exception as exc:  # noqa: BLE001 - the batch decides what the error means for the file
+                reply = (key, None, _sendable(exc))
+            try:
+                conn.send(reply)
+            except Exception as exc:  # noqa: BLE001 - a result that cannot be pickled fails its file
+                conn.send((key, None, WorkerError(type(exc).__name__, out_of_memory(exc))))
+
+
+_READY = "ready"
+
+
+def _sendable(exc: Exception) -> BaseException:
+    """``exc`` if it survives pickling both ways, else a :class:`WorkerError` that names it.
+
+    A failed allocation is told here, where the error's causes are still attached
+    (pickling drops them), and sent as a :class:`WorkerError` that says so.
+    """
+    if out_of_memory(exc) and not isinstance(exc, MemoryError):
+        return WorkerError(type(exc).__name__, True)
+    try:
+        pickle.loads(pickle.dumps(exc))
+        return exc
+    except Exception:  # noqa: BLE001 - any exception may refuse to pickle
+        return WorkerError(type(exc).__name__, out_of_memory(exc))
+
+
+@dataclass
+class _Worker:
+    """One worker process, its pipe, and the files sent to it in the order it reads them."""
+
+    proc: Any  # a multiprocessing process of the pool's context
+    conn: Connection
+    spawned: float
+    queue: deque[Task] = field(default_factory=deque)
+    ready: bool = False
+    #: when the worker began the file at the head of its queue, as the batch learns it
+    started: float | None = None
+    dead: bool = False
+
+
 class _Pool:
-    """A ProcessPoolExecutor that can lose a worker to a hang or a crash and carry on."""
+    """Worker processes fed over their own pipes; a hang or a crash costs one worker and one file.
+
+    Each worker is sent a few files at a time (:data:`QUEUED_PER_WORKER` when
+    files are fast, fewer when they are slow) and reads them in order, sending
+    one result per file. The batch therefore knows which file each worker is on
+    (the one after its last result), when it began, and which file a worker that
+    died was reading: that file fails, the others sent to it are sent again.
+    """
 
     def __init__(self, workers: int, options: ReadOptions, fn: Callable[[str, ReadOptions], dict[str, Any]],
                  startup_grace_s: float = 120.0):
@@ -236,184 +329,180 @@ class _Pool:
         self.fn = fn
         self.ctx = multiprocessing.get_context("forkserver")
         # workers fork from a server that has already imported the pipeline, so a
-        # restarted pool is ready at once and start-up does not eat the time limit; the
+        # restarted worker is ready at once and start-up does not eat the time limit; the
         # server also imports the main script ("__main__", e.g. the bmdkit command, which
         # imports the whole CLI) once, which multiprocessing otherwise does in every worker
         self.ctx.set_forkserver_preload(["__main__", "bmdkit.batch.preload"])
-        self.ex = self._new()
+        self.level = logging.getLogger("bmdkit").getEffectiveLevel()
+        self.live: list[_Worker] = []
+        self.file_s = 1.0  # running mean of a file's seconds: slow (one at a time) until seen to be fast
+        self.retry: deque[Task] = deque()  # files sent to a worker that was lost: sent again first
 
-    def _new(self) -> ProcessPoolExecutor:
-        self.started = self.ctx.SimpleQueue()  # new with each pool: a killed worker may hold the old one's lock
-        return ProcessPoolExecutor(
-            self.workers, mp_context=self.ctx, initializer=_init_worker,
-            initargs=(self.options.memory_bytes, self.started, logging.getLogger("bmdkit").getEffectiveLevel(),
-                      self.workers > 1),
-        )
+    def _spawn(self) -> _Worker:
+        mine, theirs = self.ctx.Pipe()
+        # daemonic: an interpreter that exits without shutdown() does not wait for it (it reads on forever)
+        proc = self.ctx.Process(target=_serve, args=(theirs, self.fn, self.options, self.level, self.workers > 1),
+                                daemon=True)
+        proc.start()
+        theirs.close()
+        w = _Worker(proc, mine, time.monotonic())
+        self.live.append(w)
+        return w
 
-    def _drain_started(self, st: _InFlight) -> None:
-        """Take the workers' start notes: when (as the batch learns it) and in which worker each began."""
-        while not self.started.empty():
-            key, pid = self.started.get()
-            st.progress = time.monotonic()
-            st.starts.setdefault(key, (st.progress, pid))
-
-    def _dead(self, pid: int) -> bool:
-        """True when the worker ``pid`` of the current pool has exited."""
-        proc = getattr(self.ex, "_processes", {}).get(pid)
-        return proc is not None and not proc.is_alive()
-
-    def _restart(self) -> None:
-        procs = list(getattr(self.ex, "_processes", {}).values())
-        for p in procs:
-            if p.is_alive():
-                p.kill()
-        self.ex.shutdown(wait=True, cancel_futures=True)
-        self.ex = self._new()
+    def _retire(self, w: _Worker) -> None:
+        """Stop worker ``w``; the files still sent to it go back to be sent again."""
+        if w.proc.is_alive():
+            w.proc.kill()
+        w.proc.join(timeout=5)
+        w.conn.close()
+        self.retry.extendleft(reversed(w.queue))
+        w.queue.clear()
+        self.live.remove(w)
 
     def shutdown(self) -> None:
-        procs = list(getattr(self.ex, "_processes", {}).values())
-        self.ex.shutdown(wait=False, cancel_futures=True)
-        for p in procs:
-            if p.is_alive():
-                p.kill()
-            p.join(timeout=5)
+        for w in list(self.live):
+            self._retire(w)
+
+    def depth(self) -> int:
+        """How many files a worker holds at most: :data:`QUEUED_WORK_S` of work, within bounds."""
+        return max(1, min(QUEUED_PER_WORKER, int(QUEUED_WORK_S / max(self.file_s, 1e-6))))
 
     def run(self, tasks: Iterable[Task]) -> Iterator[tuple[Task, dict[str, Any]]]:
         """Yield ``(task, contract dict)`` for every task, in completion order."""
-        st = _InFlight(iter(tasks))
+        for done in self.run_chunks(tasks):
+            yield from done
+
+    def run_chunks(self, tasks: Iterable[Task]) -> Iterator[list[tuple[Task, dict[str, Any]]]]:
+        """Yield the ``(task, contract dict)`` pairs of every task in lists, so the batch can commit
+        each list at once: results are held until :data:`HOLD_RESULTS` of them have come, or for
+        :data:`HOLD_S` seconds at most (workers are fed meanwhile), so a fast batch does not
+        commit file by file."""
+        source = iter(tasks)
+        held: list[tuple[Task, dict[str, Any]]] = []
+        since = 0.0
         while True:
-            self._fill(st)
-            if not st.flight:
+            self._fill(source)
+            busy = [w for w in self.live if w.queue]
+            if not busy:
+                if self.retry:  # sent to a worker that was gone before it could read them
+                    continue
+                if held:
+                    yield held
                 return
-            done, _ = wait(list(st.flight), timeout=min(0.5, self.options.timeout_s),
-                           return_when=FIRST_COMPLETED)
-            if (yield from self._finished(done, st)):
-                self._requeue(st, all_suspect=True)  # the pool broke: every task in flight runs alone
-                continue
-            if done:
-                st.progress = time.monotonic()
-            self._drain_started(st)
-            if (yield from self._crashed(st)):
-                continue
-            yield from self._late(st)
+            wait_s = min(0.5, self.options.timeout_s)
+            if held:
+                wait_s = max(0.0, min(wait_s, since + HOLD_S - time.monotonic()))
+            ready = set(mp_wait([w.conn for w in busy] + [w.proc.sentinel for w in busy], timeout=wait_s))
+            if not held:
+                since = time.monotonic()
+            self._collect(busy, ready, held)
+            if held and (len(held) >= HOLD_RESULTS or time.monotonic() - since >= HOLD_S):
+                yield held
+                held = []
 
-    def _fill(self, st: _InFlight) -> None:
-        """Submit tasks up to the limit: :data:`QUEUED_PER_WORKER` per worker, so the next files wait
-        in the queue while the parent records the ones before and no worker sits idle between files;
-        one at a time while a suspect (in flight when the pool broke) runs."""
-        limit = 1 if (st.suspects or any(s for _, _, s in st.flight.values())) else \
-            self.workers * QUEUED_PER_WORKER
-        while len(st.flight) < limit:
-            task, alone = st.next_task()
-            if task is None:
-                break
-            fut = self.ex.submit(_call, self.fn, task.key, str(task.path), self.options)
-            st.flight[fut] = (task, time.monotonic(), alone)
-            st.starts.pop(task.key, None)
+    def _collect(self, busy: list[_Worker], ready: set[Any], done: list[tuple[Task, dict[str, Any]]]) -> None:
+        """Take the results of the ``busy`` workers ``ready`` to be read, fail the file each dead
+        worker was on, then the files past the time limit."""
+        for w in busy:
+            if w.conn in ready:
+                self._receive(w, done)
+        for w in busy:
+            if w.dead or w.proc.sentinel in ready:
+                self._receive(w, done)  # what it sent before it died is its own
+                if w.queue:
+                    task = w.queue.popleft()
+                    done.append((task, _failed(task, FlagCode.INTERNAL_ERROR,
+                                               "the worker process crashed on this file")))
+                self._retire(w)
+        self._late(done)
 
-    def _finished(self, done: Iterable[Future[dict[str, Any]]], st: _InFlight
-                  ) -> Generator[tuple[Task, dict[str, Any]], None, bool]:
-        """Yield the results of the ``done`` futures; returns True when the pool broke."""
-        broken = False
-        for fut in done:
-            task, _, alone = st.flight.pop(fut)
+    def _fill(self, source: Iterator[Task]) -> None:
+        """Send each worker files up to :meth:`depth` once it holds half of that or fewer (several
+        in one message), starting workers as long as there are files for them."""
+        depth = self.depth()
+        for w in [*self.live, *[None] * (self.workers - len(self.live))]:
+            if w is not None and len(w.queue) > depth // 2:
+                continue
+            chunk = self._take(source, depth - (len(w.queue) if w else 0))
+            if not chunk:
+                return
+            w = w or self._spawn()
+            if not w.queue and w.ready:
+                w.started = time.monotonic()
+            w.queue.extend(chunk)
             try:
-                yield task, finish_line(fut.result(), task)
-            except BrokenProcessPool:
-                broken = True
-                if alone:
-                    yield task, _failed(task, FlagCode.INTERNAL_ERROR,
-                                        "the worker process crashed on this file")
-                else:
-                    st.suspects.append(task)
-            except ImportError as exc:
-                if not out_of_memory(exc):
-                    raise  # a broken install fails the batch loudly, not every file quietly
-                yield task, _failed(task, FlagCode.RESOURCE_LIMIT,
-                                    "ran out of memory under the per-file memory cap")
-            except Exception as exc:  # noqa: BLE001 - a result that cannot come back fails its file
-                log.debug("worker error %s", type(exc).__name__)
-                if out_of_memory(exc):
-                    yield task, _failed(task, FlagCode.RESOURCE_LIMIT,
-                                        "ran out of memory under the per-file memory cap")
-                else:
-                    yield task, _failed(task, FlagCode.INTERNAL_ERROR,
-                                        f"unexpected {type(exc).__name__} in the worker")
-        return broken
+                w.conn.send([(t.key, str(t.path)) for t in chunk])
+            except OSError:  # the worker is gone: it never had these; its crash is seen next
+                for _ in chunk:
+                    w.queue.pop()
+                self.retry.extendleft(reversed(chunk))
+                w.dead = True
+                if not w.queue:
+                    self._retire(w)
+                return
 
-    def _crashed(self, st: _InFlight) -> Generator[tuple[Task, dict[str, Any]], None, bool]:
-        """Fail the task each dead worker was on (seen before the pool says so); True if any."""
-        flight, starts = st.flight, st.starts
-        dead = [f for f, (task, _, _) in flight.items()
-                if task.key in starts and self._dead(starts[task.key][1])]
-        # the last task a dead worker started is the culprit; an earlier one's result was in transit
-        culprits: dict[int, Future[dict[str, Any]]] = {}
-        for f in sorted(dead, key=lambda f: starts[flight[f][0].key][0]):
-            culprits[starts[flight[f][0].key][1]] = f
-        if not culprits:
-            return False
-        for fut in culprits.values():
-            task, _, _ = flight.pop(fut)
-            yield task, _failed(task, FlagCode.INTERNAL_ERROR, "the worker process crashed on this file")
-        self._requeue(st)
-        return True
+    def _take(self, source: Iterator[Task], n: int) -> list[Task]:
+        """Up to ``n`` tasks: those to send again first, then new ones."""
+        out = []
+        while len(out) < n and self.retry:
+            out.append(self.retry.popleft())
+        out.extend(itertools.islice(source, n - len(out)))
+        return out
 
-    def _late(self, st: _InFlight) -> Iterator[tuple[Task, dict[str, Any]]]:
-        """Fail the tasks past the time limit (and restart the pool under them)."""
+    def _receive(self, w: _Worker, done: list[tuple[Task, dict[str, Any]]]) -> None:
+        """Take every message worker ``w`` has sent: its start, then one result per file in order."""
+        try:
+            while not w.dead and w.conn.poll():
+                msg = w.conn.recv()
+                now = time.monotonic()
+                if msg == _READY:
+                    w.ready = True
+                    w.started = now if w.queue else None
+                    continue
+                key, line, error = msg
+                task = w.queue.popleft()
+                if task.key != key:  # pragma: no cover - a worker reads its files in order
+                    raise RuntimeError("a batch worker answered out of order")
+                if w.started is not None:
+                    self.file_s = 0.8 * self.file_s + 0.2 * (now - w.started)
+                w.started = now if w.queue else None
+                done.append((task, finish_line(line, task) if error is None else _error_line(task, error)))
+        except (EOFError, OSError):
+            w.dead = True
+
+    def _late(self, done: list[tuple[Task, dict[str, Any]]]) -> None:
+        """Fail the file each worker has been on past the time limit, and stop that worker.
+
+        A file is timed from when its worker began it, never while it waits in a worker's
+        queue. A worker that has not started (a pool that never comes up) is given the time
+        limit plus the start-up grace before its first file fails.
+        """
         now = time.monotonic()
         timeout = self.options.timeout_s
-        # a started task is timed from its start. One still queued waits its turn: each task
-        # ahead of it is bounded by its own limit, so while the pool makes progress (a task
-        # started or finished) it is not timed; it is late only when nothing has moved since
-        # its submission or the last progress for the limit plus the grace a worker's
-        # start-up needs (a pool that never starts, or a lost start note)
-        late = [f for f, (task, t0, _) in st.flight.items()
-                if (now - st.starts[task.key][0] > timeout if task.key in st.starts
-                    else now - max(t0, st.progress) > timeout + self.startup_grace_s)]
-        if not late:
-            return
-        for fut in late:
-            task, _, _ = st.flight.pop(fut)
-            yield task, _failed(task, FlagCode.RESOURCE_LIMIT,
-                                f"reading took longer than the {timeout:g} s time limit")
-        self._requeue(st)
-
-    def _requeue(self, st: _InFlight, all_suspect: bool = False) -> None:
-        """Put the tasks still in flight back (a task that ran alone, or all with ``all_suspect``,
-        runs alone again) and restart the pool."""
-        for task, _, alone in st.flight.values():
-            (st.suspects if alone or all_suspect else st.retry).append(task)
-        st.flight.clear()
-        self._restart()
-        st.progress = time.monotonic()
+        for w in [w for w in self.live if w.queue]:
+            if w.started is not None:
+                late = now - w.started > timeout
+            else:
+                late = not w.ready and now - w.spawned > timeout + self.startup_grace_s
+            if late and not w.dead and w.conn.poll():
+                self._receive(w, done)  # its answer came in since the wait: it was not late after all
+                continue
+            if late:
+                task = w.queue.popleft()
+                done.append((task, _failed(task, FlagCode.RESOURCE_LIMIT,
+                                           f"reading took longer than the {timeout:g} s time limit")))
+                self._retire(w)
 
 
-@dataclass
-class _InFlight:
-    """The state of one :meth:`_Pool.run`: tasks to come, to retry, to run alone, in flight."""
-
-    source: Iterator[Task]
-    retry: deque[Task] = field(default_factory=deque)  # resubmit after a restart (not at fault)
-    suspects: deque[Task] = field(default_factory=deque)  # in flight when the pool broke: run alone
-    flight: dict[Future[dict[str, Any]], tuple[Task, float, bool]] = field(default_factory=dict)
-    #: when, and in which worker, each task began
-    starts: dict[str, tuple[float, int]] = field(default_factory=dict)
-    exhausted: bool = False
-    #: when the pool last moved (a task started or finished, or the pool was restarted)
-    progress: float = field(default_factory=time.monotonic)
-
-    def next_task(self) -> tuple[Task | None, bool]:
-        """The next task to submit (suspects, then retries, then new ones), and whether it runs alone."""
-        if self.suspects:
-            return self.suspects.popleft(), True
-        if self.retry:
-            return self.retry.popleft(), False
-        if not self.exhausted:
-            task = next(self.source, None)
-            if task is not None:
-                return task, False
-            self.exhausted = True
-        return None, False
+def _error_line(task: Task, exc: BaseException) -> dict[str, Any]:
+    """The line of a file whose worker raised ``exc`` instead of giving a result."""
+    if isinstance(exc, ImportError) and not out_of_memory(exc):
+        raise exc  # a broken install fails the batch loudly, not every file quietly
+    log.debug("worker error %s", exc.name if isinstance(exc, WorkerError) else type(exc).__name__)
+    if out_of_memory(exc) or (isinstance(exc, WorkerError) and exc.memory):
+        return _failed(task, FlagCode.RESOURCE_LIMIT, "ran out of memory under the per-file memory cap")
+    name = exc.name if isinstance(exc, WorkerError) else type(exc).__name__
+    return _failed(task, FlagCode.INTERNAL_ERROR, f"unexpected {name} in the worker")
 
 
 def _failed(task: Task, code: FlagCode, reason: str) -> dict[str, Any]:

@@ -8,6 +8,7 @@ functions of an importable module.
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -24,3 +25,24 @@ def timed_work(path: str, options: ReadOptions) -> dict[str, Any]:
     if head.startswith(b"SLEEP"):
         time.sleep(float(head.split()[1]))
     return work(path, options)
+
+
+class _NoUnpickle(Exception):
+    """An error that pickles but cannot be unpickled (its constructor wants two arguments)."""
+
+    def __init__(self, a: str, b: str) -> None:
+        super().__init__(a)
+        self.b = b
+
+
+def chunk_work(path: str, options: ReadOptions) -> dict[str, Any]:
+    """:func:`timed_work`, and ``CRASH`` kills the worker process, ``RAISE`` raises an error that
+    cannot come back as it is (it does not unpickle), ``NOMEM`` an error caused by a failed allocation."""
+    head = Path(path).read_bytes()[:64]
+    if head.startswith(b"CRASH"):
+        os._exit(13)
+    if head.startswith(b"RAISE"):
+        raise _NoUnpickle("a", "b")
+    if head.startswith(b"NOMEM"):  # a library's own error for a failed allocation, raised from it
+        raise RuntimeError("could not decode the page") from MemoryError()
+    return timed_work(path, options)
