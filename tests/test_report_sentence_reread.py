@@ -84,10 +84,11 @@ def test_reread_adds_the_lost_character_and_keeps_the_number_first_read() -> Non
 
 
 def test_reread_places_a_value_the_first_reading_could_not() -> None:
-    """'全骨密度' after the femoral neck: two BMDs for one region, nothing used; the crop's '全髋'
-    gives each value its region."""
+    """'全骨密度' opening a clause after the femoral neck: the total hip told from part of its word,
+    flagged (LABEL_UNCERTAIN); the crop's '全髋' gives each value its region with no doubt."""
     first = _line("左髋关节：股骨颈骨密度0.632g/cm²，T值-2.2；全骨密度0.690g/cm²，T值-2.5。")
-    assert read_sentences([first]).regions == ()
+    assert any(f.code is FlagCode.LABEL_UNCERTAIN and f.region == Region.TOTAL_HIP.value
+               for f in read_sentences([first]).flags)
     out = prose.reread_doubtful([first], _reread_with("左髋关节：股骨颈骨密度0.632g/cm²，T值-2.2；全髋骨密度0.690g/cm²，T值-2.5。"))
     got = read_sentences(out)
     vals = {(r.region, r.side): (r.bmd, r.t_score) for r in got.regions}

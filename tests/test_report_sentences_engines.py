@@ -117,13 +117,26 @@ def test_ambiguous_sentence_stays_flagged(rapid: str, tess: str) -> None:
 
 
 def test_a_range_read_without_its_start_is_not_a_vertebra() -> None:
-    """'L.1-L4' (RapidOCR) and '[.1-L4' (tesseract) both read 'L4': never the lumbar total's values for L4."""
+    """'[.1-L4' (tesseract) and '[-L4' (RapidOCR) both read 'L4': never the lumbar total's values for L4."""
+    got = read_sentences([
+        line("At the lumbar spine [-L4, bone mineral density was 1.078 g/cm2 (T-score -0.3).", 1, R),
+        line("At the lumbar spine [.1-L4, bone mineral density was 1.078 g/cm2 (T-score -0.3).", 1, T),
+    ])
+    assert region(got, Region.L4) is None
+    assert review(got, Region.SPINE_TOTAL)
+
+
+def test_a_stray_point_after_the_l_of_a_range_keeps_the_range() -> None:
+    """'L.1-L4' (RapidOCR: a point read after the L) is the range L1-L4; tesseract's '[.1-L4'
+    lacks the range's start but reads the same numbers there: the total is read, L4 is not."""
     got = read_sentences([
         line("At the lumbar spine L.1-L4, bone mineral density was 1.078 g/cm2 (T-score -0.3).", 1, R),
         line("At the lumbar spine [.1-L4, bone mineral density was 1.078 g/cm2 (T-score -0.3).", 1, T),
     ])
     assert region(got, Region.L4) is None
-    assert review(got, Region.SPINE_TOTAL)
+    total = region(got, Region.SPINE_TOTAL)
+    assert total is not None and total.vertebrae == (Region.L1, Region.L2, Region.L3, Region.L4)
+    assert (total.bmd, total.t_score) == (1.078, -0.3)
 
 
 def test_tesseract_words_into_lines_by_their_order() -> None:

@@ -65,7 +65,7 @@ class WordLike(Protocol):
 
 # --- two engines ------------------------------------------------------------------------------------
 
-def _near(lines: Sequence[TextLine], i: int, j: int) -> bool:
+def near(lines: Sequence[TextLine], i: int, j: int) -> bool:
     """Lines ``i`` and ``j`` lie at the same place of the same page (their boxes share most of
     their height)."""
     a, b = lines[i], lines[j]
@@ -112,6 +112,12 @@ def _key(st: Statement) -> tuple[object, ...]:
     return (st.region, st.side, st.measure, st.vertebrae if st.region is Region.SPINE_TOTAL else None)
 
 
+def _covers_key(a: tuple[object, ...], b: tuple[object, ...]) -> bool:
+    """Key ``a`` names the value of key ``b``: the same, or the lumbar total named without its
+    vertebrae ('位于腰椎', 'at the spine') where ``b`` names them."""
+    return a == b or a[:3] == b[:3] and a[3] is None and a[0] is Region.SPINE_TOTAL
+
+
 def join_engines(reads: dict[str, list[SentenceRead]],
                   lines: Sequence[TextLine]) -> tuple[list[Statement], list[Flag]]:
     """One page (or pages) read by two engines, joined value by value (the rules are the module's)."""
@@ -130,7 +136,7 @@ def join_engines(reads: dict[str, list[SentenceRead]],
                 continue
             done.add(id(st))
             same = [t for t in stated[y]
-                    if id(t) not in done and _key(t) == _key(st) and _near(lines, t.line, st.line)]
+                    if id(t) not in done and _key(t) == _key(st) and near(lines, t.line, st.line)]
             alike = [t for t in same if _both_read(lines, (st.raw, st.line), (t.raw, t.line))]
             where = f"the {words.measure_word(st.measure)} of {words.place(st.region, st.side, st.label)}"
             if alike:
@@ -167,13 +173,13 @@ def _alone(st: Statement, x: str, y: str, lines: Sequence[TextLine], numbers: li
     at that place: confirmed where ``y`` read the number there and used it for nothing else (then
     also the (line, text) of ``y``'s reading), dropped where ``y`` read the sentence as ambiguous,
     else kept with a flag (see :func:`join_engines`)."""
-    backing = [(n.line, raw) for n in numbers if _near(lines, n.line, st.line)
+    backing = [(n.line, raw) for n in numbers if near(lines, n.line, st.line)
                and n.intent in (st.measure, None) for raw in n.readings()
                if _both_read(lines, (st.raw, st.line), (raw, n.line))]
-    elsewhere = [t for t in stated if _near(lines, t.line, st.line) and t.value == st.value and _key(t) != _key(st)]
+    elsewhere = [t for t in stated if near(lines, t.line, st.line) and t.value == st.value and _key(t) != _key(st)]
     if backing and not elsewhere:
         return (_confirmed(st, lines, backing[0][0]), None), backing[0]
-    if any(_near(lines, n.line, st.line) and n.value == st.value and all(_near(lines, ln, st.line) for ln in on)
+    if any(near(lines, n.line, st.line) and n.value == st.value and all(near(lines, ln, st.line) for ln in on)
            for n, on in doubted):
         return None, None  # the other engine reads the sentence as ambiguous: its flag stands, no value used
     what = "gives it to another region" if elsewhere else "did not read it there"
@@ -208,7 +214,7 @@ def _prefer_confirmed(joined: list[tuple[Statement, Flag | None]]) -> tuple[list
     out: list[Statement] = []
     flags: list[Flag] = []
     for st, fl in joined:
-        vals = sure.get(_key(st), set())
+        vals = {v for k, vs in sure.items() if _covers_key(_key(st), k) for v in vs}
         if not st.confirmed_by and st.value in vals:
             continue  # the same value both engines read elsewhere on the page
         if not st.confirmed_by and len(vals) == 1 and st.value not in vals:
@@ -240,17 +246,17 @@ def _engine_flags(reads: dict[str, list[SentenceRead]], lines: Sequence[TextLine
         y = engines[1 - k]
 
         def accounted(n: ReadNumber, theirs: Sequence[ReadNumber] = others[y]) -> bool:
-            if any(_near(lines, n.line, ln) and any(_both_read(lines, (raw, ln), (r, n.line))
+            if any(near(lines, n.line, ln) and any(_both_read(lines, (raw, ln), (r, n.line))
                                                      for r in n.readings()) for ln, raw in confirmed):
                 return True
-            return any(o.value == n.value and _near(lines, n.line, o.line) for o in theirs)
+            return any(o.value == n.value and near(lines, n.line, o.line) for o in theirs)
 
         for r in reads[e]:
             for f in r.flags:
                 if any(f is g for g in r.lacking) and any(accounted(n) for n in r.numbers) and all(
                         accounted(n) or _stray(n) for n in r.numbers):
                     continue  # what this engine lacked the other supplied
-                if any(f is g and any(n[:2] == (region, side) and _near(lines, n[2], ln) for n in named)
+                if any(f is g and any(n[:2] == (region, side) and near(lines, n[2], ln) for n in named)
                        for g, region, side, ln in r.partial):
                     continue  # the other engine read the whole word of the region
                 if any(f is g for g, *_ in r.partial) and r.stated and all(

@@ -19,6 +19,7 @@ from typing import NamedTuple
 from bmdkit.flags import FlagCode, Severity
 from bmdkit.model import VERTEBRAE, Flag, Location, Method, Region, RegionResult, Side, ValueSource
 from bmdkit.report import words
+from bmdkit.report.sentence_mentions import Mention
 
 #: lines read with a confidence below this get a LOW_CONFIDENCE flag on each value taken from
 #: them (an operating setting, as the table reader's vote.MIN_CONFIDENCE)
@@ -84,7 +85,7 @@ class Statement:
     confirmed_by: tuple[str, ...] = ()
     #: the confidence to give the value where it is not its line's (a value both engines read)
     conf: float | None = None
-    #: the region was told from part of its word (see ``sentences._partial_total_hip``)
+    #: the region was told from part of its word (see ``sentence_mentions.partial_total_hip``)
     partial: bool = False
 
 
@@ -240,3 +241,13 @@ class SentenceRead:
     partial: list[tuple[Flag, Region, Side | None, int]] = field(default_factory=list)
     #: the lines the sentence names its regions on
     named_on: list[int] = field(default_factory=list)
+    #: the flags of a sentence naming no region (its numbers are :attr:`numbers`), narrowed at the
+    #: end to the values they concern (``sentence_scope``), and the one side it names, if any
+    unplaced: list[Flag] = field(default_factory=list)
+    unplaced_side: Side | None = None
+    #: that sentence also states thresholds (a range, comparators): the WHO definitions, their
+    #: comparator or range word lost in reading ('T-score 2-1.0 normal' for '≥ -1.0')
+    unplaced_criteria: bool = False
+    #: flags on doubtful numbers, each with the region naming it was placed on and the measure
+    #: meant, until the sentence's sides are known (``sentences._scope_doubts``)
+    doubts: list[tuple[Flag, Mention, str | None]] = field(default_factory=list)

@@ -88,10 +88,15 @@ _GLUED = re.compile(r"[lioszb|!?](?![a-z])")
 _SIGN_LOOKALIKES = ("一", "_", "~", "·", ".")
 #: of those, the ones taken as a sign even with a space before the number
 _SPACED_SIGN_LOOKALIKES = ("一", "_", "~")
-_END = re.compile(r"[。!?]|\.(?=\s|$)")
+#: a sentence end: a full stop right after a word or number, not a dot standing alone or in a run
+#: of dots (OCR reads specks as '..': 'Femur Neck Right .. 0.708 g/cm? .. T-score')
+_END = re.compile(r"[。!?]|(?<![\s.])\.(?![.])(?=\s|$)")
 #: text that ends on a value (a number, its unit, a closing bracket): a statement that may be complete
 _ENDS_VALUE = re.compile(r"(?:\d|g/cm2|cm2|%|\))\s*$")
 _CJK = re.compile(r"[\u3400-\u9fff]")
+#: text that ends on a number, a letter OCR reads for a digit glued to it ('Z值 0.L'): a line that
+#: opens with a number after it starts another statement (two numbers never wrap so)
+_ENDS_NUMBER = re.compile(r"\d\.?[lioszb|]?\s*$")
 
 
 #: a superscript 2 of an area unit that OCR read as a mark ('g/cm?', 'kg/m’'): not a sentence end
@@ -128,8 +133,10 @@ class Sentence:
 
 
 def _has_vocab(text: str) -> bool:
+    """A DXA word, or a BMD's unit ('is 0.861 g/cm2 with a' wraps a sentence as a measure word does)."""
     return any(p.search(text) for kind in ("measure", "region", "spine", "level", "hip", "side")
-               for _, p in _vocab().get(kind, ()))
+               for _, p in _vocab().get(kind, ())) or any(p.search(text) for k, p in _vocab().get("unit", ())
+                                                          if k == "bmd")
 
 
 def _starts_statement(line: str) -> bool:
@@ -150,10 +157,24 @@ def _opens_section(line: str) -> bool:
     return False
 
 
+def _region_left_unstated(text: str) -> bool:
+    """``text`` names a region and states nothing after it (no measure word, no result number) and
+    ends on no joining word ('and', '和', a comma): a clause such as 'repeat DXA of the lumbar spine
+    in 2 years' whose full stop OCR lost, which a line opening a new statement does not continue."""
+    toks = tokens(text)
+    last = max((k for k, t in enumerate(toks) if t.kind in ("region", "spine", "level")), default=None)
+    joins = [p.pattern for k, p in _vocab().get("range", ()) if k == "after_threshold"] + ["[,，、]"]
+    if last is None or re.search(r"(?<![a-z])(?:" + "|".join(joins) + r")\s*$", text):
+        return False
+    return not any(t.kind == "measure" or t.kind == "number" and t.skip is None for t in toks[last + 1:])
+
+
 def split_sentences(lines: Sequence[str]) -> list[Sentence]:
     """Split lines into sentences: at sentence punctuation, at blank lines, at a line break after
     a line with no DXA word (a header field), and where a line opens a new statement (a region,
-    side, history or section word) after text that ends on a value (OCR loses full stops), and
+    side, history or section word) after text that ends on a value or names a region and states
+    nothing of it (OCR loses full stops), where a line opens with a number after text that ends
+    on a value ('... Z值0.0' then '25羟维生素D'), and
     before a section word with its colon ('Impression:') whatever the text before it. A line
     with DXA words that ends without punctuation otherwise runs on (a sentence wrapped over lines)."""
     out: list[Sentence] = []
@@ -173,8 +194,9 @@ def split_sentences(lines: Sequence[str]) -> list[Sentence]:
             prev_vocab = False
             continue
         vocab = _has_vocab(line)
-        if cur.text and (not prev_vocab or _opens_section(line)
-                         or _ENDS_VALUE.search(cur.text) and _starts_statement(line)):
+        if cur.text and (not prev_vocab or _opens_section(line) or _ENDS_VALUE.search(cur.text)
+                         and _starts_statement(line) or _ENDS_NUMBER.search(cur.text) and line[:1].isdigit()
+                         or _starts_statement(line) and _region_left_unstated(cur.text)):
             close()
         if cur.text:
             glue = "" if _CJK.match(line[:1]) and _CJK.match(cur.text[-1:]) else " "
@@ -365,23 +387,3 @@ def measure_numbers(toks: list[SentenceToken], text: str) -> list[Measured]:
                                  lacking and problem is not None))
             pending, reset = set(), False
     return out
-
-
-#: '全' (total) right before a measure word, a character of the region word lost in reading ('左侧全骨密度')
-_PARTIAL_TOTAL = re.compile(r"(?:全|部总体)\s*(?=骨密度|bmd|骨矿)")
-
-
-def partial_total_hip(toks: list[SentenceToken], text: str) -> tuple[int, int, str] | None:
-    """A sentence naming no region whose one side word stands right before '全' or '部总体' (with at
-    most one character between) and a measure word: the total hip (全髋, 髋部总体) with its 髋 not
-    read (RapidOCR and tesseract both lose it at times). Of the regions a report names so only the
-    total hip has a side (全身, the whole body, has none), so the region is told, but the reading
-    is flagged (LABEL_UNCERTAIN) unless the other engine reads the whole word
-    (``sentence_engines.join_engines``). Returns the place and text of the partial word."""
-    sides = [t for t in toks if t.kind == "side"]
-    if len({t.key for t in sides}) != 1:
-        return None
-    for m in _PARTIAL_TOTAL.finditer(text):
-        if any(0 <= m.start() - t.end <= 1 for t in sides):
-            return m.start(), m.end(), m.group(0).strip()
-    return None

@@ -41,23 +41,21 @@ page, box and engine), so this module does not depend on the OCR engines.
 Vocabulary comes from the ``sentence_*`` rows of ``reference_data/vocabulary.csv``;
 lumbar level text is parsed by :func:`bmdkit.vocabulary.parse_vertebrae`.
 
-The work is in four modules: :mod:`bmdkit.report.sentence_text` (vocabulary,
-text folding, sentences, tokens, their measures), this one (what one sentence
-states), :mod:`bmdkit.report.sentence_results` (the line and reading types,
-assembly into region results, combining with a table's) and
-:mod:`bmdkit.report.sentence_engines` (two engines joined, words into lines);
-the public names are importable from here.
+The work is in six modules: :mod:`bmdkit.report.sentence_text` (vocabulary,
+text folding, sentences, tokens, their measures), :mod:`bmdkit.report.sentence_mentions`
+(the regions a sentence names), this one (what one sentence states),
+:mod:`bmdkit.report.sentence_results` (the line and reading types, assembly into region
+results, combining with a table's), :mod:`bmdkit.report.sentence_engines` (two engines
+joined, words into lines) and :mod:`bmdkit.report.sentence_scope` (a flag on a sentence
+naming no region narrowed to the values of its line); the public names are importable from here.
 """
 
 from __future__ import annotations
 
 import bisect
 import dataclasses
-import re
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
 
-from bmdkit import vocabulary
 from bmdkit.flags import FlagCode, Severity
 from bmdkit.model import Region, Side
 from bmdkit.report import words
@@ -67,6 +65,14 @@ from bmdkit.report.sentence_engines import (
     join_engines,
     lines_from_words,
     lines_in_order,
+    near,
+)
+from bmdkit.report.sentence_mentions import (
+    Mention,
+    drop_unstated,
+    group_mentions,
+    mentions,
+    partial_total_hip,
 )
 from bmdkit.report.sentence_results import (
     LOW_CONFIDENCE,
@@ -82,6 +88,7 @@ from bmdkit.report.sentence_results import (
     combine,
     flag,
 )
+from bmdkit.report.sentence_scope import CRITERIA_THRESHOLDS, Unplaced, scope_unplaced
 from bmdkit.report.sentence_text import (
     RUN_TOGETHER_MIN,
     Measured,
@@ -89,7 +96,6 @@ from bmdkit.report.sentence_text import (
     SentenceToken,
     fold,
     measure_numbers,
-    partial_total_hip,
     split_sentences,
     tokens,
 )
@@ -101,58 +107,6 @@ __all__ = [
 ]
 
 # --- one sentence -----------------------------------------------------------------------------------
-
-@dataclass
-class _Mention:
-    """One naming of a region in a sentence, and the numbers and side given to it."""
-
-    region: Region
-    vertebrae: tuple[Region, ...] | None
-    label: str
-    start: int
-    end: int
-    numbers: list[tuple[SentenceToken, str]] = field(default_factory=list)  # (number, measure)
-    side: Side | None = None
-    two_sides: bool = False
-    #: the end of a range of vertebrae whose start was not read ('L.1-L4', 'Ll-L4' read as L4)
-    broken: bool = False
-
-
-def _mentions(toks: list[SentenceToken], text: str) -> list[_Mention]:
-    """Each naming of a region; a spine word right before lumbar levels names those levels."""
-    out: list[_Mention] = []
-    for t in toks:
-        if t.kind == "region":
-            out.append(_Mention(Region(t.key), None, t.text, t.start, t.end))
-        elif t.kind == "spine":
-            out.append(_Mention(Region.SPINE_TOTAL, None, t.text, t.start, t.end))
-        elif t.kind == "level":
-            lv = vocabulary.parse_vertebrae(re.sub(r"\s+", "", t.text).replace("~", "-").replace("至", "-")
-                                            .replace("到", "-"), ocr=True)
-            if not lv:
-                continue
-            region, vert = (lv[0], None) if len(lv) == 1 else (Region.SPINE_TOTAL, lv)
-            broken = len(lv) == 1 and bool(_RANGE_END.search(text[:t.start]))
-            label = "L" + "-L".join(v.value[1] for v in (lv[0], lv[-1])) if len(lv) > 1 else lv[0].value
-            prev = out[-1] if out else None
-            if prev is not None and prev.region is Region.SPINE_TOTAL and prev.vertebrae is None \
-                    and not text[prev.end:t.start].strip(" ():"):
-                out[-1] = _Mention(region, vert, label, prev.start, t.end)  # 'AP Spine L1-L4', '腰椎L1'
-                continue
-            out.append(_Mention(region, vert, label, t.start, t.end, broken=broken))
-    return out
-
-
-#: text ending on a range dash: a level right after it ends a range whose start was not read
-_RANGE_END = re.compile(r"[-~至到]\s*$")
-
-
-def _same(a: _Mention, b: _Mention) -> bool:
-    """The same region (vertebrae unknown on one side, or equal)."""
-    if a.region is not b.region:
-        return False
-    return a.vertebrae is None or b.vertebrae is None or a.vertebrae == b.vertebrae
-
 
 def _read_sentence(s: Sentence, lines: Sequence[TextLine]) -> SentenceRead:
     """What one sentence states (see :class:`SentenceRead`)."""
@@ -178,26 +132,19 @@ def _read_sentence(s: Sentence, lines: Sequence[TextLine]) -> SentenceRead:
         got.flags.append(flag(f"{where}: a sentence about an earlier exam states values; they were "
                               "not used", severity=Severity.INFO))
         return got
-    mentions = _mentions(toks, text)
-    cut = None if mentions else partial_total_hip(toks, text)
-    partial = _Mention(Region.TOTAL_HIP, None, cut[2], cut[0], cut[1]) if cut else None
-    groups = _group_mentions([partial] if partial else mentions, measured)
+    named = mentions(toks, text)
+    cut = None if any(m.region is Region.TOTAL_HIP for m in named) else partial_total_hip(toks, text)
+    partial = Mention(Region.TOTAL_HIP, None, cut[2], cut[0], cut[1]) if cut else None
+    groups = group_mentions(sorted(named + [partial] if partial else named, key=lambda m: m.start), measured)
     got.named_on = [s.line_at(g.start) for g in groups]
     if not groups:
-        hip = any(t.kind == "hip" for t in toks)
-        what = "names the hip but not which part of it (femoral neck, total hip)" if hip else "names no region"
-        vals = ", ".join(n.tok.text for n in measured)
-        msg = f"{where}: a sentence states {vals} but {what}: not used"
-        sides = {Side(t.key) for t in toks if t.kind == "side"}
-        if len(sides) == 1:
-            # one side named: values of that side's hip (the spine has no side), the flag says so there
-            side = sides.pop()
-            got.flags += [flag(msg, r, side) for r in (Region.FEMORAL_NECK, Region.TOTAL_HIP)]
-        else:
-            got.flags.append(flag(msg))
-        got.lacking += got.flags
+        _no_region(toks, measured, where, got)
         return got
     orphans, intents = _place_numbers(groups, measured, where, got)
+    if len(groups) > 1 and not orphans:
+        kept = drop_unstated(groups, toks, text)
+        intents = [i for g, i in zip(groups, intents) if any(g is x for x in kept)]
+        groups = kept
     if len(groups) > 1 and (orphans or any(not g.numbers for g in groups)):
         names = " and ".join(dict.fromkeys(words.place(g.region, None, g.label) for g in groups))
         msg = (f"{where}: a sentence names {names} but which value belongs to which cannot be told "
@@ -205,38 +152,44 @@ def _read_sentence(s: Sentence, lines: Sequence[TextLine]) -> SentenceRead:
         got.flags = [flag(msg, r) for r in dict.fromkeys(g.region for g in groups)]
         got.lacking = []
         return got
-    _sides(toks, groups)
+    _sides(toks, groups, text)
+    _scope_doubts(got)
     got.stated = _statements(s, groups, intents, where, got)
-    if partial is not None and got.stated:
-        _partial_flag(s, groups[0], where, got)
+    if partial is not None and any(st.region is Region.TOTAL_HIP for st in got.stated):
+        _partial_flag(s, partial, where, got)
     return got
 
 
-def _partial_flag(s: Sentence, g: _Mention, where: str, got: SentenceRead) -> None:
+def _no_region(toks: list[SentenceToken], measured: list[Measured], where: str, got: SentenceRead) -> None:
+    """Flag a sentence that states values but names no region (or only the hip); the flags are
+    narrowed to the values of its line at the end (``sentence_scope``)."""
+    hip = any(t.kind == "hip" for t in toks)
+    what = "names the hip but not which part of it (femoral neck, total hip)" if hip else "names no region"
+    vals = ", ".join(n.tok.text for n in measured)
+    msg = f"{where}: a sentence states {vals} but {what}: not used"
+    sides = {Side(t.key) for t in toks if t.kind == "side"}
+    if len(sides) == 1:
+        # one side named: values of that side's hip (the spine has no side), the flag says so there
+        got.unplaced_side = sides.pop()
+        got.flags += [flag(msg, r, got.unplaced_side) for r in (Region.FEMORAL_NECK, Region.TOTAL_HIP)]
+    else:
+        got.flags.append(flag(msg))
+    got.lacking += got.flags
+    got.unplaced += got.flags
+    got.unplaced_criteria = sum(t.kind == "number" and t.skip == "threshold" for t in toks) >= CRITERIA_THRESHOLDS
+
+
+def _partial_flag(s: Sentence, g: Mention, where: str, got: SentenceRead) -> None:
     """Flag values whose region was told from part of its word (LABEL_UNCERTAIN), and mark them."""
     got.flags.append(flag(f"{where}: the region is read only as '{g.label}' (a character of it not "
                           f"read); taken as {words.place(g.region, g.side)}, the one region so named "
                           "with a side: check it on the page", g.region, g.side, code=FlagCode.LABEL_UNCERTAIN))
     got.partial.append((got.flags[-1], g.region, g.side, s.line_at(g.start)))
     for st in got.stated:
-        st.partial = True
+        st.partial = st.partial or st.region is g.region
 
 
-def _group_mentions(mentions: list[_Mention], measured: list[Measured]) -> list[_Mention]:
-    """Consecutive mentions of the same region (no number between them) as one."""
-    groups: list[_Mention] = []
-    for mnt in mentions:
-        if groups and _same(groups[-1], mnt) and not any(groups[-1].end <= n.tok.start < mnt.start for n in measured):
-            g = groups[-1]
-            if g.vertebrae is None and mnt.vertebrae is not None:
-                g.vertebrae, g.label = mnt.vertebrae, mnt.label
-            g.end = mnt.end
-            continue
-        groups.append(mnt)
-    return groups
-
-
-def _place_numbers(groups: list[_Mention], measured: list[Measured], where: str,
+def _place_numbers(groups: list[Mention], measured: list[Measured], where: str,
                    got: SentenceRead) -> tuple[list[str], list[dict[str, set[float]]]]:
     """Each number to the region named last before it (the first, when only one is named).
 
@@ -260,12 +213,24 @@ def _place_numbers(groups: list[_Mention], measured: list[Measured], where: str,
             g = groups[k]
             got.flags.append(flag(f"{where}: about {words.place(g.region, None, g.label)}, {n.problem}: "
                                   "the value was not used", g.region))
+            got.doubts.append((got.flags[-1], g, n.intent))
             if n.lacking:
                 got.lacking.append(got.flags[-1])
     return orphans, intents
 
 
-def _statements(s: Sentence, groups: list[_Mention], intents: list[dict[str, set[float]]], where: str,
+def _scope_doubts(got: SentenceRead) -> None:
+    """Each flag on a doubtful number about the side its region was given and the measure the
+    number was meant for (all its measures where that is not known), no longer the region's
+    every side and measure: a doubtful T-score of the right total hip puts no left hip value in doubt."""
+    for f, g, intent in got.doubts:
+        new = dataclasses.replace(f, side=None if g.region.is_spine else g.side, measure=intent)
+        got.flags = [new if x is f else x for x in got.flags]
+        got.lacking = [new if x is f else x for x in got.lacking]
+    got.doubts = []
+
+
+def _statements(s: Sentence, groups: list[Mention], intents: list[dict[str, set[float]]], where: str,
                 got: SentenceRead) -> list[Statement]:
     """The values of each group with its side known and no measure given two values; flags for the rest."""
     stated: list[Statement] = []
@@ -297,13 +262,15 @@ def _statements(s: Sentence, groups: list[_Mention], intents: list[dict[str, set
     return stated
 
 
-def _sides(toks: list[SentenceToken], groups: list[_Mention]) -> None:
+def _sides(toks: list[SentenceToken], groups: list[Mention], text: str) -> None:
     """Each hip group's side: the side words in its stretch of the sentence, else the side the
-    sentence gives the hip as a whole ('left hip: ...'); none or two leave it None."""
+    sentence gives the hip as a whole ('left hip: ...', or a heading '左侧髋关节：' read without
+    its hip word); none or two leave it None."""
     text_sides = [t for t in toks if t.kind == "side"]
     hips = [t for t in toks if t.kind == "hip"]
     context = {Side(t.key) for t in text_sides
                if any(min(abs(t.start - h.end), abs(h.start - t.end)) <= 2 for h in hips)}
+    context |= _heading_side(toks, text)
     bounds = [0]
     for g in groups[:-1]:
         bounds.append(max((t.end for t, _ in g.numbers), default=g.end))
@@ -319,6 +286,16 @@ def _sides(toks: list[SentenceToken], groups: list[_Mention]) -> None:
             g.side = use.pop()
         elif len(use) > 1:
             g.two_sides = True
+
+
+def _heading_side(toks: list[SentenceToken], text: str) -> set[Side]:
+    """The sides named in the sentence's heading: the text before its first colon, where no
+    region and no number stands before that colon ('左侧髋关节：', '左侧关节：' with 髋 lost)."""
+    colon = min((k for k in (text.find(":"), text.find("：")) if k >= 0), default=-1)
+    head = [t for t in toks if t.end <= colon]
+    if colon < 0 or any(t.kind in ("region", "spine", "level", "number") for t in head):
+        return set()
+    return {Side(t.key) for t in head if t.kind == "side"}
 
 
 # --- the whole text -----------------------------------------------------------------------------------
@@ -344,11 +321,14 @@ def read_sentences(lines: Sequence[TextLine]) -> SentenceReading:
         stated, flags = join_engines(reads, lines)
         statements = max(sum(r.said for r in rs) for rs in reads.values())
     else:
-        got = _read_lines(lines, range(len(lines)))
-        stated = [st for r in got for st in r.stated]
-        flags = [f for r in got for f in r.flags]
-        statements = sum(r.said for r in got)
+        reads = {"": _read_lines(lines, range(len(lines)))}
+        stated = [st for r in reads[""] for st in r.stated]
+        flags = [f for r in reads[""] for f in r.flags]
+        statements = sum(r.said for r in reads[""])
     regions, more = assemble(stated, lines)
+    unplaced = [Unplaced(f, tuple(r.numbers), r.unplaced_side, r.unplaced_criteria) for rs in reads.values() for r in rs
+                for f in r.unplaced]
+    flags = scope_unplaced(flags, unplaced, stated, regions, lambda i, j: i == j or near(lines, i, j))
     return SentenceReading(tuple(regions), tuple(flags + more), statements)
 
 
