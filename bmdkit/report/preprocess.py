@@ -170,16 +170,49 @@ def rotate_with_boxes(grey: np.ndarray, angle: float,
     return out, moved
 
 
+#: a horizontal run at least this share of the page wide is a rule whatever lies beside it
+RULE_ALWAYS_SHARE = 1 / 8
+#: rows looked at just above and below a horizontal run, in pixels of the prepared page
+RULE_SIDE_ROWS = 3
+#: ink share in those rows above which a shorter run is the top or foot of a line of bold type
+RULE_TEXT_INK = 0.35
+
+
 def remove_lines(grey: np.ndarray) -> np.ndarray:
-    """White out long horizontal and vertical rules (table grid)."""
+    """White out long horizontal and vertical rules (table grid), not the words beside them.
+
+    A rule is found as a long run of ink (a morphological opening). At screen
+    resolution the tops and feet of small bold letters touch and make such runs
+    too ('Measured:', 'Region', 'Total Right' lost their upper halves and read
+    as 'Total Rught'); a run with type under or over it along its length is
+    such a word and is kept. A rule is paper on both sides but where a word
+    touches it, and a run across a fair share of the page is a rule anyway.
+    """
     ink = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)[1]
     h, w = grey.shape
     horiz = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (max(40, w // 25), 1)))
     vert = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(40, h // 40))))
-    mask = cv2.dilate(cv2.bitwise_or(horiz, vert), np.ones((3, 3), np.uint8))
+    mask = cv2.dilate(cv2.bitwise_or(_rules_only(horiz, ink), vert), np.ones((3, 3), np.uint8))
     out = grey.copy()
     out[mask > 0] = 255
     return out
+
+
+def _rules_only(horiz: np.ndarray, ink: np.ndarray) -> np.ndarray:
+    """The horizontal runs of ``horiz`` that are rules, not the edges of bold words (see remove_lines)."""
+    h, w = ink.shape
+    n, lab, stats, _ = cv2.connectedComponentsWithStats(horiz, connectivity=8)
+    keep = np.zeros(n, bool)
+    for i in range(1, n):
+        x, y, cw, ch = (int(v) for v in stats[i, :4])
+        if cw >= w * RULE_ALWAYS_SHARE:
+            keep[i] = True
+            continue
+        above = ink[max(0, y - RULE_SIDE_ROWS):y, x:x + cw]
+        below = ink[y + ch:min(h, y + ch + RULE_SIDE_ROWS), x:x + cw]
+        beside = max(float(above.mean()) / 255 if above.size else 0.0, float(below.mean()) / 255 if below.size else 0.0)
+        keep[i] = beside < RULE_TEXT_INK
+    return np.where(keep[lab], 255, 0).astype(np.uint8)
 
 
 def sharpness(grey: np.ndarray) -> float:
