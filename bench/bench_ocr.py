@@ -64,7 +64,6 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import heldout_reports as ho
 
-from bmdkit.flags import ISCD_CODES
 from bmdkit.options import ReadOptions
 from bmdkit.pipeline import process_file
 from bmdkit.samples.truth import TruthExam, TruthGenerator
@@ -264,39 +263,30 @@ def score_real(exam: object, page: dict) -> dict:
     failed = exam.status.value == "failed"  # type: ignore[attr-defined]
     for region, side in CONTRACT_KEYS:
         want_all = page["values"].get(region, {}).get(side or "-", {})
-        got = ho.read_region(exam, Region(region), Side(side) if side else None)
+        sd = Side(side) if side else None
+        got = ho.read_region(exam, Region(region), sd)
         for m in REAL_MEASURES:
             want = want_all.get(m)
             have = None if got is None else got.value(m)
-            cover = ho.covering(exam, region, Side(side) if side else None, m)
-            flagged = failed or bool(cover)
             where = f"{region} {side or ''} {m}".replace("  ", " ")
             if want is None:
                 if have is not None:
+                    flagged = failed or bool(ho.covering(exam, region, sd, m))
                     out["phantom_flagged" if flagged else "phantom"] += 1
                     if not flagged:
                         out["silent"] += 1
                         out["silent_values"].append(f"{where}: read {have}, page prints none")
                 continue
-            out["values"] += 1
             bt = m in ("bmd", "t_score")
             out["bmd_t_values"] += bt
-            if have is not None and abs(have - want) < 1e-9:
-                out["exact"] += 1
+            kind, cover = ho.judge(out, exam, region, sd, m, want, have)
+            if kind == "exact":
                 out["bmd_t_exact"] += bt
-                if flagged:
-                    out["burdened"] += 1
-                    out["reading_burdened"] += failed or any(f.code not in ISCD_CODES for f in cover)
-                    for c in {f.code.value for f in cover}:
-                        out["burden_codes"][c] = out["burden_codes"].get(c, 0) + 1
+                if failed or cover:
                     out["burden_flags"].append(f"{where}: " + " | ".join(f"{f.code.value}: {f.message}" for f in cover))
-            elif have is None:
-                out["missing"] += 1
-            elif flagged:
-                out["wrong_flagged"] += 1
+            elif kind == "wrong_flagged":
                 out["wrong_values"].append(f"{where}: read {have}, printed {want}")
-            else:
-                out["silent"] += 1
+            elif kind == "silent":
                 out["silent_values"].append(f"{where}: read {have}, printed {want}")
     return out
 
@@ -332,12 +322,16 @@ def run_real(real_dir: Path, engines: tuple[str, ...] = ("tesseract", "rapidocr"
                       "phantom_flagged", "wrong_flagged", "missing", "seconds", "cpu"):
                 acc[k] += r[k]
             acc["failed"] += r["status"] == "failed"
+            if r["date_ok"] is not None and r["values"]:  # the exam date, on pages with results
+                acc["dates_scored"] += 1
+                acc["dates_right"] += bool(r["date_ok"])
     return {name: {"pages": int(a["pages"]), "bmd_t_exact_pct": round(100 * a["bmd_t_exact"] / max(a["bmd_t_values"], 1), 1),
                    "all_exact_pct": round(100 * a["exact"] / max(a["values"], 1), 1), "values": int(a["values"]),
                    "silent": int(a["silent"]), "phantom_flagged": int(a["phantom_flagged"]),
                    "review_burden_pct": round(100 * a["burdened"] / max(a["exact"], 1), 1),
                    "reading_burden_pct": round(100 * a["reading_burdened"] / max(a["exact"], 1), 1),
                    "wrong_flagged": int(a["wrong_flagged"]), "missing": int(a["missing"]), "failed": int(a["failed"]),
+                   "exam_dates_right": f"{int(a['dates_right'])}/{int(a['dates_scored'])}",
                    "s_per_page": round(a["seconds"] / max(a["pages"], 1), 1),
                    "cpu_s_per_page": round(a["cpu"] / max(a["pages"], 1), 1)}
             for name, a in summary.items()}

@@ -321,6 +321,35 @@ def read_region(exam: object, region: object, side: object) -> object:
     return None if got is None or got.method is Method.COMPUTED else got
 
 
+def judge(out: dict, exam: object, region: str, side: object, measure: str, want: float, have: float | None,
+          exact: bool | None = None) -> tuple[str, list[object]]:
+    """One printed value against what bmdkit gave for it, counted into ``out``; the one rule both
+    scorers (:func:`score_exam`, bench_ocr.score_real) use. Returns the outcome ('exact',
+    'missing', 'wrong_flagged' or 'silent') and the review flags that cover the value.
+
+    Counted: ``values``, ``exact``; ``burdened`` (exact, under a covering review flag, or the
+    file failed) and ``reading_burdened`` (of those, under a flag about the reading, not only an
+    ISCD flag about what the scan shows, ``ISCD_CODES``) with ``burden_codes`` (how many each
+    flag code covers); ``missing``, ``wrong_flagged``, ``silent``. ``exact``: the caller's own
+    test of exactness, else equality.
+    """
+    failed = exam.status.value == "failed"  # type: ignore[attr-defined]
+    cover = covering(exam, region, side, measure)
+    flagged = failed or bool(cover)
+    out["values"] += 1
+    if have is not None and (exact if exact is not None else abs(have - want) < 1e-9):
+        out["exact"] += 1
+        if flagged:
+            out["burdened"] += 1
+            out["reading_burdened"] += failed or any(f.code not in ISCD_CODES for f in cover)  # type: ignore[attr-defined]
+            for c in {f.code.value for f in cover}:  # type: ignore[attr-defined]
+                out["burden_codes"][c] = out["burden_codes"].get(c, 0) + 1
+        return "exact", cover
+    kind = "missing" if have is None else "wrong_flagged" if flagged else "silent"
+    out[kind] += 1
+    return kind, cover
+
+
 def score_exam(exam: object, truth: TruthExam, measures: tuple[str, ...] = SCORED,
                printed: set[tuple[str, str | None, str]] | None = None) -> dict:
     """Compare an Exam with its truth, value by value (exact as printed); the tests' and the bench's scorer.
@@ -351,28 +380,15 @@ def score_exam(exam: object, truth: TruthExam, measures: tuple[str, ...] = SCORE
             want = getattr(tr, m)
             if want is None or printed is not None and (tr.region, tr.side, m) not in printed:
                 continue
-            out["values"] += 1
             have = None if got is None else got.value(m)
-            cover = covering(exam, tr.region, side, m)
-            flagged = failed or bool(cover)
-            if have is not None and (abs(have - want) < 1e-9 or m == "bmd" and _four_decimals_exact(have, tr)):
-                out["exact"] += 1
-                if flagged:
-                    out["burdened"] += 1
-                    out["reading_burdened"] += failed or any(f.code not in ISCD_CODES for f in cover)
-                    for c in {f.code.value for f in cover}:
-                        out["burden_codes"][c] = out["burden_codes"].get(c, 0) + 1
-                    for f in cover:
-                        if (said := f"{f.code.value}: {f.message}") not in out["burden_flags"]:
-                            out["burden_flags"].append(said)
-                continue
-            if have is None:
-                out["missing"] += 1
-                if not flagged:
-                    out["missing_unflagged"] += 1
-            elif flagged:
-                out["wrong_flagged"] += 1
-            else:
-                out["silent"] += 1
+            exact = have is not None and (abs(have - want) < 1e-9 or m == "bmd" and _four_decimals_exact(have, tr))
+            kind, cover = judge(out, exam, tr.region, side, m, want, have, exact)
+            if kind == "exact" and (failed or cover):
+                for f in cover:
+                    if (said := f"{f.code.value}: {f.message}") not in out["burden_flags"]:  # type: ignore[attr-defined]
+                        out["burden_flags"].append(said)
+            elif kind == "missing" and not (failed or cover):
+                out["missing_unflagged"] += 1
+            elif kind == "silent":
                 out["silent_values"].append(f"{tr.region} {tr.side or ''} {m}: read {have}, printed {want}")
     return out
