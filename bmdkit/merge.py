@@ -463,12 +463,19 @@ def merged_lines(lines: Iterable[tuple[Exam, dict[str, Any]]]) -> list[dict[str,
 
 
 def write_exams(directory: str | Path, lines: Iterable[tuple[Exam, dict[str, Any]]],
-                target: Path | None = None) -> Path:
-    """Write ``DIR/exams.jsonl`` (or ``target``) from results.jsonl's lines, owner-only and atomically."""
+                target: Path | None = None, texts: Mapping[int, str] | None = None) -> Path:
+    """Write ``DIR/exams.jsonl`` (or ``target``) from results.jsonl's lines, owner-only and atomically.
+
+    ``texts``: the JSON line already written for a line (``sort_keys``, ending in a line end), by
+    ``id`` of the line's dict, which must not have changed since; a file not merged with others
+    keeps its line as it is, so its text is written again rather than encoded again.
+    """
     path = target or Path(directory) / EXAMS_JSONL
+    known = texts or {}
     with atomic_write(path, "w", encoding="utf-8", newline="\n") as fh:
         for d in merged_lines(lines):
-            fh.write(json.dumps(d, ensure_ascii=False, sort_keys=True) + "\n")
+            text = known.get(id(d))
+            fh.write(text if text is not None else json.dumps(d, ensure_ascii=False, sort_keys=True) + "\n")
     return path
 
 

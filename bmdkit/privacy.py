@@ -21,7 +21,7 @@ import functools
 import logging
 import re
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -289,6 +289,18 @@ class Redactor:
         folded = text.translate(_FOLD)
         return any(p in folded for p in self._folded)
 
+    def _may_hold_any(self, texts: Iterable[str | None]) -> bool:
+        """False only when no text of ``texts`` can hold a part: the pre-test run once on them all joined
+        (each text is a piece of the joined one, and folding goes character by character, so a part
+        in no piece of the folded whole is in no folded text). True as well for a text not a string."""
+        if self._folded is None:
+            return True
+        try:
+            joined = "\n".join(t for t in texts if t)
+        except TypeError:  # a field typed wrongly: leave it to the text-by-text path
+            return True
+        return self._may_hold(joined)
+
     @classmethod
     def for_patient(cls, patient: PatientIdentity | None) -> Redactor:
         """The redactor of an exam's :class:`PatientIdentity` (None: masks nothing)."""
@@ -322,6 +334,9 @@ class Redactor:
         """
         if not self._parts:
             return exam
+        # nothing to mask in any text: the exam as it is (a flag without a message gets an empty one below)
+        if all(f.message is not None for f in exam.flags) and not self._may_hold_any(_exam_texts(exam)):
+            return exam
         fields = {k: self.text(getattr(exam, k)) for k in _EXAM_TEXT_FIELDS}
         regions = tuple(self._region(r) for r in exam.regions)
         flags = tuple(self._flag(f) for f in exam.flags)
@@ -350,6 +365,23 @@ class Redactor:
         if label == r.label and where is r.location and all(sources[m] is s for m, s in r.sources.items()):
             return r
         return r.replace(label=label, location=where, sources=sources)
+
+
+def _exam_texts(exam: Exam) -> Iterator[str | None]:
+    """Every text :meth:`Redactor.exam` masks: the exam's text fields, flag messages, region labels,
+    raw cell text and location details."""
+    for k in _EXAM_TEXT_FIELDS:
+        yield getattr(exam, k)
+    for f in exam.flags:
+        yield f.message
+    for r in exam.regions:
+        yield r.label
+        if r.location is not None:
+            yield r.location.detail
+        for s in r.sources.values():
+            yield s.raw_text
+            if s.location is not None:
+                yield s.location.detail
 
 
 def _shared_redactor(identifiers: tuple[str | None, ...]) -> Redactor:

@@ -66,7 +66,7 @@ from bmdkit.batchfolder import (
 from bmdkit.batchfolder.cells import SafeDictWriter, join_list
 from bmdkit.errors import ConfigError
 from bmdkit.export.jsonout import exam_from_dict
-from bmdkit.export.results_csv import COLUMNS, exam_rows
+from bmdkit.export.results_csv import COLUMNS, safe_exam_cells
 from bmdkit.flags import SKIP_CODES, FlagCode, Severity
 from bmdkit.merge import write_exams
 from bmdkit.model import Exam
@@ -142,6 +142,13 @@ class Ledger:
         self.db.executescript(_SCHEMA)
         _copy_legacy_names(self.db)
         _add_history_column(self.db)
+        # what _see's two clean-ups could find (this process holds the lock, so only it adds any):
+        # content that could not be read, and names kept by place from before places existed
+        self._unread_known = self.db.execute(
+            "SELECT 1 FROM files WHERE sha256 = ? LIMIT 1", (_UNREAD_SHA256,)).fetchone() is not None
+        self._legacy_known = self.db.execute(
+            "SELECT 1 FROM names WHERE substr(place, 1, ?) = ? LIMIT 1",
+            (len(LEGACY_PLACE), LEGACY_PLACE)).fetchone() is not None
         self.work_dir = self.out / WORK_NAME
         shutil.rmtree(self.work_dir, ignore_errors=True)
         self.work_dir.mkdir(mode=0o700)
@@ -205,13 +212,17 @@ class Ledger:
     def _see(self, display: str, key: str, sha256: str, stamp: str | None, place: str | None) -> None:
         """:meth:`see`'s statements, inside the caller's transaction."""
         place = place or LEGACY_PLACE + display
+        self._unread_known = self._unread_known or sha256 == _UNREAD_SHA256
+        self._legacy_known = self._legacy_known or place.startswith(LEGACY_PLACE)
         self.db.execute("INSERT OR IGNORE INTO files(key, sha256) VALUES (?, ?)", (key, sha256))
-        self.db.execute("DELETE FROM names WHERE place = ? AND key != ? AND key IN "
-                        "(SELECT key FROM files WHERE sha256 = ?)", (place, key, _UNREAD_SHA256))
+        if self._unread_known:  # else no file holds unread content: the statement would delete nothing
+            self.db.execute("DELETE FROM names WHERE place = ? AND key != ? AND key IN "
+                            "(SELECT key FROM files WHERE sha256 = ?)", (place, key, _UNREAD_SHA256))
         # a name recorded by an older bmdkit (no place) for the same content is this input
-        self.db.execute("DELETE FROM names WHERE place = ? AND place != ? AND (key = ? OR key IN "
-                        "(SELECT key FROM files WHERE sha256 = ?))",
-                        (LEGACY_PLACE + display, place, key, _UNREAD_SHA256))
+        if self._legacy_known:  # else no name has a place of that kind: nothing to delete
+            self.db.execute("DELETE FROM names WHERE place = ? AND place != ? AND (key = ? OR key IN "
+                            "(SELECT key FROM files WHERE sha256 = ?))",
+                            (LEGACY_PLACE + display, place, key, _UNREAD_SHA256))
         self.db.execute(
             "INSERT INTO names(place, key, display, stamp) VALUES (?, ?, ?, ?) "
             "ON CONFLICT(place, key) DO UPDATE SET display = excluded.display, stamp = excluded.stamp",
@@ -320,8 +331,11 @@ class Ledger:
         decisions = _decisions_by_sha(self.out)
         subjects = placed_subjects(self.out)
         clashes = _name_clashes(self.db)
+        places: dict[str, list[tuple[str, str]]] = {}  # every name at once, not a statement per file
+        for place, name_key, display in self.db.execute("SELECT place, key, display FROM names"):
+            places.setdefault(name_key, []).append((place, display))
         for key, text, _first, history in cur:
-            rows = self.db.execute("SELECT place, display FROM names WHERE key = ?", (key,)).fetchall()
+            rows = places.get(key, [])
             names = sorted(clashes[(place, key)][0] if (place, key) in clashes else display
                            for place, display in rows)
             notes = sorted({clashes[(place, key)][1] for place, _ in rows if (place, key) in clashes})
@@ -353,13 +367,16 @@ class Ledger:
                 for w in (wc, wf, ws):
                     w.writeheader()
                 lines = []
+                texts: dict[int, str] = {}  # each line's JSON text by id(line): exams.jsonl repeats most lines
                 outcomes: Counter[str] = Counter()
                 for d in self.iter_results():
                     outcomes[_outcome(d)] += 1
-                    fj.write(json.dumps(d, ensure_ascii=False, sort_keys=True) + "\n")
+                    text = json.dumps(d, ensure_ascii=False, sort_keys=True) + "\n"
+                    fj.write(text)
                     exam = exam_from_dict(d)
                     lines.append((exam, d))
-                    wc.writerows(exam_rows(exam))
+                    texts[id(d)] = text
+                    wc.writer.writerows(safe_exam_cells(exam))  # the rows SafeDictWriter would write
                     if d.get("outcome") == "skipped":
                         ws.writerow(failure_row(d))
                     elif d["status"] == "failed":
@@ -368,7 +385,7 @@ class Ledger:
                     fh.flush()
                     os.fsync(fh.fileno())
             # the merged exams last, so exams.jsonl is never older than the results it was made from
-            write_exams(self.out, lines, target=paths[EXAMS_JSONL])
+            write_exams(self.out, lines, target=paths[EXAMS_JSONL], texts=texts)
         return outcomes
 
 
@@ -408,7 +425,7 @@ def write_results_csv(out: Path, exams: list[Exam]) -> Path:
         w = SafeDictWriter(fh, fieldnames=list(COLUMNS), lineterminator="\n")
         w.writeheader()
         for e in exams:
-            w.writerows(exam_rows(e))
+            w.writer.writerows(safe_exam_cells(e))
     return out / RESULTS_CSV
 
 
