@@ -294,6 +294,10 @@ class PatientIdentity:
         return not (self.name or self.patient_id or self.birth_date or self.sex or self.other)
 
 
+#: the characters of a SHA-256 written as bmdkit writes it (lowercase hex)
+_SHA256_DIGITS = frozenset("0123456789abcdef")
+
+
 @dataclass(frozen=True)
 class Source:
     """The input file an exam was read from."""
@@ -307,7 +311,7 @@ class Source:
     input_form: str | None = None
 
     def __post_init__(self) -> None:
-        if len(self.sha256) != 64 or any(c not in "0123456789abcdef" for c in self.sha256):
+        if len(self.sha256) != 64 or not _SHA256_DIGITS.issuperset(self.sha256):
             raise ValueError("sha256 must be 64 lowercase hex digits")
 
 
