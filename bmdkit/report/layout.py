@@ -77,10 +77,12 @@ def find_tables(tokens: list[Token], reader: CropReader | None = None, guess: bo
     lines = group_lines(split_tokens(tokens))
     heads = [header_at(lines, i, guess) for i in range(len(lines))]  # each line's header, found once
     split = _side_by_side(heads)
-    if split is not None:
+    halves = [] if split is None else [[t for t in tokens if (t.xc < split) == left] for left in (True, False)]
+    if all(halves) and halves:
         # two tables side by side (Norland: right hip | left hip): each half is read on its own,
-        # so a cell never joins the same column of the other table
-        halves = [[t for t in tokens if (t.xc < split) == left] for left in (True, False)]
+        # so a cell never joins the same column of the other table. The cut is found on the
+        # words (split_tokens) but made on the tokens as read: a line read whole (a sentence
+        # naming BMD and T twice) can leave one half empty, which is no cut (it would recurse forever)
         found = [find_tables(h, reader, guess) for h in halves]
         return PageLayout(found[0].tables + found[1].tables, lines)
     tables: list[Table] = []
