@@ -152,8 +152,10 @@ def test_sign_disputes_settled_on_the_heldout_scan(tmp_path: Path) -> None:
     _, exam, sc = _bench_page(17, tmp_path)
     assert sc["silent"] == 0 and sc["exact"] == sc["values"]  # type: ignore[index]
     settled = [f for f in exam.flags if "read the cell alone" in f.message]  # type: ignore[attr-defined]
-    assert len(settled) >= 3 and all(f.level is Severity.INFO for f in settled)
-    assert sc["burdened"] <= 2  # type: ignore[index]  # six before
+    assert all(f.level is Severity.INFO for f in settled)
+    # six before; the closer looks settled four, and since each cell is read on its own line of
+    # print (cellcrop.value_crop) the stacked strip keeps the minus itself: none left to settle
+    assert sc["burdened"] <= 2  # type: ignore[index]
 
 
 # --- the page-wide low-confidence flag ---------------------------------------------------------

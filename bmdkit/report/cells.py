@@ -81,7 +81,8 @@ class Row:
     box: Box | None = None
     #: how the label was read: "page" (the page's own reading), "reread" (a second
     #: reading of the label's crop named a region), "agreed" (two engines' readings of the
-    #: crop both nearest the same label word), "approximate" (nearest label word)
+    #: crop both nearest the same label word), "paired" (a misread side word, the side the table's
+    #: other rows of the region leave: rows._side_by_table), "approximate" (nearest label word)
     label_read: str = "page"
     #: columns of the row's table with no word in this row that hold no value on the page:
     #: measure -> "blank" (nothing printed) or "dash" (a placeholder mark); see bmdkit.report.ink

@@ -217,6 +217,26 @@ def side_word(text: str) -> Side | None:
     return next((Side(key) for word, key in _words("side_word") if word == t), None)
 
 
+def misread_side_word(label: str) -> tuple[Region, Side] | None:
+    """(region, side) of a label whose region words are read exactly and whose one other word is
+    a misread side word ('Total Rught', 'Neck Lent'): within the side word's allowed edits
+    (:func:`_allowed_edits`) of one side's spellings and of no other side's. None otherwise, or
+    where the region words alone do not name a region exactly (:func:`split_label`)."""
+    words = label.split()
+    found: list[tuple[Region, Side]] = []
+    for k, w in enumerate(words):
+        t = normalize(w)
+        if not t or side_word(w) is not None:
+            continue
+        near = {key for word, key in _words("side_word") if edit_distance(t, word) <= _allowed_edits(word)}
+        if len(near) != 1:
+            continue
+        region, side = split_label(" ".join(words[:k] + words[k + 1:]))
+        if isinstance(region, Region) and side is None:
+            found.append((region, Side(near.pop())))
+    return found[0] if len(found) == 1 else None
+
+
 def is_dxa_text(text: str) -> int:
     """How many DXA vocabulary hits ``text`` has (0 = not a DXA report)."""
     return sum(1 for _, pat in _patterns("dxa_word") for _ in pat.finditer(text.lower()))

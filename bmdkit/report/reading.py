@@ -13,7 +13,9 @@ malformed or impossible, are read again alone on their crops by both engines
 score whose sign the engines disputed is marked where the cell's pixels show
 the minus (:func:`bmdkit.report.cellcrop.leading_minus`), and a Mean row's
 disputed BMD, BMC or area is settled where it is the mean of its sides
-(:func:`bmdkit.report.repairs.confirm_by_mean`). A page's result is a
+(:func:`bmdkit.report.repairs.confirm_by_mean`), and a spine combination's or vertebra's
+BMC or area where the combination is the sum of its vertebrae (:func:`bmdkit.report.sums.confirm_by_sum`).
+Cells are cut to their own line of print (:func:`bmdkit.report.cellcrop.value_crop`). A page's result is a
 :class:`PageResult` of :class:`PageRow` s.
 """
 
@@ -28,7 +30,7 @@ import numpy as np
 
 from bmdkit.flags import FlagCode, Severity
 from bmdkit.model import Flag, Side
-from bmdkit.report import cellcrop, ink, ocr, repairs, rereading, vote
+from bmdkit.report import cellcrop, ink, ocr, repairs, rereading, sums, vote
 from bmdkit.report.cells import DATA_MEASURES, Cell, Row, Table
 from bmdkit.report.layout import find_tables
 from bmdkit.report.numbers import parse_number
@@ -205,6 +207,7 @@ def read_table(tab: Table, image: np.ndarray | None, engines: list[str], page_no
         repairs.minus_never_on_bmd(rd, tc.measure)
         if image is not None and tc.measure in repairs.SCORES:
             repairs.restore_decimal(rd, decs.get(tc.measure), tc.measure)
+            repairs.impossible_never_kept(rd, decs.get(tc.measure), tc.measure)
     if image is not None:
         _recheck_implausible(tab, cells, readings, image, engines, decs.get("bmd"), budget)
         _closer_look_at_disputes(tab, cells, readings, image, engines, decs, budget)
@@ -219,7 +222,31 @@ def read_table(tab: Table, image: np.ndarray | None, engines: list[str], page_no
         rows.append(PageRow(r, tab, per_row.get(id(r), {}), page_no, to_page))
     if image is not None:
         _confirm_means(tab, per_row)
+        if _confirm_sums(tab, per_row):
+            for r in tab.rows:  # a BMC or area the sums settled can witness its row's BMD
+                if r.side is not Side.MEAN:
+                    repairs.confirm_by_ratio(per_row.get(id(r), {}))
     return rows
+
+
+def _confirm_sums(tab: Table, per_row: dict[int, dict[str, vote.Reading]]) -> int:
+    """Each spine combination row whose vertebrae each have exactly one row in the table: a
+    disputed BMC or area among them is settled where it alone makes the combination the sum of
+    its vertebrae (sums.confirm_by_sum). Returns how many readings were settled."""
+    single = {}
+    for r in tab.rows:
+        if r.levels and len(r.levels) == 1:
+            single[r.levels[0]] = None if r.levels[0] in single else r
+    todo: list[vote.Reading] = []
+    for r in tab.rows:
+        parts = [single.get(v) for v in r.levels or ()]
+        if len(parts) < 2 or any(p is None for p in parts):
+            continue
+        todo += sums.confirm_by_sum(per_row.get(id(r), {}), [per_row.get(id(p), {}) for p in parts if p])
+    done = {id(rd): rd for rd in todo}
+    for rd in done.values():
+        sums.settle(rd)
+    return len(done)
 
 
 def _confirm_means(tab: Table, per_row: dict[int, dict[str, vote.Reading]]) -> None:

@@ -8,6 +8,7 @@ A PDF text layer's characters are never repaired.
 
 - the minus never on a BMD (:func:`minus_never_on_bmd`);
 - the decimal point restored (:func:`restore_decimal`);
+- an impossible score never kept over a plausible reading (:func:`impossible_never_kept`);
 - a BMD outside its plausible range read again on its crop (:func:`recheck_implausible`);
 - the BMC/area pick (:func:`settle_by_ratio`);
 - the T-score sign from its site's line (:func:`restore_signs`).
@@ -33,7 +34,7 @@ from bmdkit.report.crosscheck import (
     site_groups,
 )
 from bmdkit.report.numbers import parse_number
-from bmdkit.report.vote import MIN_CONFIDENCE, Candidate, Reading
+from bmdkit.report.vote import MIN_CONFIDENCE, Candidate, Reading, decide
 from bmdkit.rounding import half_unit
 
 
@@ -85,6 +86,25 @@ def restore_decimal(rd: Reading, decimals: int | None, measure: str) -> None:
         return
     rd.value, rd.disagreement, rd.conf = round(fixed, decimals), True, min(rd.conf, 0.5)
     rd.repair = f"decimal point restored: {rd.value}"
+
+
+def impossible_never_kept(rd: Reading, decimals: int | None, measure: str) -> None:
+    """A T- or Z-score the vote kept although it is beyond any plausible value ('71.3' where a
+    minus was read as a 7, backed by two weak readings), while some reading of the cell is
+    plausible: the vote is taken again among the plausible readings alone (vote.decide). The
+    cell stays disputed (ENGINE_DISAGREEMENT): the value kept can now be right, and is still
+    reviewed. (A score read without its decimal point is :func:`restore_decimal`'s.)"""
+    bound = _score_bound(measure)
+    if measure not in SCORES or bound is None or rd.value is None or rd.repair or abs(rd.value) <= bound:
+        return
+    ok = [c for c in rd.candidates if c.parsed is not None and c.parsed.value is not None
+          and abs(c.parsed.value) <= bound]
+    if not ok:
+        return
+    again = decide(ok, decimals, True)
+    rd.value, rd.blank, rd.raw = again.value, again.blank, again.raw
+    rd.engines = tuple(sorted({e.split("+")[0] for e in again.engines}))
+    rd.disagreement, rd.single, rd.sign_only, rd.conf = True, False, False, min(rd.conf, again.conf, 0.4)
 
 
 @functools.cache
@@ -267,7 +287,7 @@ def confirm_by_ratio(rds: dict[str, Reading]) -> str | None:
 MEAN_OF_SIDES = ("bmd", "bmc", "area")
 
 
-def _sure(rd: Reading | None) -> bool:
+def sure(rd: Reading | None) -> bool:
     """A reading both engines gave alike: no dispute, no repair, confidence at least vote.MIN_CONFIDENCE."""
     return (rd is not None and rd.value is not None and not rd.blank and not rd.disagreement and not rd.single
             and not rd.repair and not rd.reread and rd.conf >= MIN_CONFIDENCE)
@@ -302,7 +322,7 @@ def confirm_by_mean(mean: dict[str, Reading], left: dict[str, Reading], right: d
         rd, a, b = mean.get(m), left.get(m), right.get(m)
         if rd is None or rd.value is None or rd.blank or not (rd.disagreement or rd.single):
             continue
-        if rd.repair or rd.reread or a is None or b is None or not _sure(a) or not _sure(b) \
+        if rd.repair or rd.reread or a is None or b is None or not sure(a) or not sure(b) \
                 or not _is_mean_of(rd, a, b):
             continue
         rd.disagreement, rd.single = False, False

@@ -57,7 +57,7 @@ def cells_alone(image: np.ndarray, boxes: list[Box], engines: list[str],
     (vote.closer_look; tagged ``<engine>+alone``); nothing past the budget's soft limit."""
     if budget is not None and budget.soft_passed():
         return [[] for _ in boxes]
-    return [vote.closer_look(cellcrop.crop(image, b), engines) for b in boxes]
+    return [vote.closer_look(cellcrop.value_crop(image, b), engines) for b in boxes]
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ hip's beside it, or the one side the rest of the page names.
 from __future__ import annotations
 
 import statistics
+from collections import Counter
 from typing import NamedTuple
 
 from bmdkit.model import VERTEBRAE, Region, Side
@@ -144,10 +145,41 @@ def resolve_labels(body: list[Line], first_data_x: float, reader: CropReader | N
             meaning = next(iter(guesses))
             how = "agreed" if _engines_guessing(per_engine, meaning, side_only) >= 2 else "approximate"
             label = guesses[meaning]
+            if how == "approximate" and _side_by_table(body, b, meaning, label):
+                how = "paired"
         if meaning in taken:
             continue
         taken.add(meaning)
         b.label, b.meaning, b.how = label, meaning, how
+
+
+def _side_by_table(body: list[Line], b: Line, meaning: Meaning, label: str) -> bool:
+    """A guessed (region, side) the rest of the table leaves no doubt about: the label reads the
+    region exactly and one other word within an edit of that side's word alone
+    (labels.misread_side_word: 'Total Rught'), and the region's rows read without a guess (or
+    by two engines' agreeing readings) are exactly the other side and a Mean (a Mean is of one
+    Left and one Right row), or exactly the other side where every other region of the table
+    has exactly one Left and one Right row. The row then completes its region's Left/Right
+    pair: a note, not a review item (a Left - Right difference row is no side). A side is never
+    taken this way where the rows leave it open."""
+    if labels.misread_side_word(label) != meaning:
+        return False
+    region, side = meaning
+    if not isinstance(region, Region) or side not in (Side.LEFT, Side.RIGHT):
+        return False
+    sure = [x for x in body if x is not b and x.placed and x.how in ("page", "reread", "agreed") and x.vals]
+
+    def sides(reg: Region) -> Counter[object]:
+        return Counter(x.meaning[1] for x in sure if x.meaning[0] is reg and isinstance(x.meaning[1], Side))
+
+    other = Side.RIGHT if side is Side.LEFT else Side.LEFT
+    mine = sides(region)
+    if mine == Counter([other, Side.MEAN]):
+        return True
+    regions = {x.meaning[0] for x in sure if isinstance(x.meaning[0], Region)} - {region}
+    pair = Counter([Side.LEFT, Side.RIGHT])
+    return mine == Counter([other]) and bool(regions) and all(
+        +(sides(r) - Counter([Side.MEAN])) == pair and sides(r)[Side.MEAN] <= 1 for r in regions)
 
 
 def _engines_guessing(per_engine: list[str], meaning: Meaning, side_only: bool) -> int:

@@ -182,6 +182,10 @@ def row_label_flags(rr: RegionResult, row: Row, tab: Table, pno: int) -> list[Fl
     if row.label_read == "reread":
         return [Flag(FlagCode.LABEL_UNCERTAIN, f"Page {pno}: the row label of {where} was read on a second look",
                      region=rr.region.value, side=rr.side, severity=Severity.INFO)]
+    if row.label_read == "paired":
+        return [Flag(FlagCode.LABEL_UNCERTAIN, f"Page {pno}: the row label of {where} was misread "
+                     f"({row.label!r}); the table's other rows of this region leave only {where}",
+                     region=rr.region.value, side=rr.side, severity=Severity.INFO)]
     if row.label_read == "agreed":
         return [Flag(FlagCode.LABEL_UNCERTAIN, f"Page {pno}: the row label of {where} was misread "
                      f"({row.label!r}); both OCR engines' readings of it on a second look come nearest to {where}",

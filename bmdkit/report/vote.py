@@ -306,6 +306,17 @@ def confirm_by_closer_look(rd: Reading, looks: list[Candidate], decimals: int | 
     return True
 
 
+def _matches_kept(look: Candidate, value: float, kept: Parsed) -> bool:
+    """A closer look read the kept value: exactly, or every digit and the sign with only the
+    decimal point lost ('05' for 0.5, '-17' for -1.7; not '5'), as the vote takes stacked readings."""
+    p = look.parsed
+    if p is None or p.value is None or p.blank:
+        return False
+    return (p.value == value and p.decimals == kept.decimals) or (
+        bool(kept.decimals) and p.decimals == 0 and (p.value < 0) == (value < 0)
+        and "".join(ch for ch in look.text if ch.isdigit()) == f"{abs(value):.{kept.decimals}f}".replace(".", ""))
+
+
 def third_look(readings: list[Reading], crops: Sequence[np.ndarray], engines: Sequence[str],
                stop: Callable[[], bool] | None = None) -> None:
     """A closer look at the cells one engine alone could read, or whose readings differ
@@ -313,7 +324,7 @@ def third_look(readings: list[Reading], crops: Sequence[np.ndarray], engines: Se
     kept reading. Stacked and page readings lose faint minus signs and thin decimals that
     the cell read alone shows.
 
-    Only an exact match confirms (same value, sign and decimals as the kept reading):
+    Only a match confirms (:func:`_matches_kept`: the kept value, or its digits and sign):
     an unconfirmed single reading then counts as two engines agreeing; a sign dispute is
     marked (``Reading.third``) for the reader to settle where the site's rows fit it. A
     reading that does not match changes nothing (the cell stays flagged). ``stop``: asked before
@@ -336,8 +347,7 @@ def third_look(readings: list[Reading], crops: Sequence[np.ndarray], engines: Se
         for e in others:
             look = closer_look(crops[i], [e])[0]
             r.candidates.append(look)
-            p = look.parsed
-            if p is None or p.value != r.value or p.decimals != kept.decimals or p.blank:
+            if not _matches_kept(look, r.value, kept):
                 continue
             r.engines = tuple(sorted({*r.engines, e}))
             if r.single:
@@ -360,7 +370,7 @@ def read_cells(image: np.ndarray, cells: list[Cell], engines: Sequence[str],
         return []
     readers = _readers(engines)
     primary = [Candidate(c.tokens[0].engine, c.text, c.conf, parse_number(c.text)) for c in cells]
-    crops = [cellcrop.crop(image, c.box) for c in cells]
+    crops = [cellcrop.value_crop(image, c.box) for c in cells]
     cands: list[list[Candidate]] = [[p] for p in primary]
     for e, fn in readers.items():
         idx = [i for i, p in enumerate(primary) if p.engine != e]
