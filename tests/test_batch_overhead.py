@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sys
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 from bmdkit.batch.runner import CHECKPOINT_SHARE, next_checkpoint_s, run_batch
@@ -73,16 +74,21 @@ def loaded_modules(path: str, options: ReadOptions) -> dict:
     return line
 
 
-def test_workers_start_with_the_batch_modules_loaded(tmp_path: Path) -> None:
+def _worker_note(tmp_path: Path, worker_fn: Callable[[str, ReadOptions], dict]) -> str:
+    """Run a one-file batch with ``worker_fn`` and return the note it left on the file's line."""
+    import json
+
     site = tmp_path / "site"
     site.mkdir()
     (site / "a.txt").write_text("not a scan\n")
     out = tmp_path / "out"
-    run_batch([site], out, workers=1, progress=False, worker_fn=loaded_modules)
-    import json
-
+    run_batch([site], out, workers=1, progress=False, worker_fn=worker_fn)
     line = json.loads((out / "results.jsonl").read_text(encoding="utf-8").splitlines()[0])
-    loaded = [f["message"] for f in line["flags"] if f["code"] == "unplaced_data"][-1].split(",")
+    return [f["message"] for f in line["flags"] if f["code"] == "unplaced_data"][-1]
+
+
+def test_workers_start_with_the_batch_modules_loaded(tmp_path: Path) -> None:
+    loaded = _worker_note(tmp_path, loaded_modules).split(",")
     assert "bmdkit.batch.runner" in loaded and "bmdkit.pipeline" in loaded
     assert "bmdkit.batch.runner" in sys.modules  # and the batch itself runs it, of course
 
@@ -103,16 +109,8 @@ def warmed_tables(path: str, options: ReadOptions) -> dict:
 
 def test_workers_start_with_the_reference_tables_loaded(tmp_path: Path) -> None:
     """The tables every file needs are loaded once in the fork server, not in each worker."""
-    import json
-
     from bmdkit.batch.preload import WARM
 
-    site = tmp_path / "site"
-    site.mkdir()
-    (site / "a.txt").write_text("not a scan\n")
-    out = tmp_path / "out"
-    run_batch([site], out, workers=1, progress=False, worker_fn=warmed_tables)
-    line = json.loads((out / "results.jsonl").read_text(encoding="utf-8").splitlines()[0])
-    before, warmed = [f["message"] for f in line["flags"] if f["code"] == "unplaced_data"][-1].split("|")
+    before, warmed = _worker_note(tmp_path, warmed_tables).split("|")
     assert before == "1"  # the vocabulary was there before the worker's first file
     assert warmed.split(",") == [f"{m}.{n}" for m, n, _, _ in WARM]  # every warm-up call succeeded

@@ -17,6 +17,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers.readings import cand as _cand
+from helpers.readings import disputed as _disputed
+from helpers.readings import single as _single
+from helpers.readings import sure as _sure
 from PIL import Image, ImageDraw
 
 from bmdkit.flags import FlagCode, Severity
@@ -26,32 +30,6 @@ from bmdkit.report.cells import Line, Row, Table
 from bmdkit.report.numbers import parse_number
 from bmdkit.report.tokens import Token
 from bmdkit.samples.report_page.fonts import pil_font
-
-
-def _cand(engine: str, text: str) -> vote.Candidate:
-    return vote.Candidate(engine, text, 0.9, parse_number(text))
-
-
-def _sure(raw: str) -> vote.Reading:
-    p = parse_number(raw)
-    assert p is not None
-    return vote.Reading(p.value, False, 0.95, raw, ("rapidocr", "tesseract"),
-                        candidates=[_cand("rapidocr", raw), _cand("tesseract", raw)])
-
-
-def _single(raw: str) -> vote.Reading:
-    p = parse_number(raw)
-    assert p is not None
-    return vote.Reading(p.value, False, 0.4, raw, ("rapidocr",), single=True,
-                        candidates=[_cand("rapidocr", raw), _cand("tesseract", "")])
-
-
-def _disputed(raw: str, *rivals: str) -> vote.Reading:
-    p = parse_number(raw)
-    assert p is not None
-    return vote.Reading(p.value, False, 0.4, raw, ("rapidocr",), disagreement=True,
-                        candidates=[_cand("rapidocr", raw), *(_cand("tesseract", r) for r in rivals)])
-
 
 # --- a spine combination is the sum of its vertebrae ----------------------------------------------
 

@@ -20,6 +20,9 @@ import time
 
 import numpy as np
 import pytest
+from helpers.readings import disputed as _disputed
+from helpers.readings import single as _single
+from helpers.readings import sure as _sure
 from PIL import Image, ImageDraw
 
 from bmdkit.flags import FlagCode, Severity
@@ -27,37 +30,8 @@ from bmdkit.model import Method, Region, RegionResult, Side
 from bmdkit.options import ReadOptions
 from bmdkit.report import cellcrop, ocr, reading, repairs, rows, valueflags, vote
 from bmdkit.report.cells import Line
-from bmdkit.report.numbers import parse_number
 from bmdkit.report.rereading import Budget, PageRereader
 from bmdkit.samples.report_page.fonts import pil_font
-
-
-def _cand(engine: str, text: str) -> vote.Candidate:
-    return vote.Candidate(engine, text, 0.9, parse_number(text))
-
-
-def _sure(raw: str) -> vote.Reading:
-    """A value both engines read alike."""
-    p = parse_number(raw)
-    assert p is not None
-    return vote.Reading(p.value, False, 0.95, raw, ("rapidocr", "tesseract"),
-                        candidates=[_cand("rapidocr", raw), _cand("tesseract", raw)])
-
-
-def _single(raw: str, other: str = "") -> vote.Reading:
-    """A value one engine read; the other read ``other`` (nothing usable)."""
-    p = parse_number(raw)
-    assert p is not None
-    return vote.Reading(p.value, False, 0.4, raw, ("rapidocr",), single=True,
-                        candidates=[_cand("rapidocr", raw), _cand("tesseract", other)])
-
-
-def _disputed(raw: str, *rivals: str) -> vote.Reading:
-    p = parse_number(raw)
-    assert p is not None
-    return vote.Reading(p.value, False, 0.4, raw, ("rapidocr",), disagreement=True,
-                        candidates=[_cand("rapidocr", raw), *(_cand("tesseract", r) for r in rivals)])
-
 
 # --- a Mean row is the mean of its sides ----------------------------------------------------------
 

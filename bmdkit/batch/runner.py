@@ -107,14 +107,8 @@ def work(path: str, options: ReadOptions) -> dict[str, Any]:
     return exam_to_dict(process_file(path, options))
 
 
-def _init_worker(memory_bytes: int, started: Any = None, log_level: int = logging.WARNING,
-                 single_threaded: bool = False) -> None:
-    """Set up a worker process: memory cap, log level, SIGINT ignored, death with its parent.
-
-    ``started`` is not used (the batch's workers once noted each file's start on it); it stays
-    so that callers set up as a batch worker (``bmdkit check``'s capped reader) need no change.
-    """
-    del started
+def _init_worker(memory_bytes: int, log_level: int = logging.WARNING, single_threaded: bool = False) -> None:
+    """Set up a worker process: memory cap, log level, SIGINT ignored, death with its parent."""
     if single_threaded:
         # one worker per core already: OCR engines that spread over every core would
         # make the workers fight and push slow pages past the time limit
@@ -259,7 +253,7 @@ def _serve(conn: Connection, fn: Callable[[str, ReadOptions], dict[str, Any]], o
     The batch knows which file a worker is on from the order alone (the next one after the
     last result), so a file's start costs no message of its own.
     """
-    _init_worker(options.memory_bytes, None, log_level, single_threaded)
+    _init_worker(options.memory_bytes, log_level, single_threaded)
     conn.send(_READY)
     while True:
         try:

@@ -40,7 +40,7 @@ def read_capped(path: str | Path, options: ReadOptions = DEFAULT_OPTIONS) -> Exa
     ctx = multiprocessing.get_context("fork")  # the command has no threads; fork starts fastest
     level = logging.getLogger("bmdkit").getEffectiveLevel()
     pool = ProcessPoolExecutor(1, mp_context=ctx, initializer=_init_worker,
-                               initargs=(options.memory_bytes, None, level))
+                               initargs=(options.memory_bytes, level))
     try:
         fut = pool.submit(work, os.fsdecode(path), options)
         try:

@@ -21,7 +21,7 @@ def crop(image: np.ndarray, box: tuple[int, int, int, int], own_line: bool = Fal
     h = max(y1 - y0, 8)
     H, W = image.shape[:2]
     a, b = max(0, int(x0 - 0.6 * h)), min(W, int(x1 + 0.3 * h))
-    c, d = max(0, int(y0 - 0.3 * h)), min(H, int(y1 + 0.3 * h))
+    c, d = _top(box), min(H, int(y1 + 0.3 * h))
     if not own_line:
         return image[c:d, a:b]
     out = image[c:d, a:b].copy()
@@ -34,10 +34,13 @@ def crop(image: np.ndarray, box: tuple[int, int, int, int], own_line: bool = Fal
 def value_crop(image: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
     """A value cell's crop (:func:`crop`) with only its own line of print: the inked rows above
     and below that line are painted paper (:func:`own_line_only`)."""
+    return own_line_only(crop(image, box), (box[1] + box[3]) // 2 - _top(box))
+
+
+def _top(box: tuple[int, int, int, int]) -> int:
+    """The page row a cell's crop (:func:`crop`) starts at: a third of the text height above the box."""
     y0, y1 = box[1], box[3]
-    h = max(y1 - y0, 8)
-    top = max(0, int(y0 - 0.3 * h))
-    return own_line_only(crop(image, box), (y0 + y1) // 2 - top)
+    return max(0, int(y0 - 0.3 * max(y1 - y0, 8)))
 
 
 def _runs(inked: np.ndarray) -> list[tuple[int, int]]:
@@ -74,7 +77,7 @@ def own_line_only(cell: np.ndarray, middle: int | None = None) -> np.ndarray:
     if not runs:
         return cell
     held = [r for r in runs if middle is not None and r[0] <= middle < r[1]]
-    a, b = held[0] if held else max(runs, key=lambda r: int(dark[r[0]:r[1]].sum()))
+    a, b = held[0] if held else _heaviest(runs, dark)
     a, b = max(0, a - 1), min(cell.shape[0], b + 1)
     if a == 0 and b == cell.shape[0]:
         return cell
@@ -101,23 +104,16 @@ _MINUS_WIDTH = (0.2, 1.0)
 _DIGIT_TALL = 0.55
 
 
+def _heaviest(runs: list[tuple[int, int]], dark: np.ndarray) -> tuple[int, int]:
+    """The run of rows holding the most ink (the first of equals)."""
+    return max(runs, key=lambda r: int(dark[r[0]:r[1]].sum()))
+
+
 def _text_band(dark: np.ndarray) -> tuple[int, int] | None:
     """The rows of the cell's own line of print: the run of inked rows holding the most ink
     (slivers of the rows above and below, which a padded crop takes in, are left out)."""
-    inked = dark.any(axis=1)
-    best: tuple[int, int, int] | None = None
-    y = 0
-    while y < len(inked):
-        if not inked[y]:
-            y += 1
-            continue
-        start = y
-        while y < len(inked) and inked[y]:
-            y += 1
-        mass = int(dark[start:y].sum())
-        if best is None or mass > best[0]:
-            best = (mass, start, y)
-    return None if best is None else (best[1], best[2])
+    runs = _runs(dark.any(axis=1))
+    return _heaviest(runs, dark) if runs else None
 
 
 def leading_minus(cell: np.ndarray) -> bool | None:

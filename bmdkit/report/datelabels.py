@@ -31,9 +31,9 @@ MAX_DATES = 6
 Rereader = Callable[[list[Box]], list[list[str]]]
 
 
-def _date_token(line: list[Token]) -> int | None:
-    """Index of the token where the line's first date begins, if the line prints a date."""
-    text = line_text(line)
+def _date_token(line: list[Token], text: str) -> int | None:
+    """Index of the token where the line's first date begins, if the line (``text``: its
+    words, :func:`line_text`) prints a date."""
     found = exam_facts.dates_in(text)
     if not found:
         return None
@@ -68,13 +68,16 @@ def restore_date_labels(lines: list[list[Token]], reread: Rereader | None) -> li
     date label (``date_label`` in the vocabulary), as read: the exam-date
     finder then weighs it like any label the page's reading kept.
     """
-    if reread is None or any(exam_facts.has_exam_label(line_text(line)) for line in lines):
+    if reread is None:
+        return lines
+    texts = [line_text(line) for line in lines]
+    if any(exam_facts.has_exam_label(t) for t in texts):
         return lines
     todo: list[tuple[int, int, Box]] = []
-    for i, line in enumerate(lines):
-        if len(todo) >= MAX_DATES or exam_facts.has_date_label(line_text(line)):
+    for i, (line, text) in enumerate(zip(lines, texts, strict=True)):
+        if len(todo) >= MAX_DATES or exam_facts.has_date_label(text):
             continue
-        k = _date_token(line)
+        k = _date_token(line, text)
         box = None if k is None else _label_box(line, k)
         if k is not None and box is not None:
             todo.append((i, k, box))
