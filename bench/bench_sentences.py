@@ -11,11 +11,14 @@ a review flag).
 
 Readers:
 
-- ``read_file`` (default): :func:`bmdkit.read.read_file`, the whole product.
+- ``check`` (default): :func:`bmdkit.pipeline.process_file`, what ``bmdkit check``
+  and ``bmdkit batch`` report: the reader, then the checks (the one-cell guard
+  ``checks.cells`` withdraws values two measures share a box with, plausibility,
+  evaluability). Scored here, a check that withdraws what the reader read right
+  shows as values missing.
+- ``read_file``: :func:`bmdkit.read.read_file`, the reader without the checks.
   Text files go through ``bmdkit.report.textfile``; PDFs and images reach
-  the sentence reader only once ``read_report`` calls
-  ``sentences.read_sentence_page`` where it finds no results table (see the
-  issue 22 hand-over); before that they fail with "no results table".
+  the sentence reader where ``read_report`` finds no results table.
 - ``preview``: the sentence reader on one engine's words, without the reader: text files as above;
   a PDF's text-layer words (``report.pdftext``) or a prepared image's
   RapidOCR words (``report.preprocess`` + ``report.ocr``), grouped into
@@ -49,6 +52,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 import heldout_reports as ho
 
 from bmdkit.model import Exam, InputKind, Source
+from bmdkit.pipeline import process_file
 from bmdkit.read import read_file
 from bmdkit.samples.sentence_gen import FORMS, LANGS, make_sentence_pages
 
@@ -84,6 +88,8 @@ def preview_reader(path: Path) -> Exam:
 
 
 def load_reader(name: str) -> Reader:
+    if name == "check":
+        return process_file
     if name == "read_file":
         return read_file
     if name == "preview":
@@ -123,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--forms", default=",".join(FORMS), help=f"comma-separated, of {FORMS}")
     ap.add_argument("--langs", default=",".join(LANGS), help=f"comma-separated, of {LANGS}")
     ap.add_argument("--seed", type=int, default=2201)
-    ap.add_argument("--reader", default="read_file", help="read_file, preview or module:function")
+    ap.add_argument("--reader", default="check", help="check, read_file, preview or module:function")
     ap.add_argument("--out", type=Path, default=None, help="keep the pages here (default: a temporary folder)")
     ap.add_argument("--json", type=Path, default=None, help="also write the figures as JSON")
     args = ap.parse_args(argv)

@@ -19,6 +19,7 @@ from conftest import SAMPLES, assert_valid
 from bmdkit.cli.app import main
 from bmdkit.detect import Format, sniff
 from bmdkit.model import Exam, InputKind, Region, Side
+from bmdkit.pipeline import process_file
 from bmdkit.read import read_file
 from bmdkit.report import textfile
 
@@ -137,8 +138,9 @@ def test_decoding_is_strict() -> None:
 
 
 def _read_generated(page) -> Exam:
-    """A generated sentence report through read_file, as a user's file would go."""
-    return read_file(page.path)
+    """A generated sentence report as ``bmdkit check`` and the batch report it: read, then checked
+    (the checks' one-cell guard once withdrew every value of a sentence image or PDF)."""
+    return process_file(page.path)
 
 
 def test_generated_text_and_pdf_reports_score(tmp_path) -> None:

@@ -46,8 +46,8 @@ from typing import Protocol
 from bmdkit.flags import FlagCode, Severity
 from bmdkit.model import Flag, Region, Side
 from bmdkit.report import words
+from bmdkit.report.sentence_measures import DECIMAL_MEASURES
 from bmdkit.report.sentence_results import Box, ReadNumber, SentenceRead, Statement, TextLine, flag
-from bmdkit.report.sentence_text import DECIMAL_MEASURES
 
 #: a Chinese character or full-width punctuation: words ending and starting with one are joined
 #: without a space

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 
 from bmdkit import vocabulary
 from bmdkit.model import Region, Side
-from bmdkit.report.sentence_text import Measured, SentenceToken
+from bmdkit.report.sentence_measures import Measured
+from bmdkit.report.sentence_text import SentenceToken
 
 
 @dataclass

@@ -87,6 +87,8 @@ class Statement:
     conf: float | None = None
     #: the region was told from part of its word (see ``sentence_mentions.partial_total_hip``)
     partial: bool = False
+    #: where the number lies across its line, as fractions of the line's length (None: not known)
+    span: tuple[float, float] | None = None
 
 
 def flag(msg: str, region: Region | None = None, side: Side | None = None, measure: str | None = None,
@@ -151,7 +153,7 @@ def _region_result(region: Region, side: Side | None, per: dict[str, list[Statem
         ln = lines[st.line] if 0 <= st.line < len(lines) else TextLine("")
         conf = st.conf if st.conf is not None else 1.0 if ln.confidence is None else ln.confidence
         values[m] = st.value
-        sources[m] = ValueSource(confidence=conf, location=Location(page=ln.page, box=ln.box,
+        sources[m] = ValueSource(confidence=conf, location=Location(page=ln.page, box=_number_box(ln.box, st.span),
                                                                     detail=f"line {st.line + 1}"),
                                  raw_text=st.raw, engines=st.confirmed_by or (ln.engine,))
         if conf < LOW_CONFIDENCE and not all(x.confirmed_by for x in sts):
@@ -169,6 +171,18 @@ def _region_result(region: Region, side: Side | None, per: dict[str, list[Statem
         area=values.get("area"), t_score=values.get("t_score"), z_score=values.get("z_score"),
         confidence=min(confs) if confs else None, label=label, vertebrae=vert,
         location=sources[next(iter(sources))].location, sources=sources)
+
+
+def _number_box(line: Box | None, span: tuple[float, float] | None) -> Box | None:
+    """The stretch of a line's box that its number takes (by its place among the line's characters):
+    a value's own place on the page, never its neighbour's (the one-cell-one-column guard,
+    ``checks.cells``, reads two measures with one box as a misplaced column). The whole line where
+    the number's place is not known."""
+    if line is None or span is None:
+        return line
+    x0, y0, x1, y1 = line
+    a = x0 + int((x1 - x0) * span[0])
+    return (a, y0, max(a + 1, x0 + round((x1 - x0) * span[1])), y1)
 
 
 def combine(table_regions: Sequence[RegionResult], reading: SentenceReading) -> tuple[list[RegionResult], list[Flag]]:

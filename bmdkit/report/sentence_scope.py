@@ -32,8 +32,8 @@ from collections.abc import Callable, Sequence
 
 from bmdkit.flags import Severity
 from bmdkit.model import Flag, Region, RegionResult, Side
+from bmdkit.report.sentence_measures import DECIMAL_MEASURES
 from bmdkit.report.sentence_results import ReadNumber, Statement
-from bmdkit.report.sentence_text import DECIMAL_MEASURES
 
 #: a sentence naming no region that states this many thresholds ('-1.0 to -2.5') is the WHO
 #: definitions printed under the results: a number of it left over is a threshold whose
@@ -78,7 +78,7 @@ def scope_unplaced(flags: list[Flag], unplaced: Sequence[Unplaced], stated: Sequ
 def _measures(u: Unplaced) -> tuple[str, ...] | None:
     """The measures the sentence's numbers may be values of: the one each is meant for, else, for a
     whole number, one not always printed with decimals (a BMD, T- or Z-score never is: see
-    ``sentence_text.DECIMAL_MEASURES``); None where a number may be any."""
+    ``sentence_measures.DECIMAL_MEASURES``); None where a number may be any."""
     meant: set[str] = set()
     for n in u.numbers:
         if n.intent in _MEASURES and not _stray(n):

@@ -7,7 +7,7 @@ does the rest): the vocabulary (the ``sentence_*`` rows of
 sentences, where OCR lost the full stops too) and :func:`tokens` (the
 vocabulary words and numbers of a sentence, each number annotated with its
 unit, a comparator before it, a date or year it belongs to, or a doubt about
-how it was read) and :func:`measure_numbers` (the measure each number is given).
+how it was read); :mod:`bmdkit.report.sentence_measures` gives each number its measure.
 """
 
 from __future__ import annotations
@@ -18,10 +18,9 @@ import itertools
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bmdkit import vocabulary
-from bmdkit.report import words
 
 #: the kind prefix of this module's rows in ``vocabulary.csv`` (``sentence_measure``, ``sentence_side``, ...)
 KIND_PREFIX = "sentence_"
@@ -82,6 +81,9 @@ _NUMBER = re.compile(r"(?<![0-9])(?<![0-9]\.)(?:(-)|(?<![a-z])|(?=\d+\.\d))(\d+(
 _DATES = re.compile(
     r"\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?|\d{1,2}\s*[./-]\s*\d{1,2}\s*[./-]\s*\d{2,4}(?![0-9.])"
     r"|\d{1,2}:\d{2}(?::\d{2})?|\d{4}\s*年(?:\s*\d{1,2}\s*月)?|\d{1,2}\s*月\s*\d{1,2}\s*日")
+#: a letter or mark OCR reads for the 0 of a value below one ('o.788', 'O.788', '©.788'), standing
+#: alone before the decimal point: that 0, read as such and doubted (it is no number otherwise)
+_ZERO_LOOKALIKE = re.compile(r"(?<![a-z0-9.])(-?)([o\u00a9\u00b0\u00f8])(?=\.\d{1,4}(?![0-9.]))")
 #: letters OCR reads for digits: one glued to the end of a number makes it doubtful ('0.86l')
 _GLUED = re.compile(r"[lioszb|!?](?![a-z])")
 #: characters OCR reads for a minus sign before a number (一 is the Chinese 'one')
@@ -125,11 +127,25 @@ class Sentence:
     text: str
     #: (offset in ``text``, index of the input line) for each line the sentence spans
     starts: list[tuple[int, int]]
+    #: for each of :attr:`starts`, where that piece begins in its folded line, and that line's length
+    cols: list[tuple[int, int]] = field(default_factory=list)
 
     def line_at(self, pos: int) -> int:
         """Index of the input line holding offset ``pos`` of :attr:`text`."""
         k = bisect.bisect_right([s for s, _ in self.starts], pos) - 1
         return self.starts[max(k, 0)][1]
+
+    def span_in_line(self, start: int, end: int) -> tuple[float, float] | None:
+        """Where ``text[start:end]`` lies across its input line, as fractions of the line's length
+        (None where that is not known): a number's own stretch of the line's box, so that two
+        values of one line are never given the same place on the page."""
+        k = bisect.bisect_right([s for s, _ in self.starts], start) - 1
+        if not 0 <= k < len(self.cols):
+            return None
+        col, length = self.cols[k]
+        a = start - self.starts[k][0] + col
+        b = min(end - self.starts[k][0] + col, length)
+        return (a / length, b / length) if length and 0 <= a < b else None
 
 
 def _has_vocab(text: str) -> bool:
@@ -204,11 +220,13 @@ def split_sentences(lines: Sequence[str]) -> list[Sentence]:
         pos = 0
         for m in _END.finditer(line):
             cur.starts.append((len(cur.text), i))
+            cur.cols.append((pos, len(line)))
             cur.text += line[pos:m.end()]
             pos = m.end()
             close()
         if pos < len(line):
             cur.starts.append((len(cur.text), i))
+            cur.cols.append((pos, len(line)))
             cur.text += line[pos:]
         prev_vocab = vocab
     close()
@@ -256,11 +274,16 @@ def tokens(text: str) -> list[SentenceToken]:
         plain = "".join(masked)
         cands += [t for t in held if _bounded(plain[:t.start] + t.text + plain[t.end:], t.start, t.end)]
     dates = [(m.start(), m.end()) for m in _DATES.finditer(text)]
-    for m in _NUMBER.finditer(text):
+    zeros = {m.start(2) for m in _ZERO_LOOKALIKE.finditer(text)}
+    digits = _ZERO_LOOKALIKE.sub(r"\g<1>0", text) if zeros else text  # same length: one mark for one 0
+    for m in _NUMBER.finditer(digits):
         s, e = m.start(), m.end()
         if any(a <= s < b or a < e <= b for a, b in dates):
             continue
-        cands.append(SentenceToken("number", "number", s, e, m.group(0), value=float(m.group(0)) + 0.0))
+        tok = SentenceToken("number", "number", s, e, text[s:e], value=float(m.group(0)) + 0.0)
+        if zeros.intersection(range(s, e)):
+            tok.doubt = f"{text[s:e]} is read as {m.group(0)} (a 0 misread?)"
+        cands.append(tok)
     cands.sort(key=lambda t: (t.start, -(t.end - t.start), t.kind != "level"))
     toks: list[SentenceToken] = []
     end = 0
@@ -317,73 +340,3 @@ def _number_context(text: str, t: SentenceToken) -> None:
             t.skip = t.skip or "threshold"
     if t.value is not None and "." not in t.text and 1900 <= t.value <= 2099:
         t.skip = t.skip or "year"
-
-
-# --- what each number measures ----------------------------------------------------------------------
-
-#: measures that cannot be negative: a doubtful minus before one does not matter
-NEVER_NEGATIVE = ("bmd", "bmc", "area")
-#: measures always printed with decimals: a whole number given for one is a misread
-DECIMAL_MEASURES = ("bmd", "t_score", "z_score")
-_SEPARATORS = re.compile(r"[,;、:]")
-
-
-@dataclass(frozen=True)
-class Measured:
-    """A number and the measure the sentence gives it (None with a ``problem`` when it cannot be
-    told); ``intent`` is the measure it was meant for, even when doubtful ('T值-13')."""
-
-    tok: SentenceToken
-    measure: str | None
-    problem: str | None
-    intent: str | None
-    #: the problem is something this reading lacks (a digit or sign in doubt, no measure word, a lost
-    #: decimal point), which another engine's reading of the same line may supply; not an ambiguity
-    lacking: bool = False
-
-
-def measure_numbers(toks: list[SentenceToken], text: str) -> list[Measured]:
-    """Each result number's measure: the measure word waiting for it, or its unit.
-
-    Measure words wait for the next number; a separator (comma, semicolon,
-    colon) or a region word between two measure words drops the first (a
-    title's 骨密度 before a sentence's T值), otherwise both wait and the number
-    after them is ambiguous.
-    """
-    out: list[Measured] = []
-    pending: set[str] = set()
-    reset = False
-    last = 0
-    for t in toks:
-        gap = text[last:t.start]
-        last = t.end
-        if _SEPARATORS.search(gap):
-            reset = True
-        if t.kind in ("region", "spine", "level"):
-            reset = True
-        elif t.kind == "measure":
-            pending = {t.key} if reset else pending | {t.key}
-            reset = False
-        elif t.kind == "number" and t.skip is None:
-            intent = next(iter(pending)) if len(pending) == 1 else t.unit if not pending else None
-            problem = None
-            lacking = True
-            if t.doubt and not (t.sign_doubt and intent in NEVER_NEGATIVE):
-                problem = t.doubt
-            elif len(pending) > 1:
-                lacking = False
-                named = ", ".join(sorted(words.measure_word(m) for m in pending))
-                problem = f"{t.text} follows {len(pending)} measure words ({named})"
-            elif pending and t.unit and t.unit not in pending:
-                lacking = False
-                problem = (f"{t.text} follows the word {words.measure_word(intent or '')} but its unit is that "
-                           f"of a {words.measure_word(t.unit)}")
-            elif intent in DECIMAL_MEASURES and "." not in t.text:
-                problem = (f"{t.text} is given as the {words.measure_word(intent or '')} without a decimal point "
-                           "(one lost in reading?)")
-            elif intent is None:
-                problem = f"no measure (BMD, T-score, ...) is named for {t.text}"
-            out.append(Measured(t, None if problem else intent, problem, intent,
-                                 lacking and problem is not None))
-            pending, reset = set(), False
-    return out

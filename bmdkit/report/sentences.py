@@ -67,6 +67,7 @@ from bmdkit.report.sentence_engines import (
     lines_in_order,
     near,
 )
+from bmdkit.report.sentence_measures import Measured, measure_numbers
 from bmdkit.report.sentence_mentions import (
     Mention,
     drop_unstated,
@@ -91,11 +92,9 @@ from bmdkit.report.sentence_results import (
 from bmdkit.report.sentence_scope import CRITERIA_THRESHOLDS, Unplaced, scope_unplaced
 from bmdkit.report.sentence_text import (
     RUN_TOGETHER_MIN,
-    Measured,
     Sentence,
     SentenceToken,
     fold,
-    measure_numbers,
     split_sentences,
     tokens,
 )
@@ -258,7 +257,7 @@ def _statements(s: Sentence, groups: list[Mention], intents: list[dict[str, set[
         for t, m in g.numbers:
             if m and t.value is not None:
                 stated.append(Statement(g.region, g.side if not g.region.is_spine else None, g.vertebrae, g.label,
-                                        m, t.value, t.text, s.line_at(t.start)))
+                                        m, t.value, t.text, s.line_at(t.start), span=s.span_in_line(t.start, t.end)))
     return stated
 
 
