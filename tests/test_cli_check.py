@@ -102,3 +102,24 @@ def test_table_prints_values_as_reports_do(capsys) -> None:
     l2 = next(r for r in truth["regions"] if r["region"] == "L2")
     assert f"{l2['bmd']:.3f}" in out and f"{l2['t_score']:.1f}" in out
     assert "vertebra_excluded" in out
+
+
+def test_a_flag_repeated_per_measure_is_printed_once(tmp_path) -> None:
+    """A shared-cell flag is one Flag per measure with one message: the readable table prints it once,
+    and a different message about the same region still prints."""
+    from rich.console import Console
+
+    from bmdkit.cli.check import render_table
+    from bmdkit.flags import FlagCode
+    from bmdkit.model import Exam, Flag, InputKind, Source
+
+    msg = "femoral neck (left): BMD 0.721, T-score -1.7 were read from the same place on the page"
+    flags = [Flag(FlagCode.SHARED_CELL, msg, "femoral_neck", measure=m) for m in ("bmd", "t_score")]
+    flags.append(Flag(FlagCode.LOW_CONFIDENCE, "the Z-score was read with low confidence", "femoral_neck",
+                      measure="z_score"))
+    exam = Exam(source=Source(path="r.png", sha256="0" * 64, kind=InputKind.IMAGE), flags=flags)
+    console = Console(file=io.StringIO(), width=400, highlight=False)
+    render_table(exam, console)
+    out = console.file.getvalue()
+    assert out.count("read from the same place") == 1
+    assert out.count("low confidence") == 1

@@ -79,10 +79,14 @@ def render_table(exam: Exam, console: Console) -> None:
                 _METHOD.get(r.method, r.method.value), "" if r.confidence is None else f"{r.confidence:.2f}",
             )
         console.print(t)
+    shown: set[str] = set()
     for f in exam.flags:
         style = {"info": "cyan", "review": "yellow", "error": "red"}[f.level.value]
         where = f" [{f.region}]" if f.region else ""
-        console.print(f"[{style}]{f.level.value}[/{style}] {f.code.value}{markup(where)}: {markup(f.message)}")
+        line = f"[{style}]{f.level.value}[/{style}] {f.code.value}{markup(where)}: {markup(f.message)}"
+        if line not in shown:  # one flag per measure of one message (a shared cell, a row): printed once
+            shown.add(line)
+            console.print(line)
 
 
 def check(
