@@ -83,3 +83,40 @@ def test_a_doubted_zero_in_a_text_report_is_flagged_not_used(tmp_path) -> None:
     doubts = [f for f in ex.flags if f.region == "femoral_neck" and "o.788" in f.message]
     assert doubts and all(f.severity.value == "review" for f in doubts)
     assert not any("788" in f.message and "without a decimal point" in f.message for f in ex.flags)
+
+
+def test_garbled_numbers_from_two_engines_never_break_the_reader() -> None:
+    """OCR garbles digits into letters and marks ('o.3', '©.788', '0.86l', '一0.2'), differently per
+    engine: the sentence reader joins the two readings without an error, and every value it keeps is
+    the printed one or carries a review flag about its region (s31-0020: 'o.3' once crashed the
+    scoping of unplaced values with a ValueError and the whole page failed)."""
+    import random
+
+    from bmdkit.flags import Severity
+
+    printed = [("Femoral neck left BMD {} g/cm2, T-score {}.", "femoral_neck", ("bmd", "t_score"), ("0.788", "-0.3")),
+               ("Total hip left BMD {} g/cm2, T-score {}, Z-score {}.", "total_hip", ("bmd", "t_score", "z_score"),
+                ("0.912", "0.3", "1.6")),
+               ("腰椎L1-L4骨密度{} g/cm²，T值{}，Z值{}", "L1-L4", ("bmd", "t_score", "z_score"), ("0.823", "-3.0", "-1.2"))]
+    # what OCR makes of a character; a lost minus is given to one engine only (both losing it leave
+    # nothing on the page to tell, the irreducible case no reader can see)
+    swaps = {"0": ["o", "O", "©", "D"], "1": ["l", "I", "|"], "-": ["一", "_", "~"], ".": [",", "", " "],
+             "5": ["s", "S"], "8": ["B"]}
+    rng = random.Random(2202)
+    for _ in range(1000):
+        lines, truth = [], {}
+        for i, (form, region, measures, values) in enumerate(printed):
+            truth[region] = dict(zip(measures, map(float, values)))
+            loses_minus = rng.choice(("tesseract", "rapidocr"))
+            for engine in ("tesseract", "rapidocr"):
+                garbled = ["".join((rng.choice(swaps[c] + ([""] if c == "-" and engine == loses_minus else []))
+                                    if c in swaps and rng.random() < 0.15 else c) for c in v) for v in values]
+                lines.append(TextLine(form.format(*garbled), 0.9, 1, (10, 20 * i, 600, 20 * i + 16), engine))
+        lines.sort(key=lambda ln: ln.engine)
+        got = sentences.read_sentences(lines)
+        for r in got.regions:
+            for m, v in truth.get(r.region.value, {}).items():
+                if r.value(m) is not None and r.value(m) != v:
+                    assert any(f.region == r.region.value and f.level is Severity.REVIEW
+                               and f.measure in (m, None) for f in got.flags), ([ln.text for ln in lines], r.region.value, m, r.value(m),
+                                                                         [f.message for f in got.flags])

@@ -93,7 +93,9 @@ def _both_read(lines: Sequence[TextLine], x: tuple[str, int], y: tuple[str, int]
     if best is None or best[0] is None or cands[0].parsed is None:
         return False
     decimals = cands[0].parsed.decimals
-    backers = [c for c in cands if c.key == best or vote.same_digits(c, best, decimals)]
+    printed = f"{abs(best[0]):.{decimals}f}".replace(".", "")
+    backers = [c for c in cands if c.key == best or vote.same_digits(c, best, decimals)
+               and "".join(ch for ch in c.text if ch.isdigit()) == printed]  # only the point lost ('03', not '3')
     return vote.backed_by_each_engine(cands, backers, best, decimals)
 
 

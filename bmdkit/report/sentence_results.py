@@ -19,6 +19,7 @@ from typing import NamedTuple
 from bmdkit.flags import FlagCode, Severity
 from bmdkit.model import VERTEBRAE, Flag, Location, Method, Region, RegionResult, Side, ValueSource
 from bmdkit.report import words
+from bmdkit.report.sentence_measures import NEVER_NEGATIVE
 from bmdkit.report.sentence_mentions import Mention
 
 #: lines read with a confidence below this get a LOW_CONFIDENCE flag on each value taken from
@@ -228,8 +229,17 @@ class ReadNumber(NamedTuple):
     signed: bool = False
 
     def readings(self) -> tuple[str, ...]:
-        """The texts this reading may stand for: as read, and with the doubtful sign taken as a minus."""
-        return (self.raw, "-" + self.raw) if self.signed else (self.raw,)
+        """The texts this reading may stand for: as read; with a minus lookalike before it, the
+        number with a minus only (the mark backs a minus the other engine read, never a reading
+        without one: 'T值~3.0' beside 'T值3.0' is a sign in dispute), unless the measure meant
+        cannot be negative (a mark before a BMD says nothing)."""
+        if not self.signed or self.intent in NEVER_NEGATIVE:
+            return (self.raw,)
+        return ("-" + self.raw,)
+
+    def values(self) -> tuple[float, ...]:
+        """The values of :meth:`readings` (a text OCR garbled, 'o.3' for 0.3, has its value read)."""
+        return (self.value,) if not self.signed or self.intent in NEVER_NEGATIVE else (-self.value,)
 
 
 #: why a number is not a result that counts as a reading of it (a unit, a threshold, a year), as

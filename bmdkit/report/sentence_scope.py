@@ -129,7 +129,7 @@ def _restated(u: Unplaced, stated: Sequence[Statement]) -> bool:
     side the sentence names): a conclusion restating a result ('最低T值-1.9' with its region word lost)."""
     placed = {(st.measure, st.value) for st in stated if u.side is None or st.side in (u.side, None)}
     return bool(u.numbers) and all(
-        n.intent is not None and not _stray(n) and any((n.intent, float(r)) in placed for r in n.readings())
+        n.intent is not None and not _stray(n) and any((n.intent, v) in placed for v in n.values())
         for n in u.numbers)
 
 

@@ -84,8 +84,10 @@ _DATES = re.compile(
 #: a letter or mark OCR reads for the 0 of a value below one ('o.788', 'O.788', '©.788'), standing
 #: alone before the decimal point: that 0, read as such and doubted (it is no number otherwise)
 _ZERO_LOOKALIKE = re.compile(r"(?<![a-z0-9.])(-?)([o\u00a9\u00b0\u00f8])(?=\.\d{1,4}(?![0-9.]))")
-#: letters OCR reads for digits: one glued to the end of a number makes it doubtful ('0.86l')
-_GLUED = re.compile(r"[lioszb|!?](?![a-z])")
+#: a whole number that may be the part before a lost decimal point ('-0 3' for -0.3)
+_SPLIT = re.compile(r"-?\d")
+#: letters OCR reads for digits: one glued to the end of a number makes it doubtful ('0.86l', '0.7bb')
+_GLUED = re.compile(r"[lioszb|!?]+(?![a-z])")
 #: characters OCR reads for a minus sign before a number (一 is the Chinese 'one')
 _SIGN_LOOKALIKES = ("一", "_", "~", "·", ".")
 #: of those, the ones taken as a sign even with a space before the number
@@ -249,6 +251,8 @@ class SentenceToken:
     skip: str | None = None  # why a number is not a result (date, unit, threshold, year)
     doubt: str | None = None  # why a number may be misread (a letter glued to it, a sign read as 一)
     sign_doubt: bool = False  # the doubt is only about a minus sign
+    #: a piece of a number OCR split where a decimal point was lost ('-0 3'): no reading of its own
+    fragment: bool = False
 
 
 def tokens(text: str) -> list[SentenceToken]:
@@ -294,6 +298,11 @@ def tokens(text: str) -> list[SentenceToken]:
     nums = [t for t in toks if t.kind == "number"]
     for t in nums:
         _number_context(text, t)
+    for a, b in itertools.pairwise(nums):
+        if _SPLIT.fullmatch(a.text) and text[a.end:b.start] in (" ", ",") and b.text.isdigit():
+            # '-0 3', '0,3': one number whose decimal point was read as a space or comma, not a 0 and a 3
+            a.fragment = b.fragment = True
+            a.doubt = b.doubt = f"'{a.text} {b.text}' may be one number with its decimal point lost"
     for a, b in itertools.pairwise(nums):
         gap = text[a.end:b.start].strip()
         if not gap or not any(p.fullmatch(gap) for _, p in _vocab().get("range", ())):  # range or after_threshold

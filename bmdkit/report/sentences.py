@@ -126,7 +126,7 @@ def _read_sentence(s: Sentence, lines: Sequence[TextLine]) -> SentenceRead:
         return SentenceRead(others=others)  # numbers, but no measure named: not a result statement ('age 65')
     got = SentenceRead(said=True, others=others, numbers=[
         ReadNumber(n.tok.value, n.tok.text, s.line_at(n.tok.start), n.intent, n.tok.sign_doubt)
-        for n in measured if n.tok.value is not None])
+        for n in measured if n.tok.value is not None and not n.tok.fragment])
     if history:
         got.flags.append(flag(f"{where}: a sentence about an earlier exam states values; they were "
                               "not used", severity=Severity.INFO))
