@@ -127,7 +127,7 @@ def same_digits(c: Candidate, best: tuple[float | None, bool], decimals: int | N
         return False
     want = f"{best[0]:.{decimals}f}".replace(".", "")
     return c.text.strip().replace("\u2212", "-").lstrip("0") == want.lstrip("0") or \
-        f"{c.parsed.value:.0f}" == want.lstrip("0") or f"{c.parsed.value:.0f}" == "-" + want.lstrip("-").lstrip("0")
+        f"{c.parsed.value:.0f}" == want.lstrip("0") or best[0] < 0 and f"{c.parsed.value:.0f}" == "-" + want.lstrip("-").lstrip("0")
 
 
 def backed_by_each_engine(cands: list[Candidate], backers: list[Candidate], best: tuple[float | None, bool],
