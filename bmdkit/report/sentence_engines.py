@@ -94,8 +94,9 @@ def _both_read(lines: Sequence[TextLine], x: tuple[str, int], y: tuple[str, int]
         return False
     decimals = cands[0].parsed.decimals
     printed = f"{abs(best[0]):.{decimals}f}".replace(".", "")
-    backers = [c for c in cands if c.key == best or vote.same_digits(c, best, decimals)
-               and "".join(ch for ch in c.text if ch.isdigit()) == printed]  # only the point lost ('03', not '3')
+    # the same number to the same decimals ('001' is not 1.0), or only the point lost ('03', not '3')
+    backers = [c for c in cands if c.key == best and c.parsed is not None and c.parsed.decimals == decimals
+               or vote.same_digits(c, best, decimals) and "".join(ch for ch in c.text if ch.isdigit()) == printed]
     return vote.backed_by_each_engine(cands, backers, best, decimals)
 
 

@@ -58,6 +58,10 @@ def measure_numbers(toks: list[SentenceToken], text: str) -> list[Measured]:
         elif t.kind == "measure":
             pending = {t.key} if reset else pending | {t.key}
             reset = False
+        elif t.kind == "lost" and (not pending or t.key in pending):
+            # a BMD's unit after a number OCR garbled past reading: the waiting word's number, unread
+            out.append(Measured(t, None, f"the number before '{t.text.strip()}' could not be read", t.key, True))
+            pending, reset = set(), False
         elif t.kind == "number" and t.skip is None:
             intent = next(iter(pending)) if len(pending) == 1 else t.unit if not pending else None
             problem = None

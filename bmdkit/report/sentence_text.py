@@ -60,8 +60,9 @@ RUN_TOGETHER_MIN = 6
 
 def _bounded(text: str, start: int, end: int, kind: str = "") -> bool:
     """A match that begins or ends with a Latin letter must not continue a Latin word, unless it
-    is a long measure or region word (OCR drops the spaces between English words)."""
-    if start >= end:
+    is a long measure or region word (OCR drops the spaces between English words). A level right
+    after a digit or a point is no level ('0.6l2': a 1 misread inside a number, not L2)."""
+    if start >= end or kind == "level" and start > 0 and (text[start - 1].isdigit() or text[start - 1] == "."):
         return False
     if kind in ("measure", "region", "spine") and end - start >= RUN_TOGETHER_MIN:
         return True
@@ -87,7 +88,7 @@ _ZERO_LOOKALIKE = re.compile(r"(?<![a-z0-9.])(-?)([o\u00a9\u00b0\u00f8])(?=\.\d{
 #: a whole number that may be the part before a lost decimal point ('-0 3' for -0.3)
 _SPLIT = re.compile(r"-?\d")
 #: letters OCR reads for digits: one glued to the end of a number makes it doubtful ('0.86l', '0.7bb')
-_GLUED = re.compile(r"[lioszb|!?]+(?![a-z])")
+_GLUED = re.compile(r"[lioszb|!?\u00a9]+(?![a-z])")
 #: characters OCR reads for a minus sign before a number (一 is the Chinese 'one')
 _SIGN_LOOKALIKES = ("一", "_", "~", "·", ".")
 #: of those, the ones taken as a sign even with a space before the number
@@ -276,7 +277,8 @@ def tokens(text: str) -> list[SentenceToken]:
             for m in pat.finditer(text):
                 masked[m.start():m.end()] = " " * (m.end() - m.start())
         plain = "".join(masked)
-        cands += [t for t in held if _bounded(plain[:t.start] + t.text + plain[t.end:], t.start, t.end)]
+        cands += [t for t in held if _bounded(plain[:t.start] + t.text + plain[t.end:], t.start, t.end,
+                                              "level" if t.kind == "level" else "")]
     dates = [(m.start(), m.end()) for m in _DATES.finditer(text)]
     zeros = {m.start(2) for m in _ZERO_LOOKALIKE.finditer(text)}
     digits = _ZERO_LOOKALIKE.sub(r"\g<1>0", text) if zeros else text  # same length: one mark for one 0
@@ -298,6 +300,8 @@ def tokens(text: str) -> list[SentenceToken]:
     nums = [t for t in toks if t.kind == "number"]
     for t in nums:
         _number_context(text, t)
+    toks += _lost_numbers(text, nums)
+    toks.sort(key=lambda t: t.start)
     for a, b in itertools.pairwise(nums):
         if _SPLIT.fullmatch(a.text) and text[a.end:b.start] in (" ", ",") and b.text.isdigit():
             # '-0 3', '0,3': one number whose decimal point was read as a space or comma, not a 0 and a 3
@@ -312,6 +316,27 @@ def tokens(text: str) -> list[SentenceToken]:
             a.skip = a.skip or "threshold"
             b.skip = b.skip or "threshold"
     return toks
+
+
+#: what a number OCR garbled past reading ends on ('|.O12', '0.8l'): a digit, a letter read for one, a point
+_GARBLED_END = re.compile(r"[0-9lioszb|!?\u00a9.,]$")
+_GLUED_ONLY = re.compile(r"[lioszb|!?\u00a9]*")
+
+
+def _lost_numbers(text: str, nums: list[SentenceToken]) -> list[SentenceToken]:
+    """A BMD's unit with no number before it but a garbled one ('is |.O12 g/cm2'): a token of kind
+    ``lost`` standing for that unread number, so that the BMD word waiting for a number takes it
+    (and is flagged), not a later number of another measure ('(T一score 0.4)' with its word lost)."""
+    out = []
+    for key, pat in _vocab().get("unit", ()):
+        if key != "bmd":
+            continue
+        for m in pat.finditer(text):
+            before = text[:m.start()].rstrip()
+            if _GARBLED_END.search(before) and not any(  # a number, or one with letters glued to it, is there
+                    t.end <= len(before) and _GLUED_ONLY.fullmatch(before[t.end:]) for t in nums):
+                out.append(SentenceToken("lost", key, len(before), m.end(), text[len(before) - 1:m.end()]))
+    return out
 
 
 def _number_context(text: str, t: SentenceToken) -> None:
