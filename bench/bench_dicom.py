@@ -22,13 +22,15 @@ Measured over the same files, in the same run:
    again with the pool's fork server up, and without the fixed cost of a
    batch (a one-file batch's time), each the median of ``--repeat`` runs
    beside their own bare loop; and per file alone beside the bare loop run in a
-   fresh process (:func:`fresh_loop`: its caches as cold as a new worker's);
+   fresh process (:func:`fresh_loop`: its caches as cold as a new worker's); of the
+   CPU, the share of the batch's own process (walk, ledger, outputs) is given apart;
 4. a profile of SR reading (top functions by cumulative time), and the
    time of ``dcmread`` + ``Dataset.walk`` (every sequence expanded) on the SRs.
 
 Usage::
 
     .venv/bin/python bench/bench_dicom.py [--files 1000] [--dir DIR] [--repeat 3] [--batch-files 300]
+    .venv/bin/python bench/bench_dicom.py --batch-only [--dir DIR]   # part 3 alone, to compare code
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ import threading
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Self
 
 import psutil
 import pydicom
@@ -174,6 +177,7 @@ class TreeCPU:
         self.every = every
         self.find_ticks = max(1, round(find_every / every))
         self.seconds = 0.0
+        self.own = 0.0  # of which this process's (the batch's parent: walk, ledger, outputs)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._procs: dict[int, psutil.Process] = {}
@@ -203,7 +207,7 @@ class TreeCPU:
                 self._find()
             self._last.update(self._read())
 
-    def __enter__(self) -> TreeCPU:
+    def __enter__(self) -> Self:
         self._find()
         self._base = self._read()
         self._own = time.process_time()
@@ -218,7 +222,8 @@ class TreeCPU:
         self._last.update(self._read())
         tid = self._thread.native_id
         sampler = sum(t.user_time + t.system_time for t in psutil.Process().threads() if t.id == tid)
-        self.seconds = own - sampler + sum(t - self._base.get(pid, 0.0) for pid, t in self._last.items())
+        self.own = own - sampler
+        self.seconds = self.own + sum(t - self._base.get(pid, 0.0) for pid, t in self._last.items())
 
 
 @dataclass
@@ -238,6 +243,8 @@ class BatchTimes:
     #: per file alone beside a bare loop run in a fresh process (wall, CPU): see :func:`fresh_loop`
     per_file_fresh_ratio: float = 0.0
     per_file_fresh_cpu_ratio: float = 0.0
+    #: of per_file_cpu_ratio, the batch's own process (walk, ledger, outputs, reading results)
+    per_file_parent_cpu_ratio: float = 0.0
 
 
 _FRESH_LOOP = """
@@ -301,13 +308,13 @@ def batch_overhead(files: list[Path], work: Path, repeat: int = 3) -> BatchTimes
             read_file(p, opts)
         return time.perf_counter() - t0, time.process_time() - c0
 
-    def batch(inputs: Path) -> tuple[float, float]:
+    def batch(inputs: Path) -> tuple[float, float, float]:
         shutil.rmtree(out, ignore_errors=True)
         with TreeCPU() as cpu:
             t0 = time.perf_counter()
             run_batch([inputs], out, workers=1, options=opts, progress=False)
             wall = time.perf_counter() - t0
-        return wall, cpu.seconds
+        return wall, cpu.seconds, cpu.own
 
     first_loop = loop()[0]
     fresh: list[tuple[float, float]] = []
@@ -328,7 +335,8 @@ def batch_overhead(files: list[Path], work: Path, repeat: int = 3) -> BatchTimes
                       median([a[1] / b[1] for b, a, _ in rows]),
                       median([(a[1] - o[1]) / b[1] for b, a, o in rows]),
                       median([(a[0] - o[0]) / f[0] for (_, a, o), f in zip(rows, fresh, strict=True)]),
-                      median([(a[1] - o[1]) / f[1] for (_, a, o), f in zip(rows, fresh, strict=True)]))
+                      median([(a[1] - o[1]) / f[1] for (_, a, o), f in zip(rows, fresh, strict=True)]),
+                      median([(a[2] - o[2]) / b[1] for b, a, o in rows]))
 
 
 def profile_sr(files: list[Path], top: int = 12) -> str:
@@ -341,6 +349,25 @@ def profile_sr(files: list[Path], top: int = 12) -> str:
     return "\n".join(line for line in buf.getvalue().splitlines() if line.strip())[-4000:]
 
 
+def reading(groups: dict[str, list[Path]], repeat: int) -> None:
+    """Parts 1 and 2 (and the slowest scan image, and SR walking): read_dicom beside bare dcmread."""
+    mix = [p for g in ("scan", "sr", "report") for p in groups[g]]
+    rows = []
+    for name, files in (("whole mix", mix), ("scan images", groups["scan"]), ("SR", groups["sr"]),
+                        ("report objects", groups["report"])):
+        rows.append((name, len(files), *paired(files, repeat)))
+    print("speed vs bare pydicom.dcmread(stop_before_pixels=True), same files, best of "
+          f"{repeat} (ms per file: bare, read_dicom; ratio = read_dicom files/s / bare files/s; "
+          "cpu: the median ratio of CPU times):")
+    for name, n, b, o, c in rows:
+        print(f"  {name:15s} {n:5d} files  {1000 * b / n:7.2f} {1000 * o / n:7.2f}   ratio {b / o:5.2f}"
+              f"   cpu {c:5.2f}")
+    worst = slowest_scan(groups["scan"])
+    print(f"slowest scan image: {1000 * worst[0]:.1f} ms ({worst[1]}; aim < 200 ms)")
+    w = best(walked, groups["sr"], repeat)
+    print(f"SR: dcmread + Dataset.walk (every sequence expanded): {1000 * w / len(groups['sr']):.2f} ms per file")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--files", type=int, default=1000)
@@ -348,6 +375,8 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--batch-files", type=int, default=300)
     ap.add_argument("--no-batch", action="store_true")
+    ap.add_argument("--batch-only", action="store_true",
+                    help="only part 3 (the batch beside the bare read_file loop): a shorter run to compare code")
     args = ap.parse_args()
     tmp = args.dir or Path(tempfile.mkdtemp(prefix="bench_dicom_"))
     tmp.mkdir(parents=True, exist_ok=True)
@@ -359,20 +388,8 @@ def main() -> None:
         print(f"mix: {len(groups['scan'])} scan images, {len(groups['sr'])} SR, {len(groups['report'])} "
               f"report objects ({size / 1e6:.0f} MB), written in {time.perf_counter() - t0:.0f} s")
         bare(mix[:50]), ours(mix[:50])  # warm the page cache and imports
-        rows = []
-        for name, files in (("whole mix", mix), ("scan images", groups["scan"]), ("SR", groups["sr"]),
-                            ("report objects", groups["report"])):
-            rows.append((name, len(files), *paired(files, args.repeat)))
-        print("speed vs bare pydicom.dcmread(stop_before_pixels=True), same files, best of "
-              f"{args.repeat} (ms per file: bare, read_dicom; ratio = read_dicom files/s / bare files/s; "
-              "cpu: the median ratio of CPU times):")
-        for name, n, b, o, c in rows:
-            print(f"  {name:15s} {n:5d} files  {1000 * b / n:7.2f} {1000 * o / n:7.2f}   ratio {b / o:5.2f}"
-                  f"   cpu {c:5.2f}")
-        worst = slowest_scan(groups["scan"])
-        print(f"slowest scan image: {1000 * worst[0]:.1f} ms ({worst[1]}; aim < 200 ms)")
-        w = best(walked, groups["sr"], args.repeat)
-        print(f"SR: dcmread + Dataset.walk (every sequence expanded): {1000 * w / len(groups['sr']):.2f} ms per file")
+        if not args.batch_only:
+            reading(groups, args.repeat)
         if not args.no_batch:
             sample = mix[:: max(1, len(mix) // args.batch_files)][: args.batch_files]
             bt = batch_overhead(sample, tmp, args.repeat)
@@ -384,11 +401,13 @@ def main() -> None:
                   f"{1000 * bt.again / n:.1f} ms per file, ratio {bt.warm_ratio:.2f}; a one-file batch "
                   f"takes {bt.one:.2f} s, so per file alone: ratio {bt.per_file_ratio:.2f}")
             print(f"  in CPU seconds (the batch's processes together vs the loop's): fork server up "
-                  f"ratio {bt.warm_cpu_ratio:.2f}, per file alone {bt.per_file_cpu_ratio:.2f}")
+                  f"ratio {bt.warm_cpu_ratio:.2f}, per file alone {bt.per_file_cpu_ratio:.2f} (of which "
+                  f"the batch's own process {bt.per_file_parent_cpu_ratio:.2f}, its worker the rest)")
             print(f"  per file alone beside the bare loop in a fresh process (caches as cold as a new "
                   f"worker's): ratio {bt.per_file_fresh_ratio:.2f}, CPU {bt.per_file_fresh_cpu_ratio:.2f}")
-        print("profile of read_dicom over the SRs (cumulative):")
-        print(profile_sr(groups["sr"]))
+        if not args.batch_only:
+            print("profile of read_dicom over the SRs (cumulative):")
+            print(profile_sr(groups["sr"]))
     finally:
         if args.dir is None:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -204,10 +204,7 @@ class Ledger:
         """
         with self._transaction():
             self._see(display, key, sha256, stamp, place)
-            if self.is_done(key):
-                return False
-            self._store(key, line)
-        return True
+            return self._store(key, line, undone_only=True)
 
     def _see(self, display: str, key: str, sha256: str, stamp: str | None, place: str | None) -> None:
         """:meth:`see`'s statements, inside the caller's transaction."""
@@ -263,11 +260,13 @@ class Ledger:
             self.db.execute("BEGIN IMMEDIATE")
             yield
 
-    def _store(self, key: str, line: dict[str, Any]) -> None:
-        """:meth:`record`'s statement, inside the caller's transaction."""
+    def _store(self, key: str, line: dict[str, Any], undone_only: bool = False) -> bool:
+        """:meth:`record`'s statement, inside the caller's transaction; whether the line was stored
+        (``undone_only``: only if the content is not done yet, tested in the same statement)."""
         text = json.dumps(line, ensure_ascii=False, sort_keys=True)
-        self.db.execute("UPDATE files SET done = 1, status = ?, line = ? WHERE key = ?",
-                        (line.get("status"), text, key))
+        cur = self.db.execute("UPDATE files SET done = 1, status = ?, line = ? WHERE key = ?"
+                              + (" AND done = 0" if undone_only else ""), (line.get("status"), text, key))
+        return cur.rowcount > 0 or not undone_only
 
     def reopen_failed(self) -> int:
         """Mark every failed (not skipped) file as still to do, its failure kept in its history.

@@ -40,6 +40,7 @@ import multiprocessing
 import os
 import pickle
 import resource
+import select
 import signal
 import time
 from collections import Counter, deque
@@ -303,6 +304,15 @@ class _Worker:
     #: when the worker began the file at the head of its queue, as the batch learns it
     started: float | None = None
     dead: bool = False
+    _poller: Any = None
+
+    def has_message(self) -> bool:
+        """Whether the worker's pipe holds something to read (a message, or its end): one
+        ``poll`` system call, where :meth:`Connection.poll` builds a selector each time."""
+        if self._poller is None:
+            self._poller = select.poll()
+            self._poller.register(self.conn.fileno(), select.POLLIN)
+        return bool(self._poller.poll(0))
 
 
 class _Pool:
@@ -391,6 +401,7 @@ class _Pool:
                 since = time.monotonic()
             self._collect(busy, ready, held)
             if held and (len(held) >= HOLD_RESULTS or time.monotonic() - since >= HOLD_S):
+                self._fill(source)  # workers topped up before the batch goes off to commit these
                 yield held
                 held = []
 
@@ -446,7 +457,7 @@ class _Pool:
     def _receive(self, w: _Worker, done: list[tuple[Task, dict[str, Any]]]) -> None:
         """Take every message worker ``w`` has sent: its start, then one result per file in order."""
         try:
-            while not w.dead and w.conn.poll():
+            while not w.dead and w.has_message():
                 msg = w.conn.recv()
                 now = time.monotonic()
                 if msg == _READY:
@@ -478,7 +489,7 @@ class _Pool:
                 late = now - w.started > timeout
             else:
                 late = not w.ready and now - w.spawned > timeout + self.startup_grace_s
-            if late and not w.dead and w.conn.poll():
+            if late and not w.dead and w.has_message():
                 self._receive(w, done)  # its answer came in since the wait: it was not late after all
                 continue
             if late:
