@@ -196,6 +196,7 @@ def build_samples(outdir: str | Path, seed: int = 7, count: int = 14, include_fi
             w.truth.update(center=truth.center, institution=truth.institution)
             written.append(w)
         written.extend(_bad_inputs(gen, out / "bad", pick))
+        written.extend(_sentence_reports(gen, out / "reports", random.Random(seed + SENTENCE_SEED_OFFSET)))
     for w in written:
         w.truth.setdefault("file", w.path.name)
         (w.path.parent / (w.path.name + TRUTH_SUFFIX)).write_text(
@@ -252,6 +253,9 @@ _KIND_WORDS = {
     "lunar_cr": "GE Lunar scan image (CR) without results",
     "hostile_xml": "Hologic XML with an entity-expansion bomb",
     "bad": "not a usable input",
+    "sentences_txt": "results written as sentences: a plain-text export from a RIS (GB18030)",
+    "sentences_pdf": "results written as sentences: a report PDF with a text layer",
+    "sentences_scan": "results written as sentences: a scanned printed report",
 }
 
 
@@ -296,6 +300,40 @@ def write_index(out: Path, written: list[Written], seed: int, count: int) -> Non
         lines += ["", "`config/` (not generated) holds example configuration files, e.g. "
                   "`sites.example.toml` for `bmdkit harmonize --sites`."]
     (out / "README.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+#: the sentence reports draw from their own stream, so the files made before them stay as they were
+SENTENCE_SEED_OFFSET = 22
+#: (form, language, text encoding) of the sentence-style reports in a set: a RIS export in GB18030,
+#: a PDF with a text layer, a scanned bilingual page
+SENTENCE_SAMPLES = (("txt", "zh", "gb18030"), ("pdf", "en", None), ("scan", "bi", None))
+
+
+def _sentence_reports(gen: TruthGenerator, outdir: Path, rng: random.Random) -> list[Written]:
+    """Reports that give their results as sentences, not a table (issue 22), with the values they state."""
+    from bmdkit.samples.sentence_gen import make_report, write_form
+
+    res: list[Written] = []
+    for form, lang, encoding in SENTENCE_SAMPLES:
+        truth = gen.exam(scan_type="hip_dual" if form == "scan" else rng.choice(("spine", "hip_left")))
+        report = make_report(truth, lang, rng)
+        path = write_form(report, form, outdir / f"{truth.sample_id}_sentences_{lang}", rng, encoding or "utf-8")
+        printed: dict[tuple[str, str | None], set[str]] = {}
+        for region, side, measure in report.printed:
+            printed.setdefault((region, side), set()).add(measure)
+        regions = [{"region": r.region, "side": r.side, "label": r.label,
+                    **{m: getattr(r, m) if m in printed[(r.region, r.side)] else None
+                       for m in ("bmd", "bmc", "area", "t_score", "z_score")},
+                    "evaluable": r.evaluable, "vertebrae": r.vertebrae}
+                   for r in truth.regions if (r.region, r.side) in printed]
+        res.append(Written(path, {
+            "file": path.name, "kind": f"sentences_{form}", "lang": lang, "encoding": encoding,
+            "sample_id": truth.sample_id, "expect_status": "extracted_or_flagged", "expect_flag": None,
+            "expect_method": "ocr", "vendor": truth.vendor, "scan_type": truth.scan_type,
+            "exam_date": truth.exam_date, "scanner_model": truth.scanner_model, "excluded": list(truth.excluded),
+            "regions": regions, "patient_name": truth.patient.name_zh, "patient_id": truth.patient.patient_id,
+            "center": truth.center, "institution": truth.institution}))
+    return res
 
 
 def _bad_inputs(gen: TruthGenerator, outdir: Path, rng: random.Random) -> list[Written]:
