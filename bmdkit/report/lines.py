@@ -4,6 +4,8 @@ Multi-word segments are split into words (boxes shared by character count), a
 minus the engine set apart is joined to its number, and words are grouped into
 lines by their vertical centres. The slope the words still lie at after page
 straightening (``residual_skew``) is measured here too: it is a property of lines.
+Where the lines lie at a tilt (a photo of a page of prose), words are given their
+boxes on the tilted line and followed into lines along it (:mod:`bmdkit.report.sweep`).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import re
 import statistics
 
+from bmdkit.report import sweep
 from bmdkit.report.numbers import parse_number
 from bmdkit.report.tokens import Token
 
@@ -32,7 +35,13 @@ def _join_minus(line: list[Token]) -> list[Token]:
 
 
 def split_tokens(tokens: list[Token]) -> list[Token]:
-    """Split multi-word segments on spaces, boxes shared by character count."""
+    """Split multi-word segments on spaces, boxes shared by character count.
+
+    On a page whose lines lie at a tilt (:func:`sweep.measure`: a segment's upright box is
+    the line's height plus its width times the tilt) each word is given its box on the
+    tilted line, not the whole segment's height (:func:`sweep.rebox`).
+    """
+    sw = sweep.measure(tokens) if sweep.crowded(tokens) else None
     out: list[Token] = []
     for t in tokens:
         # a minus sign the engine set apart from its number stays with it
@@ -49,7 +58,8 @@ def split_tokens(tokens: list[Token]) -> list[Token]:
             if p and not p.isspace():
                 a = x0 + (x1 - x0) * pos / n
                 b = x0 + (x1 - x0) * (pos + len(p)) / n
-                out.append(Token(p, (int(a), y0, max(int(a) + 1, int(b)), y1), t.conf, t.engine))
+                box = (int(a), y0, max(int(a) + 1, int(b)), y1) if sw is None else sweep.rebox(t, sw, a, b)
+                out.append(Token(p, box, t.conf, t.engine))
             pos += len(p)
     return out
 
@@ -96,7 +106,16 @@ def residual_skew(tokens: list[Token]) -> float:
 
 
 def group_lines(tokens: list[Token]) -> list[list[Token]]:
-    """Tokens grouped into text lines by vertical centre, each sorted left to right."""
+    """Tokens grouped into text lines by vertical centre, each sorted left to right.
+
+    Where the words lie at a tilt (:func:`residual_skew`, :data:`sweep.MIN_GROWTH` or more),
+    or lines so grouped stack words that stand over one another (:func:`sweep.stacked`: the
+    boxes of whole tilted lines overlap by most of their height), the centres of
+    neighbouring lines interleave: words are followed into lines along the tilt instead
+    (:func:`sweep.follow`), the tilt told by the boxes' heights (:func:`sweep.measure`, where
+    the boxes stand over one another within a line's distance: :func:`sweep.crowded`) or by
+    neighbouring words.
+    """
     if not tokens:
         return []
     med_h = statistics.median(max(t.height, 1) for t in tokens)
@@ -106,7 +125,14 @@ def group_lines(tokens: list[Token]) -> list[list[Token]]:
             lines[-1].append(t)
         else:
             lines.append([t])
-    return [_join_minus(sorted(line, key=lambda t: t.box[0])) for line in lines]
+    lines = [_join_minus(sorted(line, key=lambda t: t.box[0])) for line in lines]
+    slope = residual_skew(tokens)
+    if abs(slope) < sweep.MIN_GROWTH and not sweep.stacked(lines):
+        return lines
+    sw = (sweep.measure(tokens) if sweep.crowded(tokens) else None) or sweep.along(tokens, slope)
+    if sw is None:
+        return lines
+    return [_join_minus(sorted(line, key=lambda t: t.box[0])) for line in sweep.follow(tokens, sw)]
 
 
 def line_text(line: list[Token]) -> str:
