@@ -74,14 +74,18 @@ def test_region_word_one_engine_lost_is_taken_from_the_other() -> None:
     assert review(got, Region.TOTAL_HIP, Side.LEFT) == [], got.flags
 
 
-def test_region_word_neither_engine_read_whole_is_flagged() -> None:
+def test_region_word_neither_engine_read_whole_is_noted() -> None:
+    """Both engines read '全' with the same side at the same place: the region word as read is
+    confirmed and names the total hip (the one region so named with a side); the reading is noted,
+    not put up for review (a reviewer would only confirm what both engines read)."""
     got = read_sentences([
         line("左侧全骨密度0.800g/cm2，T值-1.3。", 1, R),
         line("左侧全骨密度 0.800 g/cm2，T 值 -1.3。", 1, T),
     ])
     hip = region(got, Region.TOTAL_HIP, Side.LEFT)
     assert (hip.bmd, hip.t_score) == (0.800, -1.3)
-    assert [f.code for f in review(got, Region.TOTAL_HIP, Side.LEFT)] == [FlagCode.LABEL_UNCERTAIN]
+    assert review(got, Region.TOTAL_HIP, Side.LEFT) == []
+    assert [(f.code, f.level) for f in got.flags] == [(FlagCode.LABEL_UNCERTAIN, Severity.INFO)]
 
 
 def test_value_one_engine_alone_read_is_flagged() -> None:
@@ -210,3 +214,22 @@ def test_generated_pages_read_by_both_engines(tmp_path, lang: str, form: str, se
     # the damaged sentence: flagged on the vertebrae it names, no value taken
     assert exam.region(Region.L2) is None and exam.region(Region.L3) is None
     assert ho.covering(exam, "L2", None, "bmd") and ho.covering(exam, "L3", None, "bmd")
+
+
+def test_a_partial_region_word_both_engines_read_is_a_note() -> None:
+    """'全' with 髋 lost, read so by both engines at the same place with the same side: the word is
+    confirmed and the region follows from the vocabulary, so the flag is a note; where the other
+    engine read something else there ('全舰'), it stays a review item."""
+    from bmdkit.flags import FlagCode, Severity
+    from bmdkit.report import sentences
+    from bmdkit.report.sentence_results import TextLine
+
+    rapid = TextLine("左侧髋关节：股骨颈骨密度0.744 g/cm²，T值-1.5；全骨密度0.818 g/cm²，T值-1.1。", 0.9, 1,
+                     (0, 0, 900, 20), "rapidocr")
+    for tess, level in (("左侧髋关节：股骨颈骨密度 0.744 g/cm²，T 值 -1.5；全 骨密度 0.818 g/cm²，T 值 -1.1。", Severity.INFO),
+                        ("左侧髋关节：股骨颈骨密度 0.744 g/cm²，T 值 -1.5；全舰骨密度 0.818 g/cm²，T 值 -1.1。", Severity.REVIEW)):
+        got = sentences.read_sentences([rapid, TextLine(tess, 0.9, 1, (0, 0, 900, 20), "tesseract")])
+        hip = [r for r in got.regions if r.region.value == "total_hip"]
+        assert [(r.side.value, r.bmd, r.t_score) for r in hip] == [("left", 0.818, -1.1)]
+        partial = [f for f in got.flags if f.code is FlagCode.LABEL_UNCERTAIN]
+        assert [f.level for f in partial] == [level], [f.message for f in partial]

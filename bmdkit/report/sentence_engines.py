@@ -265,11 +265,22 @@ def _engine_flags(reads: dict[str, list[SentenceRead]], lines: Sequence[TextLine
                 if any(f is g for g, *_ in r.partial) and r.stated and all(
                         (_key(st), st.value) in sure for st in r.stated):
                     continue  # each value so placed is confirmed where the region's whole word stands
+                if any(f is g and _partial_by_both(region, side, ln, reads[y], lines) for g, region, side, ln in r.partial):
+                    f = dataclasses.replace(f, severity=Severity.INFO, message=f.message.replace(
+                        ": check it on the page", ": both engines read the word so"))
                 key = (f.code, f.region, f.side, f.measure, f.level, f.message.split(": ", 1)[-1])
                 if key not in seen:
                     seen.add(key)
                     out.append(f)
     return out
+
+
+def _partial_by_both(region: Region, side: Side | None, line: int, other: Sequence[SentenceRead],
+                     lines: Sequence[TextLine]) -> bool:
+    """The other engine also read part of the region's word ('全' with 髋 lost), with the same side, at the
+    same place: the word as read is confirmed, and what it names follows from the vocabulary (the one
+    region so named with a side), so the flag is a note, not a review item."""
+    return any(rg is region and sd == side and near(lines, line, ln) for r in other for _, rg, sd, ln in r.partial)
 
 
 # --- words into lines -------------------------------------------------------------------------------
