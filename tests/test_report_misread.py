@@ -363,7 +363,7 @@ def test_a_single_hip_table_takes_the_side_the_page_names_far_from_it() -> None:
 
 @pytest.mark.parametrize(("text", "key"), [("骨密度(g/cm-)", "bmd"), ("骨矿含量(R)", "bmc"), ("面积(cm²)", "area"),
                                            ("骨密度(g)", None),  # the unit names another measure: no
-                                           ("(g/cm²)", None), ("青年人(%)", "percent")])
+                                           ("(g/cm²)", None), ("青年人(%)", "ya_percent")])
 def test_a_header_word_names_its_column_whatever_its_unit_was_read_as(text: str, key: str | None) -> None:
     assert labels.header_measure(text) == key
 
@@ -376,7 +376,7 @@ def test_first_line_columns_that_stacking_loses_are_kept() -> None:
     body = _line(64, ["股骨颈左", "0.700", "76", "-1.9", "103", "0.2", "3.47", "4.96"],
                  [20, 150, 280, 410, 540, 670, 800, 930])
     (t,), _ = find_tables(top + bottom + body)
-    assert [k for k, _, _ in t.columns] == ["region", "bmd", "percent", "t_score", "percent", "z_score", "bmc", "area"]
+    assert [k for k, _, _ in t.columns] == ["region", "bmd", "ya_percent", "t_score", "am_percent", "z_score", "bmc", "area"]
     assert {k: c.text for k, c in t.rows[0].cells.items()} == {"bmd": "0.700", "t_score": "-1.9", "z_score": "0.2",
                                                                "bmc": "3.47", "area": "4.96"}
 
@@ -410,7 +410,7 @@ def test_a_header_whose_first_line_words_ocr_lost_is_found_by_its_units() -> Non
     body = _line(64, ["总计右", "0.971", "98", "-0.1", "110", "0.7", "36.84", "37.95"],
                  [20, 150, 280, 410, 540, 670, 800, 930])
     (t,), _ = find_tables(top + bottom + body)
-    assert [k for k, _, _ in t.columns] == ["region", "bmd", "percent", "t_score", "percent", "z_score", "bmc", "area"]
+    assert [k for k, _, _ in t.columns] == ["region", "bmd", "ya_percent", "t_score", "am_percent", "z_score", "bmc", "area"]
     assert t.reread_columns == {"z_score": "approximate"}  # '乙值': one edit from Z值 (T值 is a column)
     assert {k: c.text for k, c in t.rows[0].cells.items()} == {"bmd": "0.971", "t_score": "-0.1", "z_score": "0.7",
                                                                "bmc": "36.84", "area": "37.95"}

@@ -39,7 +39,7 @@ def test_words_are_not_numbers(text: str) -> None:
     ("BMD (g/cm\u00b2)", "bmd"), ("骨密度(g/cm²)", "bmd"), ("Area (cm2)", "area"), ("面积", "area"),
     ("BMC (g)", "bmc"), ("骨矿含量", "bmc"), ("T-score", "t_score"), ("Young-Adult T-score", "t_score"),
     ("T值", "t_score"), ("T-值", "t_score"), ("Z-score", "z_score"), ("Z值", "z_score"),
-    ("PR (%)", "percent"), ("YA %", "percent"), ("Region", "region"), ("部位", "region"),
+    ("PR (%)", "ya_percent"), ("YA %", "ya_percent"), ("Region", "region"), ("部位", "region"),
 ])
 def test_headers_map_to_measures(header: str, key: str) -> None:
     assert labels.measure_of(header) == key

@@ -35,7 +35,7 @@ def test_ge_two_line_header_with_ocr_garbled_score_words() -> None:
     assert head.columns is not None and head.n_lines == 2
     measures = [c.measure for c in head.columns if c.measure != "region"]
     # YA over 'score' (its T- lost) is the T-score; AM over 'Z-soore' the Z-score; YA/AM over (%) no score
-    assert measures == ["bmd", "percent", "t_score", "percent", "z_score"]
+    assert measures == ["bmd", "ya_percent", "t_score", "am_percent", "z_score"]
 
 
 def test_ge_table_is_read_with_its_percent_columns_kept_out() -> None:

@@ -217,6 +217,12 @@ def _young_means() -> dict[str, tuple[float, float]]:
     return {k: (min(v) * (1 - YOUNG_MEAN_MARGIN), max(v) * (1 + YOUNG_MEAN_MARGIN)) for k, v in means.items()}
 
 
+def young_mean_band(region: Region) -> tuple[float, float] | None:
+    """The band a young-adult reference mean of ``region`` may lie in (the means tabled in
+    reference_populations.csv, widened by YOUNG_MEAN_MARGIN); None for a region not tabled."""
+    return _young_means().get(region.value)
+
+
 def _fits_a_reference(bmd: float, t: float, band: tuple[float, float]) -> bool:
     """Some plausible reference (a mean in ``band``, an SD within sd_bounds) gives ``t`` for ``bmd``."""
     lo_sd, hi_sd = sd_bounds()
@@ -229,8 +235,7 @@ def sign_by_reference(r: RegionResult) -> bool:
     holds for some plausible young-adult mean and SD with the sign kept, and for none with the
     other sign (a hip region or the spine total with a tabled reference; T-scores only: a
     Z-score's mean depends on age). A witness for a one-hip page, where no other row can be."""
-    key = Region.SPINE_TOTAL.value if r.region is Region.SPINE_TOTAL else r.region.value
-    band = _young_means().get(key)
+    band = young_mean_band(r.region)
     if band is None or r.bmd is None or r.t_score is None or r.t_score == 0 or r.side is Side.MEAN:
         return False
     return _fits_a_reference(r.bmd, r.t_score, band) and not _fits_a_reference(r.bmd, -r.t_score, band)

@@ -86,8 +86,8 @@ def _header_columns(line: list[Token], above: list[Token] | None, strict: bool =
             unit = labels.unit_measure(t.text)
             word = labels.header_measure(t.text)
             bracket = re.fullmatch(r"[\(\[（].*", t.text) is not None
-            if _beside_last(cols, t) and (bracket and unit in (None, cols[-1][0]) or (word or unit) == cols[-1][0]):
-                # units ('(g/cm²)', '(%)') or one column named twice ('骨密度 BMD', 'BMD g/cm2')
+            if _beside_last(cols, t) and (bracket and unit in (None, cols[-1][0]) or labels.same_column(word or unit, cols[-1][0])):
+                # units ('(g/cm²)', '(%)', 'YA %') or one column named twice ('骨密度 BMD', 'BMD g/cm2')
                 cols[-1] = Column(cols[-1][0], cols[-1][1], t.box[2])
                 continue
             key = word

@@ -37,9 +37,24 @@ def matches(kind: str, text: str, *, search: bool = False, raw: bool = False) ->
     return [key for key, pat in _patterns(kind) if (pat.search(t) if search else pat.match(t))]
 
 
+#: the percent columns printed beside the scores (BMD as a percent of a reference mean): the
+#: young-adult one (Hologic PR, Lunar YA / Young-Adult) beside the T-score, the age-matched one
+#: (AM, Age-Matched) beside the Z-score, and a bare "%" whose word was not read
+PERCENT_COLUMNS = ("ya_percent", "am_percent", "percent")
+
+#: the percent column whose reference is that of each score: its side of 100 is the score's sign
+PERCENT_OF_SCORE = {"t_score": "ya_percent", "z_score": "am_percent"}
+
+
 def measure_of(header: str) -> str | None:
-    """bmd, bmc, area, t_score, z_score, percent, region, other, or None."""
+    """bmd, bmc, area, t_score, z_score, ya_percent, am_percent, percent, region, other, or None."""
     return match("measure", header)
+
+
+def same_column(key: str | None, last: str) -> bool:
+    """A header word ``key`` beside the column named ``last`` names that column again ('BMD g/cm2',
+    'YA %': a bare percent after a young-adult or age-matched percent word is its unit)."""
+    return key == last or (key == "percent" and last in PERCENT_COLUMNS)
 
 
 def header_measure(text: str) -> str | None:

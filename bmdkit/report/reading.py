@@ -30,11 +30,12 @@ import numpy as np
 
 from bmdkit.flags import FlagCode, Severity
 from bmdkit.model import Flag, Side
-from bmdkit.report import cellcrop, ink, ocr, repairs, rereading, sums, vote
+from bmdkit.report import cellcrop, ink, ocr, percents, repairs, rereading, sums, vote
 from bmdkit.report.cells import DATA_MEASURES, Cell, Row, Table
 from bmdkit.report.layout import find_tables
 from bmdkit.report.numbers import parse_number
 from bmdkit.report.pdftext import ENGINE as PDF_ENGINE
+from bmdkit.report.percents import PercentWitness
 from bmdkit.report.rereading import Budget, PageRereader
 from bmdkit.report.sentences import TextLine
 
@@ -42,13 +43,15 @@ from bmdkit.report.sentences import TextLine
 @dataclass
 class PageRow:
     """A table row as read: its readings by measure, its table, page number and the map of
-    the image it was read on back to the page as given."""
+    the image it was read on back to the page as given, and the percent cells read to witness
+    a disputed score's sign (by score: percents.witnesses)."""
 
     row: Row
     table: Table
     readings: dict[str, vote.Reading]
     page: int
     to_page: np.ndarray
+    percents: dict[str, PercentWitness] = field(default_factory=dict)
 
 
 @dataclass
@@ -226,6 +229,9 @@ def read_table(tab: Table, image: np.ndarray | None, engines: list[str], page_no
             for r in tab.rows:  # a BMC or area the sums settled can witness its row's BMD
                 if r.side is not Side.MEAN:
                     repairs.confirm_by_ratio(per_row.get(id(r), {}))
+        for pr, seen in zip(rows, percents.witnesses(tab, [(pr.row, pr.readings) for pr in rows], image, engines,
+                                                     budget), strict=True):
+            pr.percents = seen  # a disputed sign's percent cell, read alone (only where one is disputed)
     return rows
 
 

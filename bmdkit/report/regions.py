@@ -85,7 +85,7 @@ def _place(out: Placed, region: Region, side: Side | None, pr: PageRow,
                          "check which is right (and the sides of this region)", region=region.value)]
         return []
     out[(region, side)] = rr
-    return (value_flags(rr, pr.readings, pr.table.measures, pr.row.unprinted, sign_disputes)
+    return (value_flags(rr, pr.readings, pr.table.measures, pr.row.unprinted, sign_disputes, pr.percents)
             + label_flags(rr, pr.row, pr.table, pr.page))
 
 
@@ -109,7 +109,8 @@ def _spine_total(out: Placed, spine_combos: list[PageRow],
     if rr is None:
         return []
     out[(Region.SPINE_TOTAL, None)] = rr
-    flags = value_flags(rr, choice.readings, choice.table.measures, choice.row.unprinted, sign_disputes)
+    flags = value_flags(rr, choice.readings, choice.table.measures, choice.row.unprinted, sign_disputes,
+                        choice.percents)
     flags += label_flags(rr, choice.row, choice.table, choice.page)
     for v in VERTEBRAE:
         if (v, None) in out and v not in levels_ and out[v, None].evaluable is not False:

@@ -12,7 +12,10 @@ that differed only on a score's sign are settled, as a note, where the site's
 other rows fit only the sign kept, or fit it and a second witness (a closer
 look, the cell's pixels) backs it (:func:`settle_signs`); the page-wide
 low-confidence flag becomes a note where every doubtful value has a flag of
-its own (:func:`scope_page_flags`).
+its own (:func:`scope_page_flags`). The row's young-adult or age-matched
+percent, both engines reading it alike, witnesses a disputed sign
+(:mod:`bmdkit.report.percents`): one that fits only the sign kept settles it
+as a note, one that fits only the other keeps it for review and says so.
 """
 
 from __future__ import annotations
@@ -22,10 +25,10 @@ from typing import NamedTuple
 
 from bmdkit.flags import FlagCode, Severity
 from bmdkit.model import Flag, Region, RegionResult, Side
-from bmdkit.report import crosscheck, ink, repairs, vote, words
+from bmdkit.report import crosscheck, ink, percents, vote, words
 from bmdkit.report.cells import Row, Table
 from bmdkit.report.reading import PageResult
-from bmdkit.report.repairs import NEVER_NEGATIVE, SCORES
+from bmdkit.report.repairs import NEVER_NEGATIVE
 
 #: a score named by region, side and measure
 SignKey = tuple[Region, Side | None, str]
@@ -37,22 +40,26 @@ IN_PRINT = "print"
 class SignDispute(NamedTuple):
     """A score the engines read alike but for the sign: its review flag, and the engine whose
     closer look at the cell alone read the value kept (vote.third_look), or ``IN_PRINT`` where
-    the cell's pixels show the minus kept (vote.Reading.minus_in_print); "" if neither."""
+    the cell's pixels show the minus kept (vote.Reading.minus_in_print); "" if neither; and the
+    row's matching percent cell as read (percents.witnesses), None where none was read."""
 
     flag: Flag
     third: str
+    percent: percents.PercentWitness | None = None
 
 
 def value_flags(region: RegionResult, rds: dict[str, vote.Reading], columns: set[str],
                  unprinted: dict[str, str] | None = None,
-                 sign_disputes: dict[SignKey, SignDispute] | None = None) -> list[Flag]:
+                 sign_disputes: dict[SignKey, SignDispute] | None = None,
+                 witnesses: dict[str, percents.PercentWitness] | None = None) -> list[Flag]:
     """Flags for one region's readings, each naming its region, side and measure, in plain words.
 
     Engines that read different numbers: ENGINE_DISAGREEMENT; one engine's reading
     that no other confirms, a repaired or unreadable cell, a low confidence:
     LOW_CONFIDENCE; a cell holding ink that nothing read: REGION_NOT_READ. A cell
     blank on the page or a placeholder dash is information (MISSING_VALUE), not
-    a review item.
+    a review item. A score whose sign alone is disputed goes into ``sign_disputes`` with its
+    percent witness from ``witnesses`` (by measure; see :func:`settle_signs`).
     """
     flags: list[Flag] = []
     unprinted = unprinted or {}
@@ -75,10 +82,9 @@ def value_flags(region: RegionResult, rds: dict[str, vote.Reading], columns: set
             flags.append(flag(FlagCode.ENGINE_DISAGREEMENT, m,
                               f"the two OCR engines read {what} differently: {read[0]} and {others}; "
                               f"{words.value_text(rd.value)} was kept{repair}: check it on the page"))
-            if (not rd.repair and m in SCORES and sign_disputes is not None
-                    and vote.sign_disputed(rd, repairs.plausible(m, None))):
+            if sign_disputes is not None and percents.sign_in_dispute(rd, m):
                 sign_disputes[(region.region, side, m)] = SignDispute(
-                    flags[-1], rd.third or (IN_PRINT if rd.minus_in_print else ""))
+                    flags[-1], rd.third or (IN_PRINT if rd.minus_in_print else ""), (witnesses or {}).get(m))
         elif rd.value is None and not rd.blank:
             flags.append(flag(FlagCode.LOW_CONFIDENCE, m, f"{what} could not be read "
                               f"(read as {rd.raw.strip()!r}): enter it from the page" if rd.raw.strip() else
@@ -199,20 +205,26 @@ def settle_signs(regions: list[RegionResult], flags: list[Flag],
     site's other rows show which sign is right (crosscheck.confirm_signs), or where a closer
     look at the cell alone by the other engine read the value kept (vote.third_look: two
     engines agree), or the cell's pixels show the minus kept (vote.Reading.minus_in_print: an
-    engine and the print agree), and the site's rows fit it (crosscheck.sign_fits), or, for a T-score, where
-    its own row's BMD allows only the sign kept under any plausible young-adult reference
-    (crosscheck.sign_by_reference: a one-hip page has no other row to witness)."""
+    engine and the print agree), and the site's rows fit it (crosscheck.sign_fits), or where the
+    row's young-adult (T) or age-matched (Z) percent, both engines reading it alike, fits only
+    the sign kept (percents.FITS), or, for a T-score, where its own row's BMD allows only the
+    sign kept under any plausible young-adult reference (crosscheck.sign_by_reference: a one-hip
+    page has no other row to witness). A percent that fits only the other sign
+    (percents.CONTRADICTS) keeps the flag for review whatever else witnesses, and says so."""
     if not disputes:
         return flags
-    confirmed = crosscheck.confirm_signs(regions, set(disputes))
-    seconded = {k for k, (_, third) in disputes.items()
-                if third and k not in confirmed and crosscheck.sign_fits(regions, k)}
+    against = {k for k, d in disputes.items() if d.percent is not None and d.percent.verdict == percents.CONTRADICTS}
+    confirmed = crosscheck.confirm_signs(regions, set(disputes)) - against
+    seconded = {k for k, (_, third, _) in disputes.items()
+                if third and k not in confirmed | against and crosscheck.sign_fits(regions, k)}
+    by_percent = {k for k, d in disputes.items() if d.percent is not None and d.percent.verdict == percents.FITS
+                  and k not in confirmed | seconded}
     by_row = {(r.region, r.side): r for r in regions}
-    referenced = {k for k in disputes if k[2] == "t_score" and k not in confirmed | seconded
+    referenced = {k for k in disputes if k[2] == "t_score" and k not in confirmed | seconded | by_percent | against
                   and (r := by_row.get(k[:2])) is not None and crosscheck.sign_by_reference(r)}
-    if not confirmed and not seconded and not referenced:
+    done = {id(disputes[k].flag): k for k in confirmed | seconded | by_percent | referenced | against}
+    if not done:
         return flags
-    done = {id(disputes[k].flag): k for k in confirmed | seconded | referenced}
     out = []
     for f in flags:
         key = done.get(id(f))
@@ -221,18 +233,26 @@ def settle_signs(regions: list[RegionResult], flags: list[Flag],
             continue
         r = next(r for r in regions if (r.region, r.side) == key[:2])
         what = f"the {words.measure_word(key[2])} of {words.place(r.region, r.side, r.label)}"
+        kept = r.value(key[2])
+        witness = disputes[key].percent
+        if key in against and witness is not None and kept is not None:
+            out.append(Flag(f.code, f"{f.message}; {witness.says(kept)}", region=f.region, side=f.side,
+                            measure=f.measure, severity=f.severity))
+            continue
         if key in confirmed:
             msg = (f"The two OCR engines read {what} with different signs; the other rows of this "
-                   f"site fit only {r.value(key[2]):g}, which was kept")
+                   f"site fit only {kept:g}, which was kept")
+        elif key in by_percent and witness is not None and kept is not None:
+            msg = f"The two OCR engines read {what} with different signs; {witness.says(kept)}, which was kept"
         elif key in referenced:
             msg = (f"The two OCR engines read {what} with different signs; with its BMD {r.bmd:g}, only "
-                   f"{r.value(key[2]):g} fits any plausible young-adult reference (mean and SD), which was kept")
+                   f"{kept:g} fits any plausible young-adult reference (mean and SD), which was kept")
         elif disputes[key].third == IN_PRINT:
             msg = (f"The two OCR engines read {what} with different signs; the cell's print shows a minus "
-                   f"before its digits, as kept ({r.value(key[2]):g}), and the other rows of this site fit it")
+                   f"before its digits, as kept ({kept:g}), and the other rows of this site fit it")
         else:
             msg = (f"The two OCR engines first read {what} with different signs; {disputes[key].third} read "
-                   f"the cell alone as {r.value(key[2]):g}, as kept, and the other rows of this site fit it")
+                   f"the cell alone as {kept:g}, as kept, and the other rows of this site fit it")
         out.append(Flag(f.code, msg, region=f.region, side=f.side, measure=f.measure, severity=Severity.INFO))
     return out
 
