@@ -13,7 +13,7 @@ from bmdkit.checks import apply_all
 from bmdkit.model import Exam
 from bmdkit.options import DEFAULT_OPTIONS, ReadOptions
 from bmdkit.privacy import redact_exam
-from bmdkit.read import read_file
+from bmdkit.read import failure_explained, read_file
 
 
 def apply_checks(exam: Exam) -> Exam:
@@ -29,4 +29,4 @@ def process_file(path: str | Path, options: ReadOptions = DEFAULT_OPTIONS) -> Ex
     """Read ``path``, check it, and mask its own patient's identifiers in every free-text field
     (a row label or a flag message can quote the name printed on the page); never raises for a
     bad input file. The identifiers themselves stay in ``exam.patient``."""
-    return redact_exam(apply_checks(read_file(path, options)))
+    return redact_exam(failure_explained(apply_checks(read_file(path, options))))

@@ -43,8 +43,8 @@ from bmdkit.errors import (
     UnreadableInput,
     UnsupportedInput,
 )
-from bmdkit.flags import FlagCode
-from bmdkit.model import Exam, Flag, InputKind, Source, Vendor
+from bmdkit.flags import FlagCode, Severity
+from bmdkit.model import Exam, Flag, InputKind, Outcome, Source, Status, Vendor
 from bmdkit.options import DEFAULT_OPTIONS, ReadOptions
 
 log = logging.getLogger(__name__)
@@ -154,7 +154,7 @@ def read_file(path: str | Path, options: ReadOptions = DEFAULT_OPTIONS) -> Exam:
     except BmdkitError as exc:
         return failed_exam(Source(shown, UNREAD_SHA256, InputKind.UNKNOWN), exc.flag_code, exc.reason)
     try:
-        return _dispatch(Path(path), source, options)
+        return failure_explained(_dispatch(Path(path), source, options))
     except BmdkitError as exc:
         return failed_exam(source, exc.flag_code, exc.reason)
     except MemoryError:
@@ -174,6 +174,17 @@ def read_file(path: str | Path, options: ReadOptions = DEFAULT_OPTIONS) -> Exam:
         return failed_exam(
             source, FlagCode.INTERNAL_ERROR, f"unexpected {type(exc).__name__} while reading"
         )
+
+
+def failure_explained(exam: Exam) -> Exam:
+    """``exam`` with an error flag saying why, where it fails for want of any value (no BMD or
+    T-score read: a table whose cells were all blank or unread) and no error flag says so:
+    every failure names its reason (the batch's failures.csv lists the error flags)."""
+    if exam.status is not Status.FAILED or exam.outcome is Outcome.SKIPPED or any(
+            f.level is Severity.ERROR for f in exam.flags):
+        return exam
+    return exam.with_flags([Flag(FlagCode.NO_RESULTS, "no BMD or T-score could be read from the file"
+                                 + (" (see the other flags)" if exam.flags else ""))])
 
 
 def _dispatch(path: Path, source: Source, options: ReadOptions) -> Exam:

@@ -107,9 +107,14 @@ def test_other_text_is_still_skipped(tmp_path, name, text) -> None:
 
 
 def test_sample_folder_text_files_stay_skipped() -> None:
-    texts = [p for p in SAMPLES.rglob("*") if p.is_file() and p.suffix in (".md", ".json", ".csv", ".toml", ".txt")]
-    assert texts
+    """Notes, truth files, tables and configuration stay plain text; the sample text reports (a
+    truth file beside them) are text reports."""
+    files = [p for p in SAMPLES.rglob("*") if p.is_file() and p.suffix in (".md", ".json", ".csv", ".toml", ".txt")]
+    reports = [p for p in files if (p.parent / (p.name + ".truth.json")).is_file()]
+    texts = [p for p in files if p not in reports]
+    assert texts and reports
     assert {p.name: sniff(p) for p in texts} == {p.name: Format.TEXT for p in texts}
+    assert {p.name: sniff(p) for p in reports} == {p.name: Format.TEXT_REPORT for p in reports}
 
 
 def test_oversized_text_is_refused(tmp_path, monkeypatch) -> None:
