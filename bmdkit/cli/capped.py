@@ -65,14 +65,21 @@ def read_capped(path: str | Path, options: ReadOptions = DEFAULT_OPTIONS) -> Exa
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:
-    """End the worker now, whatever it is doing (a timed-out read must not run on)."""
+    """End the worker now, whatever it is doing (a timed-out read must not run on).
+
+    The pool's manager thread is joined too: left to finish on its own, it closes its wake-up pipe
+    while the interpreter's exit hook for process pools may be writing to it (a race in CPython
+    3.11's concurrent.futures), and the command then ends with a traceback on stderr."""
     procs = list(getattr(pool, "_processes", {}).values())
+    manager = getattr(pool, "_executor_manager_thread", None)
     for p in procs:
         if p.is_alive():
             p.kill()
     pool.shutdown(wait=False, cancel_futures=True)
     for p in procs:
         p.join(timeout=5)
+    if manager is not None:
+        manager.join(timeout=5)
 
 
 def _failed(path: str | Path, options: ReadOptions, code: FlagCode, reason: str) -> Exam:
