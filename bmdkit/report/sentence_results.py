@@ -233,13 +233,16 @@ class ReadNumber(NamedTuple):
         number with a minus only (the mark backs a minus the other engine read, never a reading
         without one: 'T值~3.0' beside 'T值3.0' is a sign in dispute), unless the measure meant
         cannot be negative (a mark before a BMD says nothing)."""
-        if not self.signed or self.intent in NEVER_NEGATIVE:
-            return (self.raw,)
-        return ("-" + self.raw,)
+        return ("-" + self.raw,) if self._minus_read else (self.raw,)
 
     def values(self) -> tuple[float, ...]:
         """The values of :meth:`readings` (a text OCR garbled, 'o.3' for 0.3, has its value read)."""
-        return (self.value,) if not self.signed or self.intent in NEVER_NEGATIVE else (-self.value,)
+        return (-self.value,) if self._minus_read else (self.value,)
+
+    @property
+    def _minus_read(self) -> bool:
+        """The minus lookalike before the number is read as a minus (the measure may be negative)."""
+        return self.signed and self.intent not in NEVER_NEGATIVE
 
 
 #: why a number is not a result that counts as a reading of it (a unit, a threshold, a year), as

@@ -87,8 +87,10 @@ _DATES = re.compile(
 _ZERO_LOOKALIKE = re.compile(r"(?<![a-z0-9.])(-?)([o\u00a9\u00b0\u00f8])(?=\.\d{1,4}(?![0-9.]))")
 #: a whole number that may be the part before a lost decimal point ('-0 3' for -0.3)
 _SPLIT = re.compile(r"-?\d")
-#: letters OCR reads for digits: one glued to the end of a number makes it doubtful ('0.86l', '0.7bb')
-_GLUED = re.compile(r"[lioszb|!?\u00a9]+(?![a-z])")
+#: letters and marks OCR reads for digits
+_DIGIT_LOOKALIKES = "lioszb|!?\u00a9"
+#: a run of them glued to the end of a number makes it doubtful ('0.86l', '0.7bb')
+_GLUED = re.compile(f"[{re.escape(_DIGIT_LOOKALIKES)}]+(?![a-z])")
 #: characters OCR reads for a minus sign before a number (一 is the Chinese 'one')
 _SIGN_LOOKALIKES = ("一", "_", "~", "·", ".")
 #: of those, the ones taken as a sign even with a space before the number
@@ -133,16 +135,19 @@ class Sentence:
     #: for each of :attr:`starts`, where that piece begins in its folded line, and that line's length
     cols: list[tuple[int, int]] = field(default_factory=list)
 
+    def _piece(self, pos: int) -> int:
+        """Index in :attr:`starts` of the piece holding offset ``pos`` of :attr:`text` (-1: before all)."""
+        return bisect.bisect_right([s for s, _ in self.starts], pos) - 1
+
     def line_at(self, pos: int) -> int:
         """Index of the input line holding offset ``pos`` of :attr:`text`."""
-        k = bisect.bisect_right([s for s, _ in self.starts], pos) - 1
-        return self.starts[max(k, 0)][1]
+        return self.starts[max(self._piece(pos), 0)][1]
 
     def span_in_line(self, start: int, end: int) -> tuple[float, float] | None:
         """Where ``text[start:end]`` lies across its input line, as fractions of the line's length
         (None where that is not known): a number's own stretch of the line's box, so that two
         values of one line are never given the same place on the page."""
-        k = bisect.bisect_right([s for s, _ in self.starts], start) - 1
+        k = self._piece(start)
         if not 0 <= k < len(self.cols):
             return None
         col, length = self.cols[k]
@@ -319,8 +324,8 @@ def tokens(text: str) -> list[SentenceToken]:
 
 
 #: what a number OCR garbled past reading ends on ('|.O12', '0.8l'): a digit, a letter read for one, a point
-_GARBLED_END = re.compile(r"[0-9lioszb|!?\u00a9.,]$")
-_GLUED_ONLY = re.compile(r"[lioszb|!?\u00a9]*")
+_GARBLED_END = re.compile(f"[0-9{re.escape(_DIGIT_LOOKALIKES)}.,]$")
+_GLUED_ONLY = re.compile(f"[{re.escape(_DIGIT_LOOKALIKES)}]*")
 
 
 def _lost_numbers(text: str, nums: list[SentenceToken]) -> list[SentenceToken]:

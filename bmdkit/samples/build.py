@@ -14,9 +14,10 @@ from __future__ import annotations
 import csv
 import json
 import random
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -39,12 +40,19 @@ class Written:
 
 def _regions_printed(truth: TruthExam, cells: list[Any]) -> list[dict[str, Any]]:
     """Truth values for exactly the (region, side, measure) cells the page prints."""
-    printed: dict[tuple[str, str | None], set[str]] = {}
+    printed: list[tuple[str, str | None, str]] = []
     for c in cells:
         cell = c[0] if isinstance(c, tuple) else getattr(c, "cell", c)
-        if cell.region is None or not cell.in_truth:
-            continue
-        printed.setdefault((cell.region, cell.side), set()).add(cell.measure)
+        if cell.region is not None and cell.in_truth:
+            printed.append((cell.region, cell.side, cell.measure))
+    return _truth_regions(truth, printed)
+
+
+def _truth_regions(truth: TruthExam, values: Iterable[tuple[str, str | None, str]]) -> list[dict[str, Any]]:
+    """Truth values for exactly the (region, side, measure) ``values`` a report prints."""
+    printed: dict[tuple[str, str | None], set[str]] = {}
+    for region, side, measure in values:
+        printed.setdefault((region, side), set()).add(measure)
     out = []
     for r in truth.regions:
         measures = printed.get((r.region, r.side))
@@ -61,13 +69,19 @@ def _regions_printed(truth: TruthExam, cells: list[Any]) -> list[dict[str, Any]]
 
 def _report_truth(path: Path, truth: TruthExam, form: str, layout: str, lang: str,
                   cells: list[Any]) -> dict[str, Any]:
+    return _page_truth(path, truth, f"report_{form}", lang, _regions_printed(truth, cells), layout=layout)
+
+
+def _page_truth(path: Path, truth: TruthExam, kind: str, lang: str, regions: list[dict[str, Any]],
+                **extra: Any) -> dict[str, Any]:
+    """The truth file of a report in ``path``: what it shows, the values it prints, what bmdkit must do."""
     return {
-        "file": path.name, "kind": f"report_{form}", "layout": layout, "lang": lang,
+        "file": path.name, "kind": kind, "lang": lang,
         "sample_id": truth.sample_id, "expect_status": "extracted_or_flagged", "expect_flag": None,
         "expect_method": "ocr", "vendor": truth.vendor, "scan_type": truth.scan_type,
         "exam_date": truth.exam_date, "scanner_model": truth.scanner_model,
-        "excluded": list(truth.excluded), "regions": _regions_printed(truth, cells),
-        "patient_name": truth.patient.name_zh, "patient_id": truth.patient.patient_id,
+        "excluded": list(truth.excluded), "regions": regions,
+        "patient_name": truth.patient.name_zh, "patient_id": truth.patient.patient_id, **extra,
     }
 
 
@@ -318,21 +332,9 @@ def _sentence_reports(gen: TruthGenerator, outdir: Path, rng: random.Random) -> 
         truth = gen.exam(scan_type="hip_dual" if form == "scan" else rng.choice(("spine", "hip_left")))
         report = make_report(truth, lang, rng)
         path = write_form(report, form, outdir / f"{truth.sample_id}_sentences_{lang}", rng, encoding or "utf-8")
-        printed: dict[tuple[str, str | None], set[str]] = {}
-        for region, side, measure in report.printed:
-            printed.setdefault((region, side), set()).add(measure)
-        regions = [{"region": r.region, "side": r.side, "label": r.label,
-                    **{m: getattr(r, m) if m in printed[(r.region, r.side)] else None
-                       for m in ("bmd", "bmc", "area", "t_score", "z_score")},
-                    "evaluable": r.evaluable, "vertebrae": r.vertebrae}
-                   for r in truth.regions if (r.region, r.side) in printed]
-        res.append(Written(path, {
-            "file": path.name, "kind": f"sentences_{form}", "lang": lang, "encoding": encoding,
-            "sample_id": truth.sample_id, "expect_status": "extracted_or_flagged", "expect_flag": None,
-            "expect_method": "ocr", "vendor": truth.vendor, "scan_type": truth.scan_type,
-            "exam_date": truth.exam_date, "scanner_model": truth.scanner_model, "excluded": list(truth.excluded),
-            "regions": regions, "patient_name": truth.patient.name_zh, "patient_id": truth.patient.patient_id,
-            "center": truth.center, "institution": truth.institution}))
+        res.append(Written(path, _page_truth(path, truth, f"sentences_{form}", lang,
+                                             _truth_regions(truth, report.printed), encoding=encoding,
+                                             center=truth.center, institution=truth.institution)))
     return res
 
 
