@@ -102,6 +102,17 @@ def _write_mix(outdir: Path, n_files: int, seed: int) -> dict[str, list[Path]]:
     return {g: files[:want[g]] for g, files in out.items()}
 
 
+def batch_sample(groups: dict[str, list[Path]], n: int) -> list[Path]:
+    """``n`` files of the mix in its shares (:data:`SHARES`), interleaved: the batch sees the
+    archive's mix, not mostly its first group (the first ``n`` of the list in group order)."""
+    want = {g: min(len(groups[g]), max(1, round(n * s))) for g, s in SHARES.items()}
+    picked = {g: groups[g][:: max(1, len(groups[g]) // want[g])][: want[g]] for g in SHARES}
+    out: list[Path] = []
+    for i in range(max(want.values())):
+        out += [picked[g][i] for g in SHARES if i < len(picked[g])]
+    return out
+
+
 def bare(files: list[Path]) -> float:
     t0 = time.perf_counter()
     for p in files:
@@ -289,17 +300,16 @@ def batch_overhead(files: list[Path], work: Path, repeat: int = 3) -> BatchTimes
     machine may be shared).
     """
     src = work / "batch_in"
-    src.mkdir(exist_ok=True)
+    shutil.rmtree(src, ignore_errors=True)  # exactly these files, whatever an earlier run linked
+    src.mkdir()
     for p in files:
-        dest = src / p.name
-        if not dest.exists():
-            os.link(p, dest)
+        os.link(p, src / p.name)
     opts = replace(DEFAULT_OPTIONS, ocr_engines=())
     listed = sorted(src.iterdir())
     one_in = work / "batch_one"
-    one_in.mkdir(exist_ok=True)
-    if not (one_in / listed[0].name).exists():
-        os.link(listed[0], one_in / listed[0].name)
+    shutil.rmtree(one_in, ignore_errors=True)
+    one_in.mkdir()
+    os.link(listed[0], one_in / listed[0].name)
     out = work / "batch_out"
 
     def loop() -> tuple[float, float]:
@@ -391,7 +401,7 @@ def main() -> None:
         if not args.batch_only:
             reading(groups, args.repeat)
         if not args.no_batch:
-            sample = mix[:: max(1, len(mix) // args.batch_files)][: args.batch_files]
+            sample = batch_sample(groups, args.batch_files)
             bt = batch_overhead(sample, tmp, args.repeat)
             n = bt.n
             print(f"batch, 1 worker, {n} files of the mix, OCR off: {1000 * bt.cold / n:.1f} ms "

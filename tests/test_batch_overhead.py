@@ -5,7 +5,9 @@
   (not an office document, not a DICOM file whose preamble starts like a zip);
 - checkpoints are spaced out when regenerating the outputs takes long;
 - the pool's fork server has the batch's own modules loaded, so a worker does not
-  import them (sqlite3, rich) before its first file.
+  import them (sqlite3, rich) before its first file, nor tesseract's wrapper (which imports
+  pandas) before its first page;
+- a page read with OCR off does not import the OCR engines at all.
 """
 
 from __future__ import annotations
@@ -90,6 +92,7 @@ def _worker_note(tmp_path: Path, worker_fn: Callable[[str, ReadOptions], dict]) 
 def test_workers_start_with_the_batch_modules_loaded(tmp_path: Path) -> None:
     loaded = _worker_note(tmp_path, loaded_modules).split(",")
     assert "bmdkit.batch.runner" in loaded and "bmdkit.pipeline" in loaded
+    assert "pytesseract" in loaded  # and pandas with it: not in each worker's first page
     assert "bmdkit.batch.runner" in sys.modules  # and the batch itself runs it, of course
 
 
@@ -114,3 +117,23 @@ def test_workers_start_with_the_reference_tables_loaded(tmp_path: Path) -> None:
     before, warmed = _worker_note(tmp_path, warmed_tables).split("|")
     assert before == "1"  # the vocabulary was there before the worker's first file
     assert warmed.split(",") == [f"{m}.{n}" for m, n, _, _ in WARM]  # every warm-up call succeeded
+
+
+def test_page_read_with_ocr_off_imports_no_engine() -> None:
+    """With OCR off a report page is not read (and says so), and neither OCR engine is imported:
+    importing them costs a new process about 0.3 s before its first page."""
+    import subprocess
+
+    page = Path(__file__).resolve().parents[1] / "samples" / "reports" / "s7-0002_hologic_en_png.png"
+    code = (
+        "import sys\n"
+        "from bmdkit import read_file\n"
+        "from bmdkit.options import ReadOptions\n"
+        f"exam = read_file({str(page)!r}, ReadOptions(ocr_engines=()))\n"
+        "print(exam.status.value, sorted(f.code.value for f in exam.flags))\n"
+        "print([m for m in ('rapidocr_onnxruntime', 'pytesseract', 'onnxruntime') if m in sys.modules])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    status_line, engines_line = out.stdout.strip().splitlines()[-2:]
+    assert status_line.startswith("failed"), out.stdout
+    assert engines_line == "[]", out.stdout

@@ -22,6 +22,9 @@ MODULES = (
     "bmdkit.pipeline", "bmdkit.export.jsonout", "bmdkit.dicom", "bmdkit.report", "bmdkit.merge",
     "bmdkit.checks", "numpy", "PIL.Image", "PIL.PngImagePlugin", "PIL.JpegImagePlugin",
     "PIL.TiffImagePlugin", "PIL.BmpImagePlugin", "cv2", "pypdfium2", "pdfplumber", "pydicom", "defusedxml.ElementTree",
+    # tesseract's wrapper starts no thread, but imports pandas (about 0.25 s): once here, not in
+    # each worker's first page
+    "pytesseract",
 )
 
 #: calls that load, on first use, the reference tables the readers and checks need for every
