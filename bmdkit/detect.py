@@ -95,7 +95,7 @@ def sniff_bytes(head: bytes) -> Format:
         return Format.EMPTY
     if len(head) >= 132 and head[128:132] == b"DICM":
         return Format.DICOMDIR if _DICOMDIR_UID.search(head, 132) else Format.DICOM
-    if head.lstrip(b"\x00\t\r\n ")[:5] == b"%PDF-" or b"%PDF-" in head[:1024]:
+    if head.lstrip(b"\x00\t\r\n ")[:5] == b"%PDF-":
         return Format.PDF
     if head[:8] == b"\x89PNG\r\n\x1a\n":
         return Format.PNG
@@ -113,6 +113,10 @@ def sniff_bytes(head: bytes) -> Format:
         return Format.OLE2
     if head[:8] == _DS_STORE_MAGIC or head[:4] == _APPLEDOUBLE_MAGIC:
         return Format.OS_METADATA
+    # a PDF may have bytes before its header (readers look for it in the first KiB), but only after
+    # every signature a file starts with: a zip that stores a PDF uncompressed near its start is a zip
+    if b"%PDF-" in head[:1024]:
+        return Format.PDF
     if _looks_like_text(head):
         return Format.TEXT
     return Format.UNKNOWN
