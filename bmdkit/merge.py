@@ -28,7 +28,7 @@ The batch writes the merged exams to ``exams.jsonl`` beside ``results.jsonl``
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -121,6 +121,72 @@ def sources_of(exam: Exam) -> tuple[Source, ...]:
     return exam.merged_from if isinstance(exam, MergedExam) and exam.merged_from else (exam.source,)
 
 
+@dataclass(frozen=True)
+class Visit:
+    """What placing a file in a visit and scan type needs of it (:func:`visit_of`), and no more.
+
+    The batch keeps one for every line when it writes ``exams.jsonl`` (in place of the whole
+    exam, which it builds only for the files that are merged with others), and the worker makes
+    it where the exam is at hand (:mod:`bmdkit.batch.made`).
+    """
+
+    path: str
+    sha256: str
+    failed: bool
+    uid: str
+    pid: str
+    date: str  # ISO date, or "" when none was read
+    families: tuple[str, ...]
+
+    def visit_keys(self) -> list[str]:
+        """The keys two files of one visit share: study UID; hospital patient ID and exam date."""
+        keys = []
+        if self.uid:
+            keys.append("uid:" + self.uid)
+        if self.pid and self.date:
+            keys.append(f"pd:{self.pid}\x1f{self.date}")
+        return keys
+
+    def to_json(self) -> list[Any]:
+        return [self.path, self.sha256, self.failed, self.uid, self.pid, self.date, list(self.families)]
+
+    @classmethod
+    def from_json(cls, v: list[Any]) -> Visit:
+        return cls(str(v[0]), str(v[1]), bool(v[2]), str(v[3]), str(v[4]), str(v[5]), tuple(map(str, v[6])))
+
+
+def visit_of(e: Exam) -> Visit:
+    """What :func:`merge_plan` needs of exam ``e``."""
+    return Visit(e.source.path, e.source.sha256, e.status is Status.FAILED, e.study_instance_uid or "",
+                 _pid(e), e.exam_date.isoformat() if e.exam_date else "", tuple(_families(e)))
+
+
+def _visit_groups(visits: Sequence[Visit]) -> list[list[int]]:
+    """:func:`group_exams` on visits: the indices of each group, sorted by path; groups by first path."""
+    parent = list(range(len(visits)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    owner: dict[str, int] = {}
+    for i, v in enumerate(visits):
+        for key in v.visit_keys():
+            if key in owner:
+                a, b = find(i), find(owner[key])
+                if a != b:
+                    parent[max(a, b)] = min(a, b)
+            else:
+                owner[key] = i
+    groups: dict[int, list[int]] = {}
+    for i in range(len(visits)):
+        groups.setdefault(find(i), []).append(i)
+    out = [sorted(g, key=lambda i: visits[i].path) for g in groups.values()]
+    return sorted(out, key=lambda g: visits[g[0]].path)
+
+
 def group_exams(exams: Iterable[Exam]) -> list[list[Exam]]:
     """Files of one visit: groups of exams, each sorted by path; groups in order of their first path.
 
@@ -130,42 +196,11 @@ def group_exams(exams: Iterable[Exam]) -> list[list[Exam]]:
     join through patient and date. A file with neither stays alone.
     """
     exams = list(exams)
-    parent = list(range(len(exams)))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    owner: dict[str, int] = {}
-    for i, e in enumerate(exams):
-        for key in _visit_keys(e):
-            if key in owner:
-                a, b = find(i), find(owner[key])
-                if a != b:
-                    parent[max(a, b)] = min(a, b)
-            else:
-                owner[key] = i
-    groups: dict[int, list[Exam]] = {}
-    for i, e in enumerate(exams):
-        groups.setdefault(find(i), []).append(e)
-    out = [sorted(g, key=lambda e: e.source.path) for g in groups.values()]
-    return sorted(out, key=lambda g: g[0].source.path)
+    return [[exams[i] for i in g] for g in _visit_groups([visit_of(e) for e in exams])]
 
 
 def _pid(e: Exam) -> str:
     return e.patient.patient_id.strip() if e.patient and e.patient.patient_id else ""
-
-
-def _visit_keys(e: Exam) -> list[str]:
-    keys = []
-    if e.study_instance_uid:
-        keys.append("uid:" + e.study_instance_uid)
-    pid = _pid(e)
-    if pid and e.exam_date:
-        keys.append(f"pd:{pid}\x1f{e.exam_date.isoformat()}")
-    return keys
 
 
 def study_key(exam: Exam) -> tuple[str, ...]:
@@ -181,19 +216,21 @@ def group_studies(exams: Iterable[Exam]) -> dict[tuple[str, ...], list[Exam]]:
     return {study_key(g[0]): g for g in group_exams(usable)}
 
 
-def _by_patient_and_date(files: list[Exam]) -> list[list[Exam]]:
-    """A visit's files split by hospital patient ID and exam date; a file lacking one joins the only part it fits."""
-    parts: dict[tuple[str, object], list[Exam]] = {}
+def _by_patient_and_date(files: list[int], visits: Sequence[Visit]) -> list[list[int]]:
+    """A visit's files (indices into ``visits``) split by hospital patient ID and exam date; a file
+    lacking one joins the only part it fits."""
+    parts: dict[tuple[str, str], list[int]] = {}
     loose = []
-    for e in files:
-        if _pid(e) and e.exam_date:
-            parts.setdefault((_pid(e), e.exam_date), []).append(e)
+    for i in files:
+        v = visits[i]
+        if v.pid and v.date:
+            parts.setdefault((v.pid, v.date), []).append(i)
         else:
-            loose.append(e)
-    for e in loose:
-        pid, date = _pid(e), e.exam_date
-        fits = [k for k in parts if (not pid or k[0] == pid) and (date is None or k[1] == date)]
-        parts.setdefault(fits[0] if len(fits) == 1 else (pid, date), []).append(e)
+            loose.append(i)
+    for i in loose:
+        pid, date = visits[i].pid, visits[i].date
+        fits = [k for k in parts if (not pid or k[0] == pid) and (not date or k[1] == date)]
+        parts.setdefault(fits[0] if len(fits) == 1 else (pid, date), []).append(i)
     return list(parts.values())
 
 
@@ -214,27 +251,46 @@ def _families(e: Exam) -> list[str]:
     return fams
 
 
-def merge_exams(exams: Iterable[Exam]) -> list[Exam]:
-    """A batch's files as exams: one per visit and scan type (see the module docstring).
+@dataclass(frozen=True)
+class Part:
+    """One exam of :func:`merge_plan`: the file ``members[0]`` as it is (``family`` None), or the
+    files ``members`` merged into one exam of the scan ``family`` (:func:`merge_study`)."""
+
+    members: tuple[int, ...]
+    family: str | None = None
+
+
+def merge_plan(visits: Sequence[Visit]) -> list[Part]:
+    """Which files become which exams (see the module docstring), by index into ``visits``.
 
     A file that failed or was skipped stays on its own, unchanged; so does a
-    file that is alone in its visit and scan type. Exams come in order of
-    their first file's path.
+    file that is alone in its visit and scan type. Parts come in visit order;
+    callers sort the exams made by their first file's path.
     """
-    out: list[Exam] = []
-    for visit in group_exams(exams):
-        usable = [e for e in visit if e.status is not Status.FAILED]
-        out.extend(e for e in visit if e.status is Status.FAILED)
-        for part in _by_patient_and_date(usable):
-            buckets: dict[str, list[Exam]] = {}
-            for e in part:
-                for fam in _families(e):
-                    buckets.setdefault(fam, []).append(e)
+    out: list[Part] = []
+    for group in _visit_groups(visits):
+        usable = [i for i in group if not visits[i].failed]
+        out.extend(Part((i,)) for i in group if visits[i].failed)
+        for part in _by_patient_and_date(usable, visits):
+            buckets: dict[str, list[int]] = {}
+            for i in part:
+                for fam in visits[i].families:
+                    buckets.setdefault(fam, []).append(i)
             for fam, files in buckets.items():
-                if len(files) == 1 and _families(files[0]) == [fam]:
-                    out.append(files[0])
+                if len(files) == 1 and visits[files[0]].families == (fam,):
+                    out.append(Part((files[0],)))
                 else:
-                    out.append(merge_study(files, family=fam))
+                    out.append(Part(tuple(files), fam))
+    return out
+
+
+def merge_exams(exams: Iterable[Exam]) -> list[Exam]:
+    """A batch's files as exams: one per visit and scan type (:func:`merge_plan`), in order of their
+    first file's path."""
+    exams = list(exams)
+    out = [exams[p.members[0]] if p.family is None
+           else merge_study([exams[i] for i in p.members], family=p.family)
+           for p in merge_plan([visit_of(e) for e in exams])]
     return sorted(out, key=lambda e: (e.source.path, e.source.sha256))
 
 
@@ -409,14 +465,13 @@ def _tag(r: RegionResult, path: str) -> RegionResult:
 def merged_to_dict(exam: Exam, include_patient: bool = True) -> dict[str, Any]:
     """The contract object of an exam; a :class:`MergedExam` adds ``merged_from`` (path, sha256, kind of
     every file), ``value_files`` per region (measure -> SHA-256 of its file) and ``file`` per flag."""
-    from bmdkit.export.jsonout import exam_to_dict
+    from bmdkit.export.jsonout import exam_to_dict, in_contract_order
 
     d = exam_to_dict(exam, include_patient)
     if not isinstance(exam, MergedExam):
         return d
     d["merged_from"] = [{"path": s.path, "sha256": s.sha256, "kind": s.kind.value} for s in exam.merged_from]
-    ordered = [r for r in exam.regions if r.region.in_contract] + [r for r in exam.regions if not r.region.in_contract]
-    for rd, r in zip([*d["regions"], *d["extra_regions"]], ordered):
+    for rd, r in zip([*d["regions"], *d["extra_regions"]], in_contract_order(exam).regions):
         rd["value_files"] = {m: exam.file_of(r, m) for m in MEASURES if r.value(m) is not None}
     for i, fd in enumerate(d["flags"]):
         fd["file"] = exam.flag_file(i)
@@ -443,40 +498,73 @@ def exam_from_line(d: Mapping[str, Any]) -> Exam:
     )
 
 
-def merged_lines(lines: Iterable[tuple[Exam, dict[str, Any]]]) -> list[dict[str, Any]]:
-    """exams.jsonl's lines from results.jsonl's (each with its exam): a file not merged keeps its line as it is;
-    a merged exam takes ``subject`` from its first file's line."""
-    pairs = list(lines)
-    line_of = {id(e): d for e, d in pairs}
-    by_sha = {e.source.sha256: d for e, d in pairs}
+@dataclass(frozen=True)
+class _ExamsLine:
+    """A line of exams.jsonl: file ``index``'s own line as it is, or the line of a merged exam."""
+
+    order: tuple[str, str]  # (path, sha256) of the exam's first file
+    index: int | None
+    merged: dict[str, Any] | None
+
+
+def _exams_lines(visits: Sequence[Visit], exam_at: Callable[[int], Exam],
+                 line_at: Callable[[int], dict[str, Any]]) -> list[_ExamsLine]:
+    """exams.jsonl's lines for the files ``visits``, in order: ``exam_at(i)`` and ``line_at(i)`` give
+    file ``i``'s exam and results.jsonl line, asked only for files merged with others (a merged exam
+    takes ``subject`` from its first file's line)."""
+    made: dict[int, Exam] = {}
     out = []
-    for exam in merge_exams(e for e, _ in pairs):
-        if not isinstance(exam, MergedExam):
-            out.append(line_of[id(exam)])
+    for part in merge_plan(visits):
+        if part.family is None:
+            i = part.members[0]
+            out.append(_ExamsLine((visits[i].path, visits[i].sha256), i, None))
             continue
-        first = by_sha.get(exam.source.sha256, {})
+        for i in part.members:
+            if i not in made:
+                made[i] = exam_at(i)
+        exam = merge_study([made[i] for i in part.members], family=part.family)
+        first = line_at(next(i for i in part.members if visits[i].sha256 == exam.source.sha256))
         d = merged_to_dict(exam, include_patient=first.get("patient") is not None)
         if first.get("subject") is not None:
             d["subject"] = first["subject"]
-        out.append(d)
-    return out
+        out.append(_ExamsLine((exam.source.path, exam.source.sha256), None, d))
+    return sorted(out, key=lambda x: x.order)
+
+
+def merged_lines(lines: Iterable[tuple[Exam, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """exams.jsonl's lines from results.jsonl's (each with its exam): a file not merged keeps its line as
+    it is; a merged exam takes ``subject`` from its first file's line."""
+    pairs = list(lines)
+    outs = _exams_lines([visit_of(e) for e, _ in pairs], lambda i: pairs[i][0], lambda i: pairs[i][1])
+    return [pairs[x.index][1] if x.index is not None else x.merged for x in outs]  # type: ignore[misc]
 
 
 def write_exams(directory: str | Path, lines: Iterable[tuple[Exam, dict[str, Any]]],
-                target: Path | None = None, texts: Mapping[int, str] | None = None) -> Path:
-    """Write ``DIR/exams.jsonl`` (or ``target``) from results.jsonl's lines, owner-only and atomically.
-
-    ``texts``: the JSON line already written for a line (``sort_keys``, ending in a line end), by
-    ``id`` of the line's dict, which must not have changed since; a file not merged with others
-    keeps its line as it is, so its text is written again rather than encoded again.
-    """
+                target: Path | None = None) -> Path:
+    """Write ``DIR/exams.jsonl`` (or ``target``) from results.jsonl's lines, owner-only and atomically."""
     path = target or Path(directory) / EXAMS_JSONL
-    known = texts or {}
     with atomic_write(path, "w", encoding="utf-8", newline="\n") as fh:
         for d in merged_lines(lines):
-            text = known.get(id(d))
-            fh.write(text if text is not None else json.dumps(d, ensure_ascii=False, sort_keys=True) + "\n")
+            fh.write(json.dumps(d, ensure_ascii=False, sort_keys=True) + "\n")
     return path
+
+
+def write_exams_of(target: Path, visits: Sequence[Visit], texts: Sequence[str]) -> None:
+    """Write exams.jsonl to ``target`` (owner-only, atomically) from the lines of results.jsonl as
+    written (``texts``: JSON with sorted keys and a line end) and each file's :class:`Visit`.
+
+    A file not merged with others keeps its line's very text; only the files merged are parsed
+    and made exams again (a large batch is mostly scan images that merge with nothing).
+    """
+    from bmdkit.export.jsonout import exam_from_dict
+
+    def line_at(i: int) -> dict[str, Any]:
+        return json.loads(texts[i])  # type: ignore[no-any-return]
+
+    with atomic_write(target, "w", encoding="utf-8", newline="\n") as fh:
+        for x in _exams_lines(visits, lambda i: exam_from_dict(line_at(i)), line_at):
+            fh.write(texts[x.index] if x.index is not None else json.dumps(x.merged, ensure_ascii=False,
+                                                                           sort_keys=True) + "\n")
 
 
 def load_merged(directory: str | Path) -> list[Exam] | None:

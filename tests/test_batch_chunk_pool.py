@@ -60,7 +60,7 @@ def _run_pool(paths: list[Path], options: ReadOptions) -> dict[str, dict]:
     assert pool.depth() == QUEUED_PER_WORKER >= len(paths)
     tasks = [Task(f"key{i}", p, str(p), False, hashed=False) for i, p in enumerate(paths)]
     try:
-        lines = [line for _task, line in pool.run(tasks)]
+        lines = [line for _task, line, _made in pool.run(tasks)]
     finally:
         pool.shutdown()
     assert len(lines) == len(paths)  # each file once

@@ -4,7 +4,8 @@
   region's cells made safe once) against :class:`~bmdkit.batchfolder.cells.SafeDictWriter` over
   :func:`~bmdkit.export.results_csv.exam_rows`, on exams whose texts start with formula characters;
 - :meth:`Redactor.exam`'s one pre-test over all of an exam's texts: a name in any one text is masked;
-- ``exams.jsonl`` written from the JSON text already made for ``results.jsonl``: the same bytes;
+- ``exams.jsonl`` written from the JSON text already made for ``results.jsonl`` and each file's
+  :class:`~bmdkit.merge.Visit`: the same bytes;
 - the ledger's clean-ups of an unread input's entry and of a name kept from before places, which
   now run only when such an entry can exist: they still happen, in a new ledger and a reopened one.
 """
@@ -24,7 +25,7 @@ from bmdkit.batchfolder.cells import SafeDictWriter
 from bmdkit.export.jsonout import exam_to_dict
 from bmdkit.export.results_csv import COLUMNS, exam_rows, safe_exam_cells
 from bmdkit.flags import FlagCode
-from bmdkit.merge import write_exams
+from bmdkit.merge import visit_of, write_exams, write_exams_of
 from bmdkit.model import Exam, Flag, Location, ValueSource
 from bmdkit.privacy import Redactor
 from bmdkit.samples.truth import TruthGenerator
@@ -86,12 +87,21 @@ def test_a_name_in_any_one_text_is_masked() -> None:
         assert name not in text and pid not in text and "<redacted>" in text
 
 
-def test_exams_jsonl_from_the_texts_already_made_is_the_same(tmp_path: Path) -> None:
-    lines = [(e, exam_to_dict(e)) for e in _exams()]
-    texts = {id(d): json.dumps(d, ensure_ascii=False, sort_keys=True) + "\n" for _, d in lines}
+def test_exams_jsonl_from_the_texts_and_visits_is_the_same(tmp_path: Path) -> None:
+    """The batch writes exams.jsonl from each line's text and :class:`Visit` (building exams only for the
+    files merged): the same bytes as from every line's exam and dict."""
+    exams = _exams()
+    uid = "1.2.826.0.1.3680043.2.1125.9"
+    exams[2] = replace(exams[2], study_instance_uid=uid)  # a hip and a spine file of one study: two exams
+    exams[3] = replace(exams[3], study_instance_uid=uid, patient=exams[2].patient, exam_date=exams[2].exam_date)
+    exams[5] = replace(exams[5], study_instance_uid=uid, patient=exams[2].patient, exam_date=exams[2].exam_date)
+    lines = [(e, exam_to_dict(e)) for e in exams]
+    texts = [json.dumps(d, ensure_ascii=False, sort_keys=True) + "\n" for _, d in lines]
     a = write_exams(tmp_path, lines, target=tmp_path / "a.jsonl")
-    b = write_exams(tmp_path, lines, target=tmp_path / "b.jsonl", texts=texts)
-    assert a.read_bytes() == b.read_bytes() and a.read_bytes()
+    write_exams_of(tmp_path / "b.jsonl", [visit_of(e) for e, _ in lines], texts)
+    assert a.read_bytes() == (tmp_path / "b.jsonl").read_bytes()
+    merged = [json.loads(t) for t in a.read_text(encoding="utf-8").splitlines()]
+    assert any(len(d.get("merged_from", [])) == 2 for d in merged)  # the study's files were merged
 
 
 def _names(out: Path) -> set[tuple[str, str]]:

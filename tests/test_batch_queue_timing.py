@@ -44,7 +44,7 @@ def _run(tasks: list[Task], timeout_s: float) -> tuple[dict[str, dict], float]:
     pool.file_s = 1e-4  # as after fast files: the worker is sent QUEUED_PER_WORKER files at once
     t0 = time.monotonic()
     try:
-        lines = {task.key: line for task, line in pool.run(tasks)}
+        lines = {task.key: line for task, line, _ in pool.run(tasks)}
     finally:
         pool.shutdown()
     return lines, time.monotonic() - t0

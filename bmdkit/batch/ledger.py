@@ -46,6 +46,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bmdkit.batch.made import Made, csv_text, failure_row, listed_in, outcome_of
 from bmdkit.batchfolder import (
     AUDIT_CSV,
     EXAMS_JSONL,
@@ -63,14 +64,13 @@ from bmdkit.batchfolder import (
     staged_files,
     touch_private,
 )
-from bmdkit.batchfolder.cells import SafeDictWriter, join_list
+from bmdkit.batchfolder.cells import SafeDictWriter
 from bmdkit.errors import ConfigError
 from bmdkit.export.jsonout import exam_from_dict
 from bmdkit.export.results_csv import COLUMNS, safe_exam_cells
-from bmdkit.flags import SKIP_CODES, FlagCode, Severity
-from bmdkit.merge import write_exams
+from bmdkit.flags import FlagCode, Severity
+from bmdkit.merge import visit_of, write_exams_of
 from bmdkit.model import Exam
-from bmdkit.privacy import Redactor
 
 # the folder's file names are bmdkit.batchfolder's; the old names below stay importable from here
 STATE_NAME = STATE_DB
@@ -142,6 +142,7 @@ class Ledger:
         self.db.executescript(_SCHEMA)
         _copy_legacy_names(self.db)
         _add_history_column(self.db)
+        _add_made_column(self.db)
         # what _see's two clean-ups could find (this process holds the lock, so only it adds any):
         # content that could not be read, and names kept by place from before places existed
         self._unread_known = self.db.execute(
@@ -197,14 +198,14 @@ class Ledger:
         return not self.is_done(key)
 
     def see_and_record(self, display: str, key: str, sha256: str, stamp: str | None, place: str | None,
-                       line: dict[str, Any]) -> bool:
+                       line: dict[str, Any], made: Made | None = None) -> bool:
         """:meth:`see`, then :meth:`record` ``line`` if the content still needed work, in one transaction.
 
         Returns whether it was recorded (False: the content was already done, its result stays).
         """
         with self._transaction():
             self._see(display, key, sha256, stamp, place)
-            return self._store(key, line, undone_only=True)
+            return self._store(key, line, undone_only=True, made=made)
 
     def _see(self, display: str, key: str, sha256: str, stamp: str | None, place: str | None) -> None:
         """:meth:`see`'s statements, inside the caller's transaction."""
@@ -226,10 +227,10 @@ class Ledger:
             (place, key, display, stamp),
         )
 
-    def record(self, key: str, line: dict[str, Any]) -> None:
-        """Store a finished result (contract dict) in one transaction."""
+    def record(self, key: str, line: dict[str, Any], made: Made | None = None) -> None:
+        """Store a finished result (contract dict, and its output pieces if made) in one transaction."""
         with self._transaction():
-            self._store(key, line)
+            self._store(key, line, made=made)
 
     @contextmanager
     def batched(self) -> Iterator[None]:
@@ -260,12 +261,17 @@ class Ledger:
             self.db.execute("BEGIN IMMEDIATE")
             yield
 
-    def _store(self, key: str, line: dict[str, Any], undone_only: bool = False) -> bool:
+    def _store(self, key: str, line: dict[str, Any], undone_only: bool = False,
+               made: Made | None = None) -> bool:
         """:meth:`record`'s statement, inside the caller's transaction; whether the line was stored
-        (``undone_only``: only if the content is not done yet, tested in the same statement)."""
+        (``undone_only``: only if the content is not done yet, tested in the same statement).
+
+        ``made``: the line's output pieces, kept only if made for the path the line is stored under."""
         text = json.dumps(line, ensure_ascii=False, sort_keys=True)
-        cur = self.db.execute("UPDATE files SET done = 1, status = ?, line = ? WHERE key = ?"
-                              + (" AND done = 0" if undone_only else ""), (line.get("status"), text, key))
+        pieces = made.to_json() if made is not None and made.path == line["source"]["path"] else None
+        cur = self.db.execute("UPDATE files SET done = 1, status = ?, line = ?, made = ? WHERE key = ?"
+                              + (" AND done = 0" if undone_only else ""),
+                              (line.get("status"), text, pieces, key))
         return cur.rowcount > 0 or not undone_only
 
     def reopen_failed(self) -> int:
@@ -301,7 +307,7 @@ class Ledger:
         files, done = self.db.execute(
             "SELECT COUNT(*), COALESCE(SUM(done), 0) FROM files WHERE key IN (SELECT key FROM names)"
         ).fetchone()
-        by_outcome = outcomes if outcomes is not None else Counter(_outcome(d) for d in self.iter_results())
+        by_outcome = outcomes if outcomes is not None else Counter(outcome_of(d) for d in self.iter_results())
         names = self.db.execute("SELECT COUNT(*) FROM names").fetchone()[0]
         return Counts(files, done, by_outcome.get("failed", 0), names, by_outcome.get("extracted", 0),
                       by_outcome.get("flagged", 0), by_outcome.get("skipped", 0))
@@ -316,16 +322,12 @@ class Ledger:
         return [(name, failure_row(json.loads(text))["reasons"]) for name, text in rows]
 
     # -- outputs ---------------------------------------------------------------
-    def iter_results(self) -> Iterator[dict[str, Any]]:
-        """Finished results in output order, each under its canonical name.
-
-        The canonical name is the smallest of the names a content was seen
-        under; when there are several, all are listed in ``source.seen_as``
-        and a ``duplicate_input`` flag says so.
-        """
+    def _stored(self) -> Iterator[_Stored]:
+        """Finished results in output order, as stored, with what showing them needs."""
         cur = self.db.execute(
-            "SELECT f.key, f.line, MIN(n.display) AS first, f.history FROM files f JOIN names n ON n.key = f.key "
-            "WHERE f.line IS NOT NULL GROUP BY f.key ORDER BY first, f.key"
+            "SELECT f.key, f.line, MIN(n.display) AS first, f.history, f.made, "
+            "json_extract(f.line, '$.source.sha256') FROM files f "
+            "JOIN names n ON n.key = f.key WHERE f.line IS NOT NULL GROUP BY f.key ORDER BY first, f.key"
         )
         decisions = _decisions_by_sha(self.out)
         subjects = placed_subjects(self.out)
@@ -333,25 +335,44 @@ class Ledger:
         places: dict[str, list[tuple[str, str]]] = {}  # every name at once, not a statement per file
         for place, name_key, display in self.db.execute("SELECT place, key, display FROM names"):
             places.setdefault(name_key, []).append((place, display))
-        for key, text, _first, history in cur:
+        for key, text, _first, history, made, sha in cur:
             rows = places.get(key, [])
             names = sorted(clashes[(place, key)][0] if (place, key) in clashes else display
                            for place, display in rows)
             notes = sorted({clashes[(place, key)][1] for place, _ in rows if (place, key) in clashes})
-            line = json.loads(text)
-            if line["source"]["sha256"] in decisions:
-                line = _with_decisions(line, decisions[line["source"]["sha256"]])
-            line = present(line, names, notes)
-            if history:
-                line["history"] = json.loads(history)
-            subject = subjects.get(line["source"]["sha256"])
-            if subject is not None:
-                line["subject"] = subject
-            yield line
+            yield _Stored(text, names, notes, decisions.get(sha), subjects.get(sha), history,
+                          Made.from_json(made))
+
+    @staticmethod
+    def _shown(s: _Stored) -> dict[str, Any]:
+        """A stored result as shown, under its canonical name (see :meth:`iter_results`)."""
+        line = json.loads(s.text)
+        if s.decided is not None:
+            line = _with_decisions(line, s.decided)
+        line = present(line, s.names, s.notes)
+        if s.history:
+            line["history"] = json.loads(s.history)
+        if s.subject is not None:
+            line["subject"] = s.subject
+        return line
+
+    def iter_results(self) -> Iterator[dict[str, Any]]:
+        """Finished results in output order, each under its canonical name.
+
+        The canonical name is the smallest of the names a content was seen
+        under; when there are several, all are listed in ``source.seen_as``
+        and a ``duplicate_input`` flag says so.
+        """
+        for s in self._stored():
+            yield self._shown(s)
 
     def write_outputs(self) -> Counter[str]:
         """Regenerate results.jsonl, results.csv, failures.csv, skipped.csv and exams.jsonl (the files merged
         into one exam per visit and scan type, :mod:`bmdkit.merge`) atomically (owner-only).
+
+        A line shown as it was stored (:attr:`_Stored.as_stored`) is written from its stored text and
+        output pieces (:mod:`bmdkit.batch.made`); any other is shown and its pieces made again here.
+        Only each line's text and :class:`~bmdkit.merge.Visit` are held until exams.jsonl is written.
 
         Returns the written lines by outcome (for :meth:`counts`)."""
         staged = (RESULTS_JSONL, RESULTS_CSV, FAILURES_CSV, SKIPPED_CSV, EXAMS_JSONL)
@@ -361,36 +382,61 @@ class Ledger:
                     open_private(paths[FAILURES_CSV], "w", encoding="utf-8", newline="") as ff, \
                     open_private(paths[SKIPPED_CSV], "w", encoding="utf-8", newline="") as fs:
                 wc = SafeDictWriter(fc, fieldnames=list(COLUMNS), lineterminator="\n")
-                wf = SafeDictWriter(ff, fieldnames=list(FAILURE_COLUMNS), lineterminator="\n")
-                ws = SafeDictWriter(fs, fieldnames=list(FAILURE_COLUMNS), lineterminator="\n")
-                for w in (wc, wf, ws):
+                lists = {name: SafeDictWriter(fh, fieldnames=list(FAILURE_COLUMNS), lineterminator="\n")
+                         for name, fh in (("failures", ff), ("skipped", fs))}
+                for w in (wc, *lists.values()):
                     w.writeheader()
-                lines = []
-                texts: dict[int, str] = {}  # each line's JSON text by id(line): exams.jsonl repeats most lines
+                texts: list[str] = []
+                visits = []
                 outcomes: Counter[str] = Counter()
-                for d in self.iter_results():
-                    outcomes[_outcome(d)] += 1
-                    text = json.dumps(d, ensure_ascii=False, sort_keys=True) + "\n"
+                for s in self._stored():
+                    made, d = (s.made, None) if s.as_stored else (None, self._shown(s))
+                    if made is None:
+                        made = _made_here(d)  # type: ignore[arg-type]
+                    elif s.history or s.subject is not None:
+                        d = self._shown(s)  # the stored line with what is added to it, pieces as they are
+                    text = (s.text if d is None else json.dumps(d, ensure_ascii=False, sort_keys=True)) + "\n"
+                    outcomes[made.outcome] += 1
                     fj.write(text)
-                    exam = exam_from_dict(d)
-                    lines.append((exam, d))
-                    texts[id(d)] = text
-                    wc.writer.writerows(safe_exam_cells(exam))  # the rows SafeDictWriter would write
-                    if d.get("outcome") == "skipped":
-                        ws.writerow(failure_row(d))
-                    elif d["status"] == "failed":
-                        wf.writerow(failure_row(d))
+                    fc.write(made.csv)
+                    if made.listed is not None and made.listed_in in lists:
+                        lists[made.listed_in].writerow(made.listed)
+                    texts.append(text)
+                    visits.append(made.visit)
                 for fh in (fj, fc, ff, fs):
                     fh.flush()
                     os.fsync(fh.fileno())
             # the merged exams last, so exams.jsonl is never older than the results it was made from
-            write_exams(self.out, lines, target=paths[EXAMS_JSONL], texts=texts)
+            write_exams_of(paths[EXAMS_JSONL], visits, texts)
         return outcomes
 
 
-def _outcome(line: dict[str, Any]) -> str:
-    """A line's outcome; a line from before outcomes existed has none, and its status stands in."""
-    return str(line.get("outcome") or line["status"])
+@dataclass(frozen=True)
+class _Stored:
+    """A finished result as the ledger holds it, and what showing it needs: its names (canonical
+    first), name-collision messages, reviewer decisions, placement, history and output pieces."""
+
+    text: str
+    names: list[str]
+    notes: list[str]
+    decided: list[Any] | None
+    subject: dict[str, Any] | None
+    history: str | None
+    made: Made | None
+
+    @property
+    def as_stored(self) -> bool:
+        """Shown as stored, pieces and all: made for the one name it has, no collision, no decision."""
+        return (self.made is not None and self.names == [self.made.path] and not self.notes
+                and self.decided is None)
+
+
+def _made_here(d: dict[str, Any]) -> Made:
+    """The output pieces of a line as shown (its exam made from it)."""
+    exam = exam_from_dict(d)
+    where = listed_in(d)
+    return Made(d["source"]["path"], csv_text(exam), failure_row(d) if where else None, where, outcome_of(d),
+                visit_of(exam))
 
 
 def reopen_failed_files(out: str | Path, wait: bool = False) -> int:
@@ -442,6 +488,14 @@ def _add_history_column(db: sqlite3.Connection) -> None:
         db.execute("ALTER TABLE files ADD COLUMN history TEXT")
 
 
+def _add_made_column(db: sqlite3.Connection) -> None:
+    """Give a state database from before output pieces were stored its ``made`` column
+    (:class:`~bmdkit.batch.made.Made` as JSON, or NULL: the outputs are then made from the line)."""
+    cols = [r[1] for r in db.execute("PRAGMA table_info(files)")]
+    if "made" not in cols:
+        db.execute("ALTER TABLE files ADD COLUMN made TEXT")
+
+
 def _decisions_by_sha(out: Path) -> dict[str, list[Any]]:
     """Reviewer decisions recorded in ``out/audit.csv`` (:mod:`bmdkit.decisions`), grouped by file."""
     from bmdkit.decisions.records import load_audit
@@ -488,27 +542,6 @@ def present(line: dict[str, Any], names: list[str], clashes: list[str] | None = 
             "severity": Severity.INFO.value,
         })
     return line
-
-
-def failure_row(d: dict[str, Any]) -> dict[str, str]:
-    """A failed (or skipped) file's row: its error flags, or the flags that made it skipped.
-
-    The reasons have the file's own patient identifiers masked (a message may quote a row
-    label that holds the name); ``seen_as`` lists the names with :func:`join_list`, so a
-    name holding ``;`` stays one name.
-    """
-    skip_codes = {c.value for c in SKIP_CODES}
-    errors = ([f for f in d["flags"] if f.get("severity") == "error"]
-              or [f for f in d["flags"] if f["code"] in skip_codes])
-    redact = Redactor.for_contract(d.get("patient")).text
-    return {
-        "path": d["source"]["path"],
-        "sha256": d["source"]["sha256"],
-        "kind": d["source"]["kind"],
-        "flag_codes": ";".join(dict.fromkeys(f["code"] for f in errors)),
-        "reasons": redact("; ".join(f["message"] for f in errors)) or "no values found",
-        "seen_as": join_list(d["source"].get("seen_as", [])),
-    }
 
 
 #: place recorded for a name stored before inputs were keyed by place (or given without one)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bmdkit.batch.ledger import LEGACY_PLACE, Ledger
+from bmdkit.batch.made import Made
 from bmdkit.batch.walk import DEFAULT_LIMITS, InputItem, WalkLimits, walk_inputs
 from bmdkit.export.jsonout import exam_to_dict
 from bmdkit.flags import FlagCode
@@ -138,7 +139,7 @@ def digest_of(task: Task) -> str:
         return UNREAD_SHA256
 
 
-def commit(ledger: Ledger, task: Task, line: dict[str, Any]) -> None:
+def commit(ledger: Ledger, task: Task, line: dict[str, Any], made: Made | None = None) -> None:
     """Record a task's result (as :func:`finish_line` made it) in the ledger.
 
     A hashed task's result goes under its key. An unhashed one's goes under
@@ -147,17 +148,18 @@ def commit(ledger: Ledger, task: Task, line: dict[str, Any]) -> None:
     is already done (the same bytes under another name) the earlier result
     stays. A line made in the batch for a file the worker gave nothing for
     (a crash, a time limit) carries :func:`digest_of` the task. A file that
-    could not be read is kept under its place, as :func:`plan` keeps one.
+    could not be read is kept under its place, as :func:`plan` keeps one. ``made``: the line's
+    output pieces, if the worker made them (:mod:`bmdkit.batch.made`).
     """
     if task.hashed:
-        ledger.record(task.key, line)
+        ledger.record(task.key, line, made)
         return
     place = task.place or LEGACY_PLACE + task.display
     sha = str(line.get("source", {}).get("sha256") or UNREAD_SHA256)
     if sha == UNREAD_SHA256:
-        ledger.see_and_record(task.display, "place:" + place, UNREAD_SHA256, None, place, line)
+        ledger.see_and_record(task.display, "place:" + place, UNREAD_SHA256, None, place, line, made)
     else:
-        ledger.see_and_record(task.display, sha, sha, task.stamp, place, line)
+        ledger.see_and_record(task.display, sha, sha, task.stamp, place, line, made)
 
 
 def _settle(ledger: Ledger, item: InputItem, place: str, code: FlagCode, reason: str) -> None:

@@ -49,10 +49,11 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.connection import wait as mp_wait
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from bmdkit.batch.ledger import Ledger
 from bmdkit.batch.lifetime import die_with_parent
+from bmdkit.batch.made import Made, make
 from bmdkit.batch.plan import Task, commit, digest_of, discard, failed_line, finish_line, limits_for, plan
 from bmdkit.batch.progress import BatchProgress
 from bmdkit.batch.walk import DEFAULT_LIMITS, WalkLimits, count_inputs
@@ -106,6 +107,51 @@ class BatchSummary:
 def work(path: str, options: ReadOptions) -> dict[str, Any]:
     """Worker side: read and check one file, return its contract dict (with patient)."""
     return exam_to_dict(process_file(path, options))
+
+
+@dataclass(frozen=True)
+class Worked:
+    """What a batch worker sends back for a file: its contract dict, and its output pieces made from
+    the exam at hand (:mod:`bmdkit.batch.made`)."""
+
+    line: dict[str, Any]
+    made: Made | None
+
+
+def work_and_make(path: str, options: ReadOptions) -> Worked:
+    """Worker side, as the batch runs it: :func:`work`, and the file's output pieces with it."""
+    exam = process_file(path, options)
+    line = exam_to_dict(exam)
+    try:
+        made = make(exam, line)
+    except Exception:  # the pieces only save the outputs time: without them they are
+        # made from the line when the outputs are written, where a fault would stop the batch loudly
+        log.debug("output pieces not made here", exc_info=True)
+        made = None
+    return Worked(line, made)
+
+
+#: what a worker function gives for a file: the contract dict, or that and its output pieces
+WorkerResult = dict[str, Any] | Worked
+WorkerFn = Callable[[str, ReadOptions], WorkerResult]
+
+
+class Done(NamedTuple):
+    """A file the pool has finished: its task, its line as stored (:func:`finish_line`, or the line of
+    a failure the batch made), and its output pieces when the worker made them for that line."""
+
+    task: Task
+    line: dict[str, Any]
+    made: Made | None = None
+
+
+def _done(task: Task, result: WorkerResult) -> Done:
+    """The finished file of a worker's ``result``; pieces made under another path than the line is
+    stored under (an archive member's temporary copy) are dropped, and made again from the line."""
+    line, made = (result.line, result.made) if isinstance(result, Worked) else (result, None)
+    if made is not None and (task.temporary or made.path != task.display):
+        made = None
+    return Done(task, finish_line(line, task), made)
 
 
 def _init_worker(memory_bytes: int, log_level: int = logging.WARNING, single_threaded: bool = False) -> None:
@@ -165,7 +211,7 @@ def run_batch(
     checkpoint_s: float = 30.0,
     wait_for_lock: bool = False,
     limits: WalkLimits = DEFAULT_LIMITS,
-    worker_fn: Callable[[str, ReadOptions], dict[str, Any]] = work,
+    worker_fn: WorkerFn = work_and_make,
     retry_failed: bool = False,
 ) -> BatchSummary:
     """Process ``inputs`` into the output folder ``out``; resumes what is there.
@@ -194,9 +240,9 @@ def run_batch(
             tasks = plan(inputs, led, bar.advance, limits_for(limits, options), hash_first=False)
             for done in pool.run_chunks(tasks):
                 with led.batched():  # what came back together is committed together
-                    for task, line in done:
-                        commit(led, task, line)
-                for task, line in done:
+                    for task, line, made in done:
+                        commit(led, task, line, made)
+                for task, line, _ in done:
                     discard(task)
                     processed += 1
                     bar.advance(line.get("outcome", line.get("status")) == "failed")
@@ -246,7 +292,7 @@ class WorkerError(Exception):
         self.memory = memory
 
 
-def _serve(conn: Connection, fn: Callable[[str, ReadOptions], dict[str, Any]], options: ReadOptions,
+def _serve(conn: Connection, fn: WorkerFn, options: ReadOptions,
            log_level: int, single_threaded: bool) -> None:
     """Worker side: read the files sent (lists of ``(key, path)``), in order, and send back one
     ``(key, result, error)`` per file as it finishes; stop at ``None`` or when the batch is gone.
@@ -265,7 +311,7 @@ def _serve(conn: Connection, fn: Callable[[str, ReadOptions], dict[str, Any]], o
             return
         for key, path in chunk:
             try:
-                reply: tuple[str, dict[str, Any] | None, BaseException | None] = (key, fn(path, options), None)
+                reply: tuple[str, WorkerResult | None, BaseException | None] = (key, fn(path, options), None)
             except Exception as exc:  # noqa: BLE001 - the batch decides what the error means for the file
                 reply = (key, None, _sendable(exc))
             try:
@@ -325,7 +371,7 @@ class _Pool:
     died was reading: that file fails, the others sent to it are sent again.
     """
 
-    def __init__(self, workers: int, options: ReadOptions, fn: Callable[[str, ReadOptions], dict[str, Any]],
+    def __init__(self, workers: int, options: ReadOptions, fn: WorkerFn,
                  startup_grace_s: float = 120.0):
         self.workers = workers
         self.startup_grace_s = startup_grace_s
@@ -371,18 +417,18 @@ class _Pool:
         """How many files a worker holds at most: :data:`QUEUED_WORK_S` of work, within bounds."""
         return max(1, min(QUEUED_PER_WORKER, int(QUEUED_WORK_S / max(self.file_s, 1e-6))))
 
-    def run(self, tasks: Iterable[Task]) -> Iterator[tuple[Task, dict[str, Any]]]:
-        """Yield ``(task, contract dict)`` for every task, in completion order."""
+    def run(self, tasks: Iterable[Task]) -> Iterator[Done]:
+        """Yield every task's :class:`Done` (task, contract dict, output pieces), in completion order."""
         for done in self.run_chunks(tasks):
             yield from done
 
-    def run_chunks(self, tasks: Iterable[Task]) -> Iterator[list[tuple[Task, dict[str, Any]]]]:
+    def run_chunks(self, tasks: Iterable[Task]) -> Iterator[list[Done]]:
         """Yield the ``(task, contract dict)`` pairs of every task in lists, so the batch can commit
         each list at once: results are held until :data:`HOLD_RESULTS` of them have come, or for
         :data:`HOLD_S` seconds at most (workers are fed meanwhile), so a fast batch does not
         commit file by file."""
         source = iter(tasks)
-        held: list[tuple[Task, dict[str, Any]]] = []
+        held: list[Done] = []
         since = 0.0
         while True:
             self._fill(source)
@@ -405,7 +451,7 @@ class _Pool:
                 yield held
                 held = []
 
-    def _collect(self, busy: list[_Worker], ready: set[Any], done: list[tuple[Task, dict[str, Any]]]) -> None:
+    def _collect(self, busy: list[_Worker], ready: set[Any], done: list[Done]) -> None:
         """Take the results of the ``busy`` workers ``ready`` to be read, fail the file each dead
         worker was on, then the files past the time limit."""
         for w in busy:
@@ -416,7 +462,7 @@ class _Pool:
                 self._receive(w, done)  # what it sent before it died is its own
                 if w.queue:
                     task = w.queue.popleft()
-                    done.append((task, _failed(task, FlagCode.INTERNAL_ERROR,
+                    done.append(Done(task, _failed(task, FlagCode.INTERNAL_ERROR,
                                                "the worker process crashed on this file")))
                 self._retire(w)
         self._late(done)
@@ -454,7 +500,7 @@ class _Pool:
         out.extend(itertools.islice(source, n - len(out)))
         return out
 
-    def _receive(self, w: _Worker, done: list[tuple[Task, dict[str, Any]]]) -> None:
+    def _receive(self, w: _Worker, done: list[Done]) -> None:
         """Take every message worker ``w`` has sent: its start, then one result per file in order."""
         try:
             while not w.dead and w.has_message():
@@ -464,18 +510,18 @@ class _Pool:
                     w.ready = True
                     w.started = now if w.queue else None
                     continue
-                key, line, error = msg
+                key, result, error = msg
                 task = w.queue.popleft()
                 if task.key != key:  # pragma: no cover - a worker reads its files in order
                     raise RuntimeError("a batch worker answered out of order")
                 if w.started is not None:
                     self.file_s = 0.8 * self.file_s + 0.2 * (now - w.started)
                 w.started = now if w.queue else None
-                done.append((task, finish_line(line, task) if error is None else _error_line(task, error)))
+                done.append(_done(task, result) if error is None else Done(task, _error_line(task, error)))
         except (EOFError, OSError):
             w.dead = True
 
-    def _late(self, done: list[tuple[Task, dict[str, Any]]]) -> None:
+    def _late(self, done: list[Done]) -> None:
         """Fail the file each worker has been on past the time limit, and stop that worker.
 
         A file is timed from when its worker began it, never while it waits in a worker's
@@ -494,7 +540,7 @@ class _Pool:
                 continue
             if late:
                 task = w.queue.popleft()
-                done.append((task, _failed(task, FlagCode.RESOURCE_LIMIT,
+                done.append(Done(task, _failed(task, FlagCode.RESOURCE_LIMIT,
                                            f"reading took longer than the {timeout:g} s time limit")))
                 self._retire(w)
 

@@ -177,6 +177,14 @@ def flag_from_dict(f: dict[str, Any]) -> Flag:
                 measures=tuple(f.get("measures") or ()))
 
 
+def in_contract_order(exam: Exam) -> Exam:
+    """``exam`` with its regions in the order its contract object lists them (``regions``, then
+    ``extra_regions``): the order an exam read back from its JSON has."""
+    ordered = (*(r for r in exam.regions if r.region.in_contract),
+               *(r for r in exam.regions if not r.region.in_contract))
+    return exam if ordered == exam.regions else exam.replace(regions=ordered)
+
+
 def exam_to_dict(exam: Exam, include_patient: bool = True) -> dict[str, Any]:
     """The contract object for one exam.
 
