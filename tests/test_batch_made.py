@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 from conftest import SAMPLES
 
-from bmdkit.batch.ledger import Ledger, _made_here
+from bmdkit.batch.ledger import Ledger
+from bmdkit.batch.outputs import made_here
 from bmdkit.batch.made import MADE_BY, Made, make
 from bmdkit.batch.runner import run_batch
 from bmdkit.export.jsonout import exam_to_dict
@@ -53,7 +54,7 @@ def test_pieces_made_from_the_exam_are_those_made_from_its_line(tmp_path: Path) 
         exam = process_file(p, NO_OCR)
         line = exam_to_dict(exam)
         here = make(exam, line)
-        again = _made_here(json.loads(json.dumps(line, ensure_ascii=False, sort_keys=True)))
+        again = made_here(json.loads(json.dumps(line, ensure_ascii=False, sort_keys=True)))
         assert here == again, p.name
 
 
@@ -145,11 +146,11 @@ def test_stored_pieces_are_used_only_for_a_line_shown_as_stored(batch: Path, tmp
 
 def test_a_reviewer_decision_makes_the_rows_again(batch: Path, tmp_path: Path) -> None:
     """A line a decision changed is not shown as stored: its rows come from the changed line."""
-    from bmdkit.batch.ledger import _Stored
+    from bmdkit.batch.outputs import Stored
 
     made = next(Made.from_json(v) for v in _pieces(batch).values() if v)
     assert made is not None
-    shown = _Stored("{}", [made.path], [], None, None, None, made)
+    shown = Stored("{}", [made.path], [], None, None, None, made)
     assert shown.as_stored
     assert not replace(shown, decided=["a decision"]).as_stored
     assert not replace(shown, notes=["a name collision"]).as_stored

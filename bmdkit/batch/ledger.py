@@ -36,7 +36,6 @@ from __future__ import annotations
 import datetime as dt
 import fcntl
 import json
-import os
 import shutil
 import sqlite3
 from collections import Counter
@@ -46,9 +45,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bmdkit.batch.made import Made, csv_text, failure_row, listed_in, outcome_of
-from bmdkit.batchfolder import (
-    AUDIT_CSV,
+from bmdkit.batch.made import Made, failure_row, outcome_of
+from bmdkit.batch.outputs import (  # noqa: F401 - write_results_csv, FAILURE_COLUMNS: importable from here too
+    FAILURE_COLUMNS,
+    Stored,
+    decisions_by_sha,
+    placed_subjects,
+    shown,
+    write_outputs,
+    write_results_csv,
+)
+from bmdkit.batchfolder import (  # noqa: F401 - the output file names stay importable from here
     EXAMS_JSONL,
     FAILURES_CSV,
     LOCK_FILE,
@@ -57,26 +64,16 @@ from bmdkit.batchfolder import (
     SKIPPED_CSV,
     STATE_DB,
     WORK_DIR,
-    atomic_write,
     make_private,
-    open_private,
     prepare_output_dir,
-    staged_files,
     touch_private,
 )
-from bmdkit.batchfolder.cells import SafeDictWriter
 from bmdkit.errors import ConfigError
-from bmdkit.export.jsonout import exam_from_dict
-from bmdkit.export.results_csv import COLUMNS, safe_exam_cells
-from bmdkit.flags import FlagCode, Severity
-from bmdkit.merge import visit_of, write_exams_of
-from bmdkit.model import Exam
 
 # the folder's file names are bmdkit.batchfolder's; the old names below stay importable from here
 STATE_NAME = STATE_DB
 LOCK_NAME = LOCK_FILE
 WORK_NAME = WORK_DIR
-FAILURE_COLUMNS = ("path", "sha256", "kind", "flag_codes", "reasons", "seen_as")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
@@ -322,14 +319,14 @@ class Ledger:
         return [(name, failure_row(json.loads(text))["reasons"]) for name, text in rows]
 
     # -- outputs ---------------------------------------------------------------
-    def _stored(self) -> Iterator[_Stored]:
+    def _stored(self) -> Iterator[Stored]:
         """Finished results in output order, as stored, with what showing them needs."""
         cur = self.db.execute(
             "SELECT f.key, f.line, MIN(n.display) AS first, f.history, f.made, "
             "json_extract(f.line, '$.source.sha256') FROM files f "
             "JOIN names n ON n.key = f.key WHERE f.line IS NOT NULL GROUP BY f.key ORDER BY first, f.key"
         )
-        decisions = _decisions_by_sha(self.out)
+        decisions = decisions_by_sha(self.out)
         subjects = placed_subjects(self.out)
         clashes = _name_clashes(self.db)
         places: dict[str, list[tuple[str, str]]] = {}  # every name at once, not a statement per file
@@ -340,21 +337,8 @@ class Ledger:
             names = sorted(clashes[(place, key)][0] if (place, key) in clashes else display
                            for place, display in rows)
             notes = sorted({clashes[(place, key)][1] for place, _ in rows if (place, key) in clashes})
-            yield _Stored(text, names, notes, decisions.get(sha), subjects.get(sha), history,
-                          Made.from_json(made))
-
-    @staticmethod
-    def _shown(s: _Stored) -> dict[str, Any]:
-        """A stored result as shown, under its canonical name (see :meth:`iter_results`)."""
-        line = json.loads(s.text)
-        if s.decided is not None:
-            line = _with_decisions(line, s.decided)
-        line = present(line, s.names, s.notes)
-        if s.history:
-            line["history"] = json.loads(s.history)
-        if s.subject is not None:
-            line["subject"] = s.subject
-        return line
+            yield Stored(text, names, notes, decisions.get(sha), subjects.get(sha), history,
+                         Made.from_json(made))
 
     def iter_results(self) -> Iterator[dict[str, Any]]:
         """Finished results in output order, each under its canonical name.
@@ -364,80 +348,14 @@ class Ledger:
         and a ``duplicate_input`` flag says so.
         """
         for s in self._stored():
-            yield self._shown(s)
+            yield shown(s)
 
     def write_outputs(self) -> Counter[str]:
-        """Regenerate results.jsonl, results.csv, failures.csv, skipped.csv and exams.jsonl (the files merged
-        into one exam per visit and scan type, :mod:`bmdkit.merge`) atomically (owner-only).
-
-        A line shown as it was stored (:attr:`_Stored.as_stored`) is written from its stored text and
-        output pieces (:mod:`bmdkit.batch.made`); any other is shown and its pieces made again here.
-        Only each line's text and :class:`~bmdkit.merge.Visit` are held until exams.jsonl is written.
+        """Regenerate results.jsonl, results.csv, failures.csv, skipped.csv and exams.jsonl
+        (:func:`bmdkit.batch.outputs.write_outputs`) from the results held here.
 
         Returns the written lines by outcome (for :meth:`counts`)."""
-        staged = (RESULTS_JSONL, RESULTS_CSV, FAILURES_CSV, SKIPPED_CSV, EXAMS_JSONL)
-        with staged_files(self.out, staged, self.work_dir) as paths:
-            with open_private(paths[RESULTS_JSONL], "w", encoding="utf-8", newline="\n") as fj, \
-                    open_private(paths[RESULTS_CSV], "w", encoding="utf-8", newline="") as fc, \
-                    open_private(paths[FAILURES_CSV], "w", encoding="utf-8", newline="") as ff, \
-                    open_private(paths[SKIPPED_CSV], "w", encoding="utf-8", newline="") as fs:
-                wc = SafeDictWriter(fc, fieldnames=list(COLUMNS), lineterminator="\n")
-                lists = {name: SafeDictWriter(fh, fieldnames=list(FAILURE_COLUMNS), lineterminator="\n")
-                         for name, fh in (("failures", ff), ("skipped", fs))}
-                for w in (wc, *lists.values()):
-                    w.writeheader()
-                texts: list[str] = []
-                visits = []
-                outcomes: Counter[str] = Counter()
-                for s in self._stored():
-                    made, d = (s.made, None) if s.as_stored else (None, self._shown(s))
-                    if made is None:
-                        made = _made_here(d)  # type: ignore[arg-type]
-                    elif s.history or s.subject is not None:
-                        d = self._shown(s)  # the stored line with what is added to it, pieces as they are
-                    text = (s.text if d is None else json.dumps(d, ensure_ascii=False, sort_keys=True)) + "\n"
-                    outcomes[made.outcome] += 1
-                    fj.write(text)
-                    fc.write(made.csv)
-                    if made.listed is not None and made.listed_in in lists:
-                        lists[made.listed_in].writerow(made.listed)
-                    texts.append(text)
-                    visits.append(made.visit)
-                for fh in (fj, fc, ff, fs):
-                    fh.flush()
-                    os.fsync(fh.fileno())
-            # the merged exams last, so exams.jsonl is never older than the results it was made from
-            write_exams_of(paths[EXAMS_JSONL], visits, texts)
-        return outcomes
-
-
-@dataclass(frozen=True)
-class _Stored:
-    """A finished result as the ledger holds it, and what showing it needs: its names (canonical
-    first), name-collision messages, reviewer decisions, placement, history and output pieces."""
-
-    text: str
-    names: list[str]
-    notes: list[str]
-    decided: list[Any] | None
-    subject: dict[str, Any] | None
-    history: str | None
-    made: Made | None
-
-    @property
-    def as_stored(self) -> bool:
-        """Shown as stored, pieces and all: made for the one name it has, no collision, no decision."""
-        return (self.made is not None and self.names == [self.made.path] and not self.notes
-                and self.decided is None)
-
-
-def _made_here(d: dict[str, Any]) -> Made:
-    """The output pieces of a line as shown (its exam made from it)."""
-    exam = exam_from_dict(d)
-    where = listed_in(d)
-    return Made(d["source"]["path"], csv_text(exam), failure_row(d) if where else None, where, outcome_of(d),
-                visit_of(exam))
-
+        return write_outputs(self.out, self.work_dir, self._stored())
 
 def reopen_failed_files(out: str | Path, wait: bool = False) -> int:
     """``bmdkit batch --retry-failed``: reopen the failed files of the batch in ``out`` (see
@@ -460,27 +378,6 @@ def history_entry(line: dict[str, Any], when: str) -> dict[str, Any]:
     }
 
 
-def write_results_csv(out: Path, exams: list[Exam]) -> Path:
-    """Rewrite ``out/results.csv`` from ``exams`` (the lines of results.jsonl, in order), atomically and owner-only.
-
-    The same rows :meth:`Ledger.write_outputs` writes, so a command that rewrites
-    ``results.jsonl`` on its own (``bmdkit apply-decisions``) keeps the two in step.
-    """
-    with atomic_write(out / RESULTS_CSV, "w", encoding="utf-8", newline="") as fh:
-        w = SafeDictWriter(fh, fieldnames=list(COLUMNS), lineterminator="\n")
-        w.writeheader()
-        for e in exams:
-            w.writer.writerows(safe_exam_cells(e))
-    return out / RESULTS_CSV
-
-
-def placed_subjects(out: Path) -> dict[str, dict[str, Any]]:
-    """``subject`` objects by file SHA-256, from the placement report ``out/subjects.csv`` (empty without one)."""
-    from bmdkit.batch.subjects import read_placement
-
-    return read_placement(out)
-
-
 def _add_history_column(db: sqlite3.Connection) -> None:
     """Give a state database from before ``--retry-failed`` its ``history`` column (JSON list, or NULL)."""
     cols = [r[1] for r in db.execute("PRAGMA table_info(files)")]
@@ -494,54 +391,6 @@ def _add_made_column(db: sqlite3.Connection) -> None:
     cols = [r[1] for r in db.execute("PRAGMA table_info(files)")]
     if "made" not in cols:
         db.execute("ALTER TABLE files ADD COLUMN made TEXT")
-
-
-def _decisions_by_sha(out: Path) -> dict[str, list[Any]]:
-    """Reviewer decisions recorded in ``out/audit.csv`` (:mod:`bmdkit.decisions`), grouped by file."""
-    from bmdkit.decisions.records import load_audit
-
-    if not (out / AUDIT_CSV).is_file():
-        return {}
-    grouped: dict[str, list[Any]] = {}
-    for d in load_audit(out):
-        grouped.setdefault(d.sha256, []).append(d)
-    return grouped
-
-
-def _with_decisions(line: dict[str, Any], decisions: list[Any]) -> dict[str, Any]:
-    """Re-apply reviewer decisions so a regenerated results.jsonl keeps corrections."""
-    from bmdkit.decisions.records import apply_decisions
-    from bmdkit.export.jsonout import exam_to_dict
-
-    exams, _ = apply_decisions([exam_from_dict(line)], decisions, strict=False)
-    out = exam_to_dict(exams[0])
-    out["source"] = {**line["source"], **out["source"]}
-    return out
-
-
-def present(line: dict[str, Any], names: list[str], clashes: list[str] | None = None) -> dict[str, Any]:
-    """A stored result as shown: canonical path, other names, duplicate flag, name collisions.
-
-    ``clashes`` are messages for names this input shares with another input
-    (see :func:`_name_clashes`); each becomes a ``name_collision`` flag, which
-    needs a reviewer, so an extracted line becomes flagged.
-    """
-    for message in clashes or []:
-        line["flags"].append({"code": FlagCode.NAME_COLLISION.value, "message": message, "region": None,
-                              "severity": FlagCode.NAME_COLLISION.severity.value})
-        for field in ("status", "outcome"):
-            if line.get(field) == "extracted":
-                line[field] = "flagged"
-    line["source"]["path"] = names[0]
-    if len(names) > 1:
-        line["source"]["seen_as"] = names
-        line["flags"].append({
-            "code": FlagCode.DUPLICATE_INPUT.value,
-            "message": f"the same content was seen under {len(names)} names; processed once",
-            "region": None,
-            "severity": Severity.INFO.value,
-        })
-    return line
 
 
 #: place recorded for a name stored before inputs were keyed by place (or given without one)

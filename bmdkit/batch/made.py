@@ -7,7 +7,7 @@ deliveries). Made from each stored contract line every time, a file's
 worker that read the file has the exam: it makes the pieces there
 (:func:`make`), the batch stores them beside the line, and the outputs take them
 as they are whenever the line is shown as it was stored (under the one name it
-was made for, no name collision, no reviewer decision: :meth:`Ledger.write_outputs`).
+was made for, no name collision, no reviewer decision: :func:`bmdkit.batch.outputs.write_outputs`).
 Otherwise the outputs are made from the line, as before. Pieces made by another
 version of bmdkit, or in another format, are not used (:data:`MADE_BY`).
 
