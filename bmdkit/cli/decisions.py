@@ -28,7 +28,8 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from bmdkit.batch.ledger import LOCK_NAME, write_results_csv
+from bmdkit.batch.ledger import LOCK_NAME
+from bmdkit.batch.outputs import write_results_csv
 from bmdkit.batchfolder.files import touch_private
 from bmdkit.cli.common import batch_folder_argument
 from bmdkit.decisions.records import (
