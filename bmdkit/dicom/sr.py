@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 import struct
-from dataclasses import dataclass
+from collections.abc import Callable
 
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
@@ -27,8 +27,9 @@ from pydicom.sequence import Sequence
 from bmdkit.dicom import srtree, words
 from bmdkit.dicom.base import charsets, decode_text, memo, parse_number, value_of
 from bmdkit.dicom.collect import Collector
+from bmdkit.dicom.srplace import PLACED, Placement, code_value_meaning, name_meaning, placement
 from bmdkit.flags import FlagCode
-from bmdkit.model import Flag, Method, Region, Side
+from bmdkit.model import Flag, Method, Side
 
 SR_SOP_CLASSES = {
     "1.2.840.10008.5.1.4.1.1.88.11": "Basic Text SR",
@@ -82,7 +83,7 @@ def _memo(cs: list[str], implicit: bool) -> srtree.Memo:
 def _seq(item: Dataset | dict, tag: int) -> Sequence | list:  # type: ignore[type-arg]
     if type(item) is dict:  # an item of the lean content tree (srtree): followed sequences are lists
         value = item.get(tag)
-        return value if type(value) is list else []
+        return value if isinstance(value, list) else []  # a list, or the memo's srtree.Shared
     try:
         return item[tag].value if tag in item else []
     except Exception:  # noqa: BLE001
@@ -100,12 +101,15 @@ class _SRWalker:
     def __init__(self, ds: Dataset) -> None:
         self.ds = ds
         self.cs = charsets(ds)
-        self.decoded: dict[bytes, str] = {}
+        #: the content tree is :mod:`.srtree`'s (every item a dict, every sequence a list of them)
+        self.lean = False
+        self.tables: dict[int, tuple[words.Meaning, dict[tuple[object, ...], Placement]]] = {}
+        self.merges: dict[tuple[int, int], tuple[words.Meaning, words.Meaning, words.Meaning]] = {}
         self.col = Collector(Method.DICOM_SR, "structured report")
         self.count = 0
 
     def run(self, context: words.Meaning) -> Collector:
-        root_m = self.name_meaning(self.ds)[0] if _CONCEPT_NAME in self.ds else words.nothing()
+        root_m = name_meaning(*self.concept(self.ds, _CONCEPT_NAME))[0] if _CONCEPT_NAME in self.ds else _NOTHING
         self.walk(self.ds, root_m.merged_under(context), "", 0)
         return self.col
 
@@ -129,18 +133,17 @@ class _SRWalker:
             else:
                 # what converting it would have made of the element: a sequence, not text to search
                 self.ds.__dict__["_bmdkit_content_read"] = True
+                self.lean = True
                 return items
         return _seq(self.ds, _CONTENT)
 
     # -- value access ---------------------------------------------------------
     def decode(self, raw: bytes) -> str:
-        """The text of a value's raw bytes, as :meth:`s` reads it (the lean tree decodes with this)."""
-        out = self.decoded.get(raw)
-        if out is None:  # decode_text is a pure function of the bytes and the character sets
-            out = self.decoded[raw] = decode_text(raw, self.cs).strip()
-        return out
+        """The text of a value's raw bytes, as :meth:`s` reads it (the lean tree decodes with this;
+        :mod:`.srtree` keeps what it decoded, per character sets)."""
+        return decode_text(raw, self.cs).strip()
 
-    def s(self, item: Dataset | dict, tag: int) -> str:
+    def s(self, item: Dataset | dict, tag: int) -> str:  # type: ignore[type-arg]
         """A text value decoded from raw bytes (declared set, then the fallbacks)."""
         if type(item) is dict:  # lean content tree: the _TEXTS values, decoded by :meth:`decode`
             value = item.get(tag)
@@ -161,82 +164,146 @@ class _SRWalker:
         try:
             item = seq[0]  # type: ignore[index]
         except Exception:  # noqa: BLE001
-            return "", "", ""
+            return _BLANK
         if type(item) is dict:  # lean content tree: its texts are str, decoded as :meth:`s` gives them
             get = item.get
             return (get(_CODE_MEANING, ""), get(_CODE_VALUE, ""),  # type: ignore[return-value]
                     get(_SCHEME, ""))
         return self.s(item, _CODE_MEANING), self.s(item, _CODE_VALUE), self.s(item, _SCHEME)
 
-    def name_meaning(self, item: Dataset) -> tuple[words.Meaning, str]:
-        return _name_meaning(*self.code(_seq(item, _CONCEPT_NAME)))
+    def concept(self, item: Dataset | dict, tag: int) -> tuple[str, str, str]:  # type: ignore[type-arg]
+        """:meth:`code` of an item's code sequence ``tag`` (a lean item's read at once)."""
+        if type(item) is dict:  # lean: a followed sequence is a list of dicts, or absent
+            seq = item.get(tag)
+            if not seq:
+                return _BLANK
+            get = seq[0].get  # type: ignore[index]
+            return get(_CODE_MEANING, ""), get(_CODE_VALUE, ""), get(_SCHEME, "")
+        return self.code(_seq(item, tag))
 
     # -- the walk -------------------------------------------------------------
     def walk(self, node: Dataset, ctx: words.Meaning, path: str, depth: int) -> None:
+        """Every item under ``node`` (its paths start with ``path``), placed under ``ctx``."""
         if depth > _MAX_DEPTH:
             self.col.unplaced_value(f"{path or 'content'} (nested deeper than {_MAX_DEPTH})")
             return
-        seq = self.root_content() if node is self.ds else _seq(node, _CONTENT)
+        if node is self.ds:
+            seq = self.root_content()
+        else:
+            seq = node.get(_CONTENT) if self.lean else _seq(node, _CONTENT)  # type: ignore[attr-defined]
         if not seq:
             return
-        types = [self.s(item, _VALUE_TYPE).upper() for item in seq]
-        ctx = self.site_context(seq, types).merged_under(ctx)
-        for i, (item, vt) in enumerate(zip(seq, types)):
+        # a shared list (srtree.Shared: a NUM's modifiers) says the same wherever it recurs
+        rows, site = _said(seq, "group", self.group) if type(seq) is srtree.Shared else self.group(seq)
+        ctx = self.merged(site, ctx)
+        for i, (item, vt, name, m, label, verdict) in enumerate(rows):
             self.count += 1
             if self.count > _MAX_ITEMS:
                 if self.count == _MAX_ITEMS + 1:  # said once: a cut-off tree must not read as complete
                     self.col.unplaced_value(f"{_content_path(path)} (more than {_MAX_ITEMS} content items: "
                                             "the rest was not read)")
                 return
-            here = f"{path}ContentSequence[{i}]"
-            m, label = self.name_meaning(item)
             if vt == "CONTAINER":
-                self.walk(item, m.merged_under(ctx), here + ".", depth + 1)
+                self.walk(item, self.merged(m, ctx), f"{path}ContentSequence[{i}].", depth + 1)
                 continue
             if vt == "NUM":
-                self.num(item, m, label, ctx, here)
-            elif vt in ("TEXT", "CODE"):
-                self.exclusion(item, m, vt, ctx, here)
+                self.num(item, m, label, name, ctx, path, i)
+            elif verdict is not None:  # a TEXT/CODE item that says excluded or included: of a vertebra?
+                # the region of m.merged_under(ctx) (words.Meaning.merged_under), without building it
+                region = m.region or (None if m.total else ctx.region)
+                if region is not None and region.is_vertebra:
+                    self.col.mark(region, verdict, f"{path}ContentSequence[{i}]")
             if _CONTENT in item:
-                self.walk(item, m.merged_under(ctx), here + ".", depth + 1)
+                self.walk(item, self.merged(m, ctx), f"{path}ContentSequence[{i}].", depth + 1)
 
-    def num(self, item: Dataset, m: words.Meaning, label: str, ctx: words.Meaning, path: str) -> None:
-        """Place one NUM: region and side from its name, then its modifiers, then its context.
+    def group(self, seq: Sequence | list) -> tuple[list[_Row], words.Meaning]:  # type: ignore[type-arg]
+        """What the walk reads of each item of a sequence (:data:`_Row`), and the site their
+        CODE/TEXT items name (:meth:`site_context`)."""
+        rows: list[_Row] = []
+        for item in seq:
+            vt = (item.get(_VALUE_TYPE, "") if self.lean else self.s(item, _VALUE_TYPE)).upper()
+            name = self.concept(item, _CONCEPT_NAME)
+            m, label = name_meaning(*name)
+            rows.append((item, vt, name, m, label,
+                         self.exclusion(item, m, vt) if vt in ("TEXT", "CODE") else None))
+        return rows, self.site_context(seq, [row[1] for row in rows])
+
+    def placements(self, ctx: words.Meaning) -> dict[tuple[object, ...], Placement]:
+        """The placements remembered under ``ctx`` (:class:`.srplace.Placements`), found once per
+        context in this walk (the context is kept with them, so its id stays its own)."""
+        hit = self.tables.get(id(ctx))
+        if hit is None:
+            hit = self.tables[id(ctx)] = (ctx, PLACED.table(ctx))
+        return hit[1]
+
+    def merged(self, m: words.Meaning, ctx: words.Meaning) -> words.Meaning:
+        """``m.merged_under(ctx)``, made once per pair in this walk (the pair is kept with it, so
+        their ids stay theirs): siblings share their context, and so the placements of their NUMs."""
+        key = (id(m), id(ctx))
+        hit = self.merges.get(key)
+        if hit is None:
+            hit = self.merges[key] = (m, ctx, m.merged_under(ctx))
+        return hit[2]
+
+    def num(self, item: Dataset, m: words.Meaning, label: str, name: tuple[str, str, str],
+            ctx: words.Meaning, path: str, i: int) -> None:
+        """Place one NUM (``name``: its concept name; it is item ``i`` under ``path``): region and
+        side from its name, then its modifiers, then its context.
 
         Where it goes is a pure function of the concept name, the unit, the
-        modifiers and the context (:func:`_placement`), remembered for the
+        modifiers and the context (:func:`.srplace.placement`), remembered for the
         next NUM that says the same (the same names recur in every SR).
         """
-        mvs = _seq(item, _MEASURED)
-        if not mvs:
-            return
-        mv = mvs[0]
-        raw = self.s(mv, _NUMERIC) or None
-        value = parse_number(raw)
-        unit_text, unit_code, _ = self.code(_seq(mv, _UNITS))
+        if self.lean:
+            mvs = item.get(_MEASURED)
+            if not mvs:
+                return
+            mv = mvs[0]
+            raw = mv.get(_NUMERIC) or None
+        else:
+            mvs = _seq(item, _MEASURED)
+            if not mvs:
+                return
+            mv = mvs[0]
+            raw = self.s(mv, _NUMERIC) or None
+        unit_text, unit_code, _ = self.concept(mv, _UNITS)
         mods, mod_texts = self.modifiers(item)
-        key = (self.code(_seq(item, _CONCEPT_NAME)), unit_code, unit_text, mods, tuple(mod_texts), ctx)
-        placed = _PLACED.get(key)
+        # the modifiers' meaning is in the key, None for the shared nothing (cheaper to hash; equal)
+        key = (name, unit_code, unit_text, None if mods is _NOTHING else mods, mod_texts)
+        placed = self.placements(ctx).get(key)
         if placed is None:
-            if len(_PLACED) >= _PLACED_ENTRIES:
-                _PLACED.clear()  # bounded: hostile files cannot make it grow
-            placed = _PLACED[key] = _placement(m, label, key[0], unit_code, unit_text, mods, mod_texts, ctx)
+            placed = placement(m, label, name, unit_code, unit_text, mods, mod_texts, ctx)
+            if PLACED.keep(ctx, key, placed):
+                self.tables.clear()
         region, side, measure, note, extra = placed
         if region is None:
             if note is not None:
-                self.col.unplaced_value(f"{path} '{label}' ({note})")
+                self.col.unplaced_value(f"{path}ContentSequence[{i}] '{label}' ({note})")
             return
+        here = f"{path}ContentSequence[{i}]"
         if note:  # the unit named the measure against the name
             self.col.flags.append(Flag(FlagCode.SOURCES_DISAGREE,
-                                       f"{extra.name}: SR item {path} '{label}': {note}", region=extra.name))
-        self.col.add(region, side, measure, value, path, raw=raw, label=extra.label,  # type: ignore[arg-type]
-                     vertebrae=extra.vertebrae)
+                                       f"{extra.name}: SR item {here} '{label}': {note}", region=extra.name))
+        self.col.add(region, side, measure, _number(raw), here, raw=raw,  # type: ignore[arg-type]
+                     label=extra.label, vertebrae=extra.vertebrae)  # type: ignore[union-attr]
 
-    def modifiers(self, item: Dataset) -> tuple[words.Meaning, list[str]]:
-        """What HAS CONCEPT MOD / HAS OBS CONTEXT children say (Finding Site, Laterality), and their texts."""
+    def modifiers(self, item: Dataset) -> tuple[words.Meaning, tuple[str, ...]]:
+        """What HAS CONCEPT MOD / HAS OBS CONTEXT children say (Finding Site, Laterality), and their texts.
+
+        A lean tree's modifier lists are shared (:mod:`.srtree` keeps them once), so what one says
+        is remembered with the list (:func:`_said`).
+        """
+        seq = item.get(_CONTENT) if self.lean else _seq(item, _CONTENT)  # type: ignore[attr-defined]
+        if not seq:
+            return _NO_MODIFIERS
+        if type(seq) is srtree.Shared:
+            return _said(seq, "modifiers", self.read_modifiers)  # type: ignore[return-value]
+        return self.read_modifiers(seq)
+
+    def read_modifiers(self, seq: Sequence | list) -> tuple[words.Meaning, tuple[str, ...]]:  # type: ignore[type-arg]
         found = words.nothing()
         texts: list[str] = []
-        for child in _seq(item, _CONTENT):
+        for child in seq:
             rel = self.s(child, _RELATIONSHIP).upper()
             if rel not in _MODIFIER_RELATIONSHIPS or self.s(child, _VALUE_TYPE).upper() not in ("CODE", "TEXT"):
                 continue
@@ -248,7 +315,7 @@ class _SRWalker:
                     sub_m, sub_text = self.site_value_text(mod)
                     found = sub_m.merged_under(found)
                     texts.append(sub_text)
-        return found, texts
+        return found, tuple(texts)
 
     def site_context(self, seq: object, types: list[str]) -> words.Meaning:
         """Region and side that CODE/TEXT siblings name for a whole group (TID 1501 style).
@@ -258,10 +325,12 @@ class _SRWalker:
         modifier beneath it); those apply to every sibling NUM. ``types``: the items' value types.
         """
         found = words.nothing()
+        if "CODE" not in types and "TEXT" not in types:
+            return found
         for item, vt in zip(seq, types):  # type: ignore[call-overload]
             if vt not in ("CODE", "TEXT"):
                 continue
-            name = self.code(_seq(item, _CONCEPT_NAME))[0]
+            name = self.concept(item, _CONCEPT_NAME)[0]
             if words.first(name, "header") not in ("site", "region"):
                 continue
             found = self.site_value(item).merged_under(found)
@@ -278,117 +347,45 @@ class _SRWalker:
         if self.s(item, _VALUE_TYPE).upper() == "TEXT":
             value = self.s(item, _TEXT_VALUE)
             return words.meaning(value), value
-        return _code_value_meaning(*self.code(_seq(item, _CONCEPT_CODE)))
+        return code_value_meaning(*self.concept(item, _CONCEPT_CODE))
 
-    def exclusion(self, item: Dataset, m: words.Meaning, vt: str, ctx: words.Meaning,
-                  path: str) -> None:
-        """TEXT/CODE items that say a vertebra is excluded or included."""
+    def exclusion(self, item: Dataset, m: words.Meaning, vt: str) -> bool | None:
+        """Whether a TEXT/CODE item named ``m`` says excluded (True) or included (False), or neither
+        (None); the walk marks it where its name and context make it a vertebra's."""
         if vt == "TEXT":
             value_text = self.s(item, _TEXT_VALUE)
         else:
-            value_text = self.code(_seq(item, _CONCEPT_CODE))[0]
-        full = m.merged_under(ctx)
-        vertebra = full.region if full.region is not None and full.region.is_vertebra else None
-        if vertebra is None:
-            return
+            value_text = self.concept(item, _CONCEPT_CODE)[0]
         value_m = words.meaning(value_text)
         flag = words.boolean(value_text)
         if m.excluded is not None and flag is not None:
-            excluded = m.excluded if flag else not m.excluded
-        elif value_m.excluded is not None:
-            excluded = value_m.excluded
-        else:
-            return
-        self.col.mark(vertebra, excluded, path)
+            return m.excluded if flag else not m.excluded
+        return value_m.excluded
 
 
-#: (region, side, measure, conflict or why not placed, what the value is recorded with)
-_Placement = tuple["Region | None", "Side | None", "str | None", "str | None", "_Placed | None"]
-#: where NUMs were placed (:func:`_placement`), by what decides it: see :meth:`_SRWalker.num`
-_PLACED: dict[tuple[object, ...], _Placement] = {}
-_PLACED_ENTRIES = 8192
+#: what the walk reads of a content item: the item, its value type, concept name (meaning, value,
+#: scheme), the name's meaning and label, and for TEXT/CODE whether it says excluded (:meth:`_SRWalker.exclusion`)
+_Row = tuple[object, str, tuple[str, str, str], words.Meaning, str, "bool | None"]
+_BLANK = ("", "", "")
+_NOTHING = words.nothing()
+_NO_MODIFIERS: tuple[words.Meaning, tuple[str, ...]] = (_NOTHING, ())
 
 
-@dataclass(frozen=True)
-class _Placed:
-    """What a placed NUM's value is recorded with: the result's name (for a flag), label, vertebrae."""
-
-    name: str
-    label: str | None
-    vertebrae: tuple[Region, ...] | None
-
-
-def _placement(m: words.Meaning, label: str, concept: tuple[str, str, str], unit_code: str, unit_text: str,
-               mods: words.Meaning, mod_texts: list[str], ctx: words.Meaning) -> _Placement:
-    """Where a NUM goes: (region, side, measure, conflict, what it is recorded with), or with no
-    region, why it is not placed (None: dropped without a word).
-
-    ``m`` and ``label`` are the meaning and label of the ``concept`` name
-    (:func:`_name_meaning`); ``mods`` and ``mod_texts`` what its modifiers
-    say; ``ctx`` the meaning of its context.
-    """
-    own = m.merged_under(mods)
-    full = own.merged_under(ctx)
-    verdict = words.weigh_unit(own.measure or full.measure, unit_code, unit_text)
-    if verdict.measure is None:
-        why = f"{verdict.why}" if own.region or own.total or own.context or full.measure else None
-        return None, None, None, why, None
-    if verdict.measure == "percent":
-        return None, None, None, None, None
-    region = words.resolve_region(full)
-    if region is None and not full.diff:
-        region = _whole_site(concept, label, mod_texts)
-    if region is None or full.diff:
-        if full.diff:
-            return None, None, None, None, None
-        return None, None, None, ("no region" + (": a femur value with no finding site"
-                                                 if full.context == "hip" else "")), None
-    side = full.side if region.is_hip else None
-    name = region.value + (f"/{side.value}" if side else "")
-    return region, side, verdict.measure, verdict.conflict, _Placed(name, _label(full), full.vertebrae)
+def _said(seq: srtree.Shared, what: str, read: Callable[[srtree.Shared], object]) -> object:
+    """``read(seq)``, made once for the shared list ``seq`` and kept with it (as long as the memo
+    keeps it: bounded there): a lean tree is read only, and its items' texts, decoded with the
+    memo's character sets, are all the reading depends on."""
+    out = seq.said.get(what, _UNSAID)
+    if out is _UNSAID:
+        out = seq.said[what] = read(seq)
+    return out
 
 
-def _whole_site(concept: tuple[str, str, str], label: str, mod_texts: list[str]) -> Region | None:
-    """The region of a whole-site measurement ('DXA Lumbar spine [...]' -> L1-L4 total)."""
-    _, code, scheme = concept
-    if scheme.upper() in ("LN", "LOINC") and code in words.loinc_site_regions():
-        return words.loinc_site_regions()[code]
-    for t in (label, *mod_texts):
-        region = words.whole_site(t)
-        if region is not None:
-            return region
-    return None
+_UNSAID = object()
 
 
-@functools.lru_cache(maxsize=4096)
-def _name_meaning(meaning_text: str, code: str, scheme: str) -> tuple[words.Meaning, str]:
-    """The meaning of a concept name (its text, and a LOINC code, which decides), and its label."""
-    m = words.meaning(meaning_text)
-    if scheme.upper() in ("LN", "LOINC") and code in words.loinc_codes():
-        ctx, side, measure = words.loinc_codes()[code]
-        m = words.Meaning(region=m.region, total=m.total, vertebrae=m.vertebrae,
-                          side=m.side or side, diff=m.diff, context=m.context or ctx,
-                          measure=measure or m.measure, excluded=m.excluded)  # the code decides
-    return words.shared(m), meaning_text or code
-
-
-@functools.lru_cache(maxsize=4096)
-def _code_value_meaning(meaning_text: str, code: str, scheme: str) -> tuple[words.Meaning, str]:
-    """The meaning of a CODE item's value (SNOMED codes known in reference_data), and its text."""
-    m = words.meaning(meaning_text)
-    if scheme.upper() in ("SCT", "SRT", "SNM3") and code in words.snomed_codes():
-        m = m.merged_under(words.snomed_codes()[code])
-        meaning_text = meaning_text or words.snomed_display(code)
-    return words.shared(m), meaning_text
-
-
-def _label(m: words.Meaning) -> str | None:
-    if m.vertebrae:
-        idx = [int(v.value[1]) for v in m.vertebrae]
-        if idx == list(range(idx[0], idx[0] + len(idx))):
-            return f"{m.vertebrae[0].value}-{m.vertebrae[-1].value}"
-        return ",".join(v.value for v in m.vertebrae)
-    return None
+#: a NUM's number from its text (:func:`.base.parse_number`, a pure function of the text), remembered
+_number = functools.lru_cache(maxsize=4096)(parse_number)
 
 
 __all__ = ["SR_SOP_CLASSES", "Side", "is_sr", "read_sr"]

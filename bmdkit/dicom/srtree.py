@@ -8,9 +8,11 @@ sequence bytes once into plain dicts: ``{tag: bytes}`` for values and
 ``{tag: [item, ...]}`` for the few sequences the walker follows
 (:data:`SEQUENCES`). Values are the undecoded bytes pydicom's
 ``Dataset.get_item(tag).value`` gives for the same element; the walker asks
-instead for only the texts it reads, decoded once by its own decoder (so
-exactly as before), and shares the items of code sequences it has seen
-(:class:`Memo`: "L1", "BMD", "g/cm2" recur in every SR).
+instead for only the texts it reads, decoded by its own decoder (so exactly
+as before) once per :class:`Memo`, which also shares the items of code
+sequences and of value-free content sequences it has seen ("L1", "BMD",
+"g/cm2", a NUM's "Finding Site" modifiers recur in every SR): a reader may
+keep what it made of such a shared list with it (:class:`Shared`).
 
 Hostile input: depth, item count and every length are bounded by the
 buffer; anything not plainly well-formed (big endian, an element running
@@ -50,24 +52,58 @@ class Unexpected(Exception):
 
 
 #: code sequences (ConceptNameCodeSequence, ConceptCodeSequence, MeasurementUnitsCodeSequence): the
-#: same few bytes over and over in an SR ("L1" "BMD", "g/cm2"), so their items are parsed once per
-#: :class:`Memo` and shared (read only)
+#: same few bytes over and over in an SR ("L1" "BMD", "g/cm2")
 CODE_SEQUENCES = frozenset({0x0040A043, 0x0040A168, 0x004008EA})
-#: a code sequence longer than this is parsed every time (never kept)
+#: sequences whose items are parsed once per :class:`Memo` and shared (read only): the code
+#: sequences, and content sequences that hold no measured value (a NUM's modifiers, "Finding
+#: Site" = "First lumbar vertebra", recur in every SR of a kind; a group of values does not)
+MEMO_SEQUENCES = CODE_SEQUENCES | {0x0040A730}
+_MEASURED = 0x0040A300
+#: a sequence longer than this is parsed every time (never kept)
 _MEMO_BYTES = 1024
 _MEMO_ENTRIES = 4096
+#: decoded texts kept per :class:`Memo`
+_TEXT_ENTRIES = 8192
+
+
+class Shared(list):  # type: ignore[type-arg]
+    """The items of a sequence kept in a :class:`Memo`: the same list wherever those bytes recur
+    (equal to a plain list of the same items). Read only; ``said`` holds what a reader made of
+    them (under its own keys), so that is made once too, and lives as long as the items."""
+
+    __slots__ = ("said",)
+
+    def __init__(self, items: list[dict[int, object]]) -> None:
+        super().__init__(items)
+        self.said: dict[str, object] = {}
 
 
 class Memo:
-    """Code sequences already parsed (with one decoder, one encoding): their bytes -> (items, item count)."""
+    """What one decoder, one encoding already read: sequences' bytes -> (items, item count, depth
+    below), and texts' bytes -> decoded text. Both bounded: hostile files cannot make them grow."""
 
     def __init__(self) -> None:
-        self.seen: dict[bytes, tuple[list[dict[int, object]], int]] = {}
+        self.seen: dict[bytes, tuple[Shared, int, int]] = {}
+        self.texts: dict[bytes, str] = {}
 
-    def keep(self, key: bytes, items: list[dict[int, object]]) -> None:
+    def keep(self, key: bytes, items: list[dict[int, object]], count: int) -> Shared:
+        """Keep a parsed sequence: its items, how many items it holds in all, how deep it nests."""
         if len(self.seen) >= _MEMO_ENTRIES:
-            self.seen.clear()  # bounded: hostile files cannot make it grow
-        self.seen[key] = (items, len(items))
+            self.seen.clear()
+        shared = Shared(items)
+        self.seen[key] = (shared, count, _levels(items))
+        return shared
+
+
+def _holds(items: list[dict[int, object]], tag: int) -> bool:
+    """Whether any item of ``items``, or of a sequence within them, has ``tag``."""
+    return any(tag in item or any(isinstance(v, list) and _holds(v, tag) for v in item.values())
+               for item in items)
+
+
+def _levels(items: list[dict[int, object]]) -> int:
+    """How many sequence levels lie below a sequence with ``items`` (0: no nested sequence)."""
+    return max((1 + _levels(v) for item in items for v in item.values() if isinstance(v, list)), default=0)
 
 
 class _Parser:
@@ -78,8 +114,8 @@ class _Parser:
         self.items = 0
         self.decode = decode
         self.texts = texts
-        self.keep = memo.keep if memo is not None and decode is not None else None
-        self.memo = memo.seen if memo is not None and decode is not None else None
+        self.memo = memo if memo is not None and decode is not None else None
+        self.decoded = self.memo.texts if self.memo is not None else {}
 
     def sequence(self, pos: int, end: int, length: int, depth: int) -> tuple[list[dict[int, object]], int]:
         """The items of a sequence whose value starts at ``pos``; and the position after it."""
@@ -121,8 +157,8 @@ class _Parser:
         """One item's elements: followed sequences parsed, other values as bytes (or decoded text)."""
         buf = self.buf
         implicit = self.implicit
-        decode = self.decode
         texts = self.texts
+        decoded = self.decoded if self.decode is not None else None  # None: keep every value's bytes
         out: dict[int, object] = {}
         if length != _UNDEFINED:
             stop = pos + length
@@ -155,45 +191,63 @@ class _Parser:
             if tag in SEQUENCES:
                 if vr is not None and vr != b"SQ":
                     raise Unexpected("a followed sequence with another VR")
-                memo = self.memo
-                if memo is not None and tag in CODE_SEQUENCES and vlen <= _MEMO_BYTES:
-                    pos = vpos + vlen
-                    if pos > stop:
-                        raise Unexpected("sequence past its container")
-                    key = buf[vpos:pos]
-                    hit = memo.get(key)
-                    if hit is not None:  # parsed before: the same items, counted and bounded the same
-                        if depth > MAX_DEPTH:
-                            raise Unexpected("nested too deep")
-                        self.items += hit[1]
-                        if self.items > MAX_ITEMS:
-                            raise Unexpected("too many items")
-                        out[tag] = hit[0]
-                        continue
-                    items, pos = self.sequence(vpos, stop, vlen, depth)
-                    out[tag] = items
-                    if all(type(v) is not list for item in items for v in item.values()):
-                        self.keep(key, items)  # type: ignore[misc]
-                    continue
-                out[tag], pos = self.sequence(vpos, stop, vlen, depth)
+                if self.memo is not None and tag in MEMO_SEQUENCES:
+                    out[tag], pos = self.followed(vpos, stop, vlen, depth, tag in CODE_SEQUENCES)
+                else:
+                    out[tag], pos = self.sequence(vpos, stop, vlen, depth)
                 continue
             if vlen == _UNDEFINED:
                 raise Unexpected("undefined length outside a followed sequence")
             pos = vpos + vlen
             if pos > stop:
                 raise Unexpected("value past its item")
-            if decode is not None:
-                if tag in texts:  # what the caller reads, decoded once here
-                    out[tag] = decode(buf[vpos:pos]) if vlen else ""
-            elif vlen == 0:
-                # what pydicom's raw element holds for an empty value: b"" for text VRs, None for
-                # binary and unknown ones; the SR walker reads either as ""
-                out[tag] = b""
-            else:
+            if decoded is not None:
+                if tag in texts:  # what the caller reads, decoded once (per memo)
+                    if vlen:
+                        raw = buf[vpos:pos]
+                        out[tag] = decoded.get(raw) or self.text(raw)
+                    else:
+                        out[tag] = ""
+            else:  # an empty value as b"" (pydicom: b"" for text VRs, None for others; read alike)
                 out[tag] = buf[vpos:pos]
         if length == _UNDEFINED:
             raise Unexpected("undefined-length item without its delimiter")
         return out, pos
+
+    def followed(self, vpos: int, stop: int, vlen: int, depth: int,
+                 code: bool) -> tuple[list[dict[int, object]], int]:
+        """A :data:`MEMO_SEQUENCES` sequence's items (from the memo when its bytes were parsed
+        before), and the position after it; ``code``: it is a code sequence."""
+        memo = self.memo
+        if memo is None or vlen > _MEMO_BYTES:
+            return self.sequence(vpos, stop, vlen, depth)
+        pos = vpos + vlen
+        if pos > stop:
+            raise Unexpected("sequence past its container")
+        key = self.buf[vpos:pos]
+        hit = memo.seen.get(key)
+        if hit is not None:  # parsed before: the same items, counted and bounded the same
+            if depth + hit[2] > MAX_DEPTH:
+                raise Unexpected("nested too deep")
+            self.items += hit[1]
+            if self.items > MAX_ITEMS:
+                raise Unexpected("too many items")
+            return hit[0], pos
+        before = self.items
+        items, pos = self.sequence(vpos, stop, vlen, depth)
+        if code or not _holds(items, _MEASURED):
+            return memo.keep(key, items, self.items - before), pos
+        return items, pos
+
+    def text(self, raw: bytes) -> str:
+        """``decode(raw)``, decoded once per memo."""
+        decoded = self.decoded
+        out = decoded.get(raw)
+        if out is None:
+            if len(decoded) >= _TEXT_ENTRIES:
+                decoded.clear()
+            out = decoded[raw] = self.decode(raw)  # type: ignore[misc]
+        return out
 
 
 def parse_sequence(value: bytes, implicit: bool, little_endian: bool,

@@ -154,7 +154,7 @@ def _find(text: str, kind: str) -> tuple[str, ...]:
 
 
 def first(text: str, kind: str) -> str | None:
-    hits = find(text, kind)
+    hits = _find(text, kind)
     return hits[0] if hits else None
 
 
@@ -290,6 +290,7 @@ def resolve_region(m: Meaning) -> Region | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)
 def boolean(text: str) -> bool | None:
     """Yes/no words (English, Chinese, 1/0) as a bool, else None."""
     hits = find(text, "boolean")
