@@ -33,6 +33,7 @@ from bmdkit.options import DEFAULT_OPTIONS, ReadOptions
 from bmdkit.payload import PagePayload
 from bmdkit.report import (
     crosscheck,
+    datecheck,
     exam_facts,
     labels,
     ocr,
@@ -78,9 +79,10 @@ def read_report(path: Path, source: Source, options: ReadOptions = DEFAULT_OPTIO
     engines = _engines(options)
     budget = Budget.for_options(options)
     results: list[PageResult] = []
+    dated: dict[int, datecheck.PageDates] = {}
     for page in pages:
         try:
-            results.append(read_page(page, engines, options, budget))
+            results.append(read_page(page, engines, options, budget, dated))
         except (NoReader, ResourceLimit) as exc:
             raise type(exc)(exc.reason, shown) from None
     text = "\n".join(line for r in results for line in r.lines)
@@ -108,7 +110,7 @@ def read_report(path: Path, source: Source, options: ReadOptions = DEFAULT_OPTIO
         raise NotDXA("no DXA report found on the page(s)", shown)
     flags += crosscheck.check_regions(regions)
     flags = scope_page_flags(results, regions, flags)
-    info = _exam_info(results, text)
+    info = _exam_info(results, text, dated)
     used = sorted({e for r in regions for s in r.sources.values() for e in s.engines})
     return Exam(
         source=source, vendor=info.vendor, scanner_model=exam_facts.find_model(text), exam_date=info.date,
@@ -118,15 +120,19 @@ def read_report(path: Path, source: Source, options: ReadOptions = DEFAULT_OPTIO
     )
 
 
-def read_page(page: Page, engines: list[str], options: ReadOptions, budget: Budget | None = None) -> PageResult:
-    """One page through the stages: layout (text layer or OCR), cells read and repaired, page flags."""
+def read_page(page: Page, engines: list[str], options: ReadOptions, budget: Budget | None = None,
+              dated: dict[int, datecheck.PageDates] | None = None) -> PageResult:
+    """One page through the stages: layout (text layer or OCR), cells read and repaired, page flags.
+    An OCR page's token lines and re-reader are put in ``dated`` under its number (its exam date
+    is read again on its crop: datecheck)."""
     try:
-        return _read_page(page, engines, options, budget or Budget())
+        return _read_page(page, engines, options, budget or Budget(), {} if dated is None else dated)
     except ocr.OCRTimeout as exc:
         raise ResourceLimit(f"page {page.number}: {exc}") from None
 
 
-def _read_page(page: Page, engines: list[str], options: ReadOptions, budget: Budget) -> PageResult:
+def _read_page(page: Page, engines: list[str], options: ReadOptions, budget: Budget,
+               dated: dict[int, datecheck.PageDates]) -> PageResult:
     """See :func:`read_page` (OCR time-outs not yet turned into ResourceLimit)."""
     res = PageResult(page=page.number)
     if page.has_text_layer and _plain_text(page.words):
@@ -153,13 +159,13 @@ def _read_page(page: Page, engines: list[str], options: ReadOptions, budget: Bud
         if said:
             # a page of prose: its results are sentences, read by both engines; the second engine
             # is not asked to lay out tables, which it finds in prose (a false table is a wrong value)
-            res.lines, res.sentence_lines = _text_lines(found.lines, words), said
+            res.lines, res.sentence_lines = _text_lines(found.lines, words, dated, page.number), said
             return res
     tabs = found.tables
     mark_unprinted(tabs, image)
     if rereader is not None:
         tabs = fill_from_other_engine(tabs, rereader, page.number, res.flags)
-    res.lines = _text_lines(found.lines, words)
+    res.lines = _text_lines(found.lines, words, dated, page.number)
     res.flags += scope.drop_other_totals(tabs, " ".join(res.lines), page.number)
     tabs = [t for t in tabs if t.rows]
     if not tabs:
@@ -174,10 +180,16 @@ def _read_page(page: Page, engines: list[str], options: ReadOptions, budget: Bud
     return res
 
 
-def _text_lines(lines: list[list[Token]], rereader: PageRereader | None) -> list[str]:
+def _text_lines(lines: list[list[Token]], rereader: PageRereader | None,
+                dated: dict[int, datecheck.PageDates], page_no: int) -> list[str]:
     """An OCR page's text lines, a date's lost label read again beside it by ``rereader``
-    (:meth:`OcrPage.word_reader`; datelabels)."""
-    return [line_text(line) for line in restore_date_labels(lines, None if rereader is None else rereader.read_boxes)]
+    (:meth:`OcrPage.word_reader`; datelabels); with a re-reader, the lines' words kept in
+    ``dated`` for the exam date's second reading (datecheck)."""
+    restored = restore_date_labels(lines, None if rereader is None else rereader.read_boxes)
+    if rereader is not None:
+        order = tuple(e for e in ("rapidocr", "tesseract") if e in rereader.engines)  # read_boxes' order
+        dated[page_no] = datecheck.PageDates(restored, rereader.read_boxes, order)
+    return [line_text(line) for line in restored]
 
 
 def _prose_lines(lines: list[list[Token]], page_no: int, rereader: PageRereader | None, budget: Budget,
@@ -222,15 +234,15 @@ class _ExamInfo(NamedTuple):
     flags: list[Flag]
 
 
-def _exam_info(results: list[PageResult], text: str) -> _ExamInfo:
-    """Exam date, vendor and patient from the pages' text lines, flagging what is missing or unclear."""
+def _exam_info(results: list[PageResult], text: str, dated: dict[int, datecheck.PageDates]) -> _ExamInfo:
+    """Exam date, vendor and patient from the pages' text lines, flagging what is missing or unclear
+    (an OCR page's exam date read again on its crop by every engine: datecheck)."""
     flags: list[Flag] = []
     found = exam_facts.find_exam_date([line for r in results for line in r.lines])
-    if found.date is None:
-        flags.append(Flag(FlagCode.NO_EXAM_DATE, "no exam date found on the page"))
-    elif found.ambiguous:
-        alts = ", ".join(d.isoformat() for d in found.alternatives)
-        flags.append(Flag(FlagCode.AMBIGUOUS_DATE, f"exam date {found.raw!r} reads as {alts}"))
+    flags += exam_facts.date_flags(found, "on the page")
+    if found.date is not None and not found.ambiguous:
+        doubt = datecheck.check_exam_date(found, [(r.page, r.lines) for r in results], dated)
+        flags += [doubt] if doubt is not None else []
     vendor_key = exam_facts.find_vendor(text)
     vendor = Vendor(vendor_key) if vendor_key else Vendor.UNKNOWN
     if vendor is Vendor.UNKNOWN:

@@ -11,10 +11,13 @@ same style).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from dataclasses import dataclass
 
+from bmdkit.flags import FlagCode
+from bmdkit.model import Flag
 from bmdkit.report import labels
 
 _YMD = re.compile(r"(?<!\d)(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?!\d)")
@@ -31,6 +34,38 @@ class DateFinding:
     ambiguous: bool = False
     alternatives: tuple[dt.date, ...] = ()
     raw: str | None = None
+    #: index, in the lines given, of the line ``raw`` was read from (its crop is read again on OCR
+    #: pages: datecheck)
+    line: int | None = None
+    #: with no exam date: the dates passed over because a label the vocabulary does not know is
+    #: printed right before them ('Dacre:04/25/2019', a footer's 'Printed:' misread), as read
+    unread: tuple[str, ...] = ()
+
+
+#: a date as printed in a line: (raw text, candidate dates, style), and the index of its line
+_Seen = tuple[tuple[str, list[dt.date], str], int]
+
+#: a word and a colon right before a date: the date's label, whether the vocabulary knows it or not
+_LABEL_BEFORE = re.compile(r"([^\W\d_]{2,})\s*[:：]\s*$")
+
+
+def unread_label(line: str, raw: str) -> str | None:
+    """The label printed right before the date ``raw`` in ``line`` (``'Dacre:'``), when it is a word
+    the vocabulary knows neither as a date label nor as a word for a date; else None.
+
+    Such a date is labelled, only not legibly: OCR lost the label's letters ('Printed:' read as
+    'Dacre:' on a small footer), so it is no unlabelled date to take as the exam date on a page
+    that prints no other. A label holding a word for a date ('Date:', '日期：', 'ScanDate:') leaves it
+    as it was: unlabelled unless the label is a known one.
+    """
+    at = line.find(raw)
+    m = _LABEL_BEFORE.search(line[:at]) if at > 0 else None
+    if m is None:
+        return None
+    word = m.group(1)
+    if labels.match("date_label_tail", word, search=True, raw=True) or has_date_label(word):
+        return None  # a word for a date in it ('ScanDate', its space lost): a label, if not an exam one
+    return line[m.start():at + len(raw)].strip()
 
 
 def _safe(y: int, m: int, d: int) -> dt.date | None:
@@ -81,45 +116,72 @@ def _dates_in(line: str) -> list[tuple[str, list[dt.date], str]]:
 
 
 def find_exam_date(lines: list[str]) -> DateFinding:
-    """The exam date among the page's text lines."""
-    labelled: list[tuple[str, list[dt.date], str]] = []
-    other: list[tuple[str, list[dt.date], str]] = []
+    """The exam date among the page's text lines (``line``: the index of the line it was read from)."""
+    labelled: list[_Seen] = []
+    other: list[_Seen] = []
+    unread: list[str] = []
     for k, line in enumerate(lines):
         low = line.lower()
         found = _dates_in(line)
         if not found:
             # a column title ('Measured Date') above a column of dates: the first date below
             if labels.match("date_label", low, search=True, raw=True) == "exam":
-                for nxt in lines[k + 1:k + 3]:
+                for j, nxt in enumerate(lines[k + 1:k + 3], start=k + 1):
                     below = _dates_in(nxt)
                     if below:
-                        labelled.append(below[0])
+                        labelled.append((below[0], j))
                         break
             continue
         if labels.match("date_label", low, search=True, raw=True) == "exam":
             # take the date that follows the exam label
             pos = min((low.find(k) for k in ("date", "日期", "时间", "measured") if low.find(k) >= 0), default=0)
             after = [f for f in found if line.find(f[0]) >= pos] or found
-            labelled.append(after[0])
+            labelled.append((after[0], k))
         elif labels.match("date_label", low, search=True, raw=True) is None:
-            other.extend(found)
+            for f in found:
+                label = unread_label(line, f[0])
+                if label is None:
+                    other.append((f, k))
+                else:
+                    unread.append(label)
     if not labelled:
-        return _only_date(other, lines)
-    return _settled(labelled[0], lines)
+        only = _only_date(other, lines)
+        return only if only.date is not None else dataclasses.replace(only, unread=tuple(unread))
+    return dataclasses.replace(_settled(labelled[0][0], lines), line=labelled[0][1])
 
 
-def _only_date(other: list[tuple[str, list[dt.date], str]], lines: list[str]) -> DateFinding:
+def _only_date(other: list[_Seen], lines: list[str]) -> DateFinding:
     """With no labelled date, the page's unlabelled date when there is only one: printed once,
     or the same day printed again (Hologic prints each hip's scan date over its image; '12/04/2019'
     beside 'December 04, 2019' is one day, not two)."""
     if not other:
         return DateFinding(None)
-    common = set(other[0][1]).intersection(*(c for _, c, _ in other[1:]))
-    if len(common) == 1 and any(len(c) == 1 for _, c, _ in other):
-        return DateFinding(common.pop(), raw=next(raw for raw, c, _ in other if len(c) == 1))
-    if len({tuple(c) for _, c, _ in other}) != 1:
+    common = set(other[0][0][1]).intersection(*(f[1] for f, _ in other[1:]))
+    if len(common) == 1 and any(len(f[1]) == 1 for f, _ in other):
+        raw, k = next((f[0], k) for f, k in other if len(f[1]) == 1)
+        return DateFinding(common.pop(), raw=raw, line=k)
+    if len({tuple(f[1]) for f, _ in other}) != 1:
         return DateFinding(None)
-    return _settled(other[0], lines)
+    return dataclasses.replace(_settled(other[0][0], lines), line=other[0][1])
+
+
+def date_flags(found: DateFinding, where: str) -> list[Flag]:
+    """The flags of an exam date finding: none found (naming the dates passed over for a label that
+    names no exam date), or read two ways; ``where``: 'on the page', 'in the text'."""
+    if found.date is None:
+        passed = ", ".join(repr(u) for u in found.unread)
+        why = f"; passed over {passed}: a label that names no exam date" if passed else ""
+        return [Flag(FlagCode.NO_EXAM_DATE, f"no exam date found {where}{why}")]
+    if found.ambiguous:
+        alts = ", ".join(d.isoformat() for d in found.alternatives)
+        return [Flag(FlagCode.AMBIGUOUS_DATE, f"exam date {found.raw!r} reads as {alts}")]
+    return []
+
+
+def settle(found: tuple[str, list[dt.date], str], lines: list[str]) -> DateFinding:
+    """The date a printed date (one of :func:`dates_in`) reads as on a page of ``lines``: its
+    day/month order settled by the page's other dates as the exam date's is (else ambiguous)."""
+    return _settled(found, lines)
 
 
 def _settled(pick: tuple[str, list[dt.date], str], lines: list[str]) -> DateFinding:

@@ -78,11 +78,7 @@ def read_text_report(path: Path, source: Source, options: ReadOptions = DEFAULT_
         flags.append(Flag(FlagCode.NO_RESULTS, "no sentence of the text report states a result that could be "
                           "placed (see the other flags)"))
     found = exam_facts.find_exam_date(lines)
-    if found.date is None:
-        flags.append(Flag(FlagCode.NO_EXAM_DATE, "no exam date found in the text"))
-    elif found.ambiguous:
-        alts = ", ".join(d.isoformat() for d in found.alternatives)
-        flags.append(Flag(FlagCode.AMBIGUOUS_DATE, f"exam date {found.raw!r} reads as {alts}"))
+    flags += exam_facts.date_flags(found, "in the text")
     text = "\n".join(lines)
     vendor_key = exam_facts.find_vendor(text)
     vendor = Vendor(vendor_key) if vendor_key else Vendor.UNKNOWN
