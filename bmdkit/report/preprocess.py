@@ -8,7 +8,8 @@ Steps, each cheap and each skipped when not needed:
 3. illumination correction: divide by a blurred background estimate, which
    flattens shadows and uneven phone lighting;
 4. deskew: the angle that maximises the variance of row sums of the ink
-   (projection profile) on a small copy;
+   (projection profile) on a small copy, counting only text-sized ink so that
+   a dark desk, a shadow or a picture around the text does not set the angle;
 5. upscale small pages so table text is tall enough for the recognizers
    (real vendor exports are often ~90 ppi screenshots);
 6. ruling lines removed (long horizontal/vertical strokes), which otherwise
@@ -131,17 +132,59 @@ def flatten_illumination(grey: np.ndarray) -> np.ndarray:
     return np.clip(out, 0, 255).astype(np.uint8)
 
 
+#: ink components taller than this share of the small copy's long side are not text (a desk, a
+#: shadow, a picture, a table grid): their edges would set the angle instead of the text lines
+SKEW_TEXT_MAX_HEIGHT = 0.03
+#: nor are components wider than this share of the long side (a page edge, a rule, a chart frame)
+SKEW_TEXT_MAX_WIDTH = 0.15
+#: components at most this many pixels high on the small copy are specks, rule dashes and picture
+#: grain rather than letters (a letter there is at least ~5 px), and follow no text line
+SKEW_TEXT_MIN_HEIGHT = 3
+#: text ink covering less than this share of the small copy is too little to judge by (a page of
+#: bare rules and pictures): all ink is used then. A line of type covers about 0.2 %.
+SKEW_TEXT_MIN_SHARE = 0.001
+
+
+def _text_ink(ink: np.ndarray) -> np.ndarray:
+    """The ink of ``ink`` that is text-sized, the witness of the text lines' slope.
+
+    Otsu calls a dark desk, a shadow or a picture ink as readily as type; their
+    large blobs and long edges dominate a projection profile and tilt it to the
+    desk's edge. Dropping components far larger than a line of type leaves the
+    letters (and keeps all ink when there are hardly any letters).
+    """
+    _, lab, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    side = max(ink.shape)
+    high = stats[:, cv2.CC_STAT_HEIGHT]
+    keep = (high <= SKEW_TEXT_MAX_HEIGHT * side) & (high > SKEW_TEXT_MIN_HEIGHT) & (
+        stats[:, cv2.CC_STAT_WIDTH] <= SKEW_TEXT_MAX_WIDTH * side)
+    keep[0] = False
+    if stats[keep, cv2.CC_STAT_AREA].sum() < SKEW_TEXT_MIN_SHARE * ink.size:
+        return ink
+    return np.where(keep[lab], 255, 0).astype(np.uint8)
+
+
 def estimate_skew(grey: np.ndarray, limit: float = 6.0, step: float = 0.25) -> float:
-    """Skew angle in degrees by projection-profile variance on a small copy."""
+    """Skew angle in degrees by projection-profile variance of the text ink on a small copy.
+
+    The angle turns the page as :func:`rotate` does (counter-clockwise about the
+    centre). Each ink pixel's row after the turn is computed directly rather
+    than turning the whole image for every angle tried, which costs a fraction.
+    """
     scale = 1000 / max(grey.shape)
     small = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    ink = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)[1]
+    ink = _text_ink(cv2.threshold(small, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)[1])
     h, w = ink.shape
+    ys, xs = np.nonzero(ink)
+    dy, dx = ys - h / 2, xs - w / 2
     best, best_score = 0.0, -1.0
     for ang in np.arange(-limit, limit + step / 2, step):
-        m = cv2.getRotationMatrix2D((w / 2, h / 2), float(ang), 1.0)
-        rot = cv2.warpAffine(ink, m, (w, h), flags=cv2.INTER_NEAREST)
-        score = float(np.var(rot.sum(axis=1)))
+        t = np.deg2rad(ang)
+        rows = np.rint(h / 2 + np.cos(t) * dy - np.sin(t) * dx).astype(np.intp)
+        cols = np.rint(w / 2 + np.cos(t) * dx + np.sin(t) * dy).astype(np.intp)
+        # what turns out of the frame is lost, as when the image itself is turned
+        profile = np.bincount(rows[(rows >= 0) & (rows < h) & (cols >= 0) & (cols < w)], minlength=h)
+        score = float(np.var(profile))
         if score > best_score:
             best, best_score = float(ang), score
     return best
@@ -166,7 +209,7 @@ def rotate_with_boxes(grey: np.ndarray, angle: float,
         nx = m[0, 0] * cx + m[0, 1] * cy + m[0, 2]
         ny = m[1, 0] * cx + m[1, 1] * cy + m[1, 2]
         hw, hh = (x1 - x0) / 2, (y1 - y0) / 2
-        moved.append((int(round(nx - hw)), int(round(ny - hh)), int(round(nx + hw)), int(round(ny + hh))))
+        moved.append((round(nx - hw), round(ny - hh), round(nx + hw), round(ny + hh)))
     return out, moved
 
 
