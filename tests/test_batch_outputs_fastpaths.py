@@ -25,7 +25,8 @@ from bmdkit.batchfolder.cells import SafeDictWriter
 from bmdkit.export.jsonout import exam_to_dict
 from bmdkit.export.results_csv import COLUMNS, exam_rows, safe_exam_cells
 from bmdkit.flags import FlagCode
-from bmdkit.merge import visit_of, write_exams, write_exams_of
+from bmdkit.merge import visit_of
+from bmdkit.merged_file import write_exams, write_exams_of
 from bmdkit.model import Exam, Flag, Location, ValueSource
 from bmdkit.privacy import Redactor
 from bmdkit.samples.truth import TruthGenerator

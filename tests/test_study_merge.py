@@ -19,8 +19,9 @@ import pytest
 
 from bmdkit.batch.assemble import load_exams
 from bmdkit.batch.runner import run_batch
+from bmdkit.batchfolder.layout import EXAMS_JSONL
 from bmdkit.checks import trial_inputs
-from bmdkit.merge import EXAMS_JSONL, MergedExam, merge_exams
+from bmdkit.merge import MergedExam, merge_exams
 from bmdkit.model import Region, Side
 from bmdkit.samples.dicom_kinds.scan_images import write_ge_scan
 from bmdkit.samples.dicom_kinds.sr import write_sr

@@ -41,7 +41,8 @@ from bmdkit.batchfolder.cells import SafeDictWriter
 from bmdkit.export.jsonout import exam_from_dict
 from bmdkit.export.results_csv import COLUMNS, safe_exam_cells
 from bmdkit.flags import FlagCode, Severity
-from bmdkit.merge import visit_of, write_exams_of
+from bmdkit.merge import visit_of
+from bmdkit.merged_file import write_exams_of
 from bmdkit.model import Exam
 
 FAILURE_COLUMNS = ("path", "sha256", "kind", "flag_codes", "reasons", "seen_as")

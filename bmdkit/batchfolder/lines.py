@@ -127,7 +127,7 @@ def load_exams(path: str | Path, on_bad_line: Callable[[int], None] | None = Non
     """The exams of a batch folder (or of a results ``.jsonl`` file given directly).
 
     A folder's merged exams (``exams.jsonl``: one per visit and scan type,
-    :func:`bmdkit.merge.load_merged`) are used when the batch wrote them;
+    :func:`bmdkit.merged_file.load_merged`) are used when the batch wrote them;
     otherwise the per-file exams of ``results.jsonl``. The caller checks that
     the results exist (each command says so in its own words).
 
@@ -135,7 +135,7 @@ def load_exams(path: str | Path, on_bad_line: Callable[[int], None] | None = Non
     each unusable line's number is passed to it and the line skipped, and an
     unreadable ``exams.jsonl`` falls back to the per-file results.
     """
-    from bmdkit.merge import load_merged  # merge imports this module's siblings at import time
+    from bmdkit.merged_file import load_merged  # it imports this module's siblings at import time
 
     p = Path(path)
     if p.is_dir() and (p / EXAMS_JSONL).is_file():

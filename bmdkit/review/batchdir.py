@@ -73,7 +73,7 @@ def write_lines_atomic(directory: Path, lines: list[Line]) -> Path:
         for ln in lines:
             fh.write(json.dumps(exam_line(ln.exam, include_patient=ln.had_patient, extra=ln.extra),
                                 ensure_ascii=False) + "\n")
-    from bmdkit.merge import write_exams
+    from bmdkit.merged_file import write_exams
 
     if (Path(directory) / EXAMS_JSONL).is_file():  # the merged exams follow the rewritten results
         write_exams(directory, [(ln.exam, exam_line(ln.exam, include_patient=ln.had_patient, extra=ln.extra))
