@@ -127,8 +127,12 @@ def write_exams_of(target: Path, visits: Sequence[Visit], texts: Sequence[str]) 
     """
     from bmdkit.export.jsonout import exam_from_dict
 
+    parsed: dict[int, dict[str, Any]] = {}  # a merged file's line, parsed once for its exam and its subject
+
     def line_at(i: int) -> dict[str, Any]:
-        return json.loads(texts[i])  # type: ignore[no-any-return]
+        if i not in parsed:
+            parsed[i] = json.loads(texts[i])
+        return parsed[i]
 
     with atomic_write(target, "w", encoding="utf-8", newline="\n") as fh:
         for x in _exams_lines(visits, lambda i: exam_from_dict(line_at(i)), line_at):

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bmdkit.batch.made import Made, csv_text, failure_row, listed_in, outcome_of
+from bmdkit.batch.made import Made, make
 from bmdkit.batchfolder import (
     AUDIT_CSV,
     EXAMS_JSONL,
@@ -41,7 +41,6 @@ from bmdkit.batchfolder.cells import SafeDictWriter
 from bmdkit.export.jsonout import exam_from_dict
 from bmdkit.export.results_csv import COLUMNS, safe_exam_cells
 from bmdkit.flags import FlagCode, Severity
-from bmdkit.merge import visit_of
 from bmdkit.merged_file import write_exams_of
 from bmdkit.model import Exam
 
@@ -82,11 +81,8 @@ def shown(s: Stored) -> dict[str, Any]:
 
 
 def made_here(d: dict[str, Any]) -> Made:
-    """The output pieces of a line as shown (its exam made from it)."""
-    exam = exam_from_dict(d)
-    where = listed_in(d)
-    return Made(d["source"]["path"], csv_text(exam), failure_row(d) if where else None, where, outcome_of(d),
-                visit_of(exam))
+    """The output pieces of a line as shown (its exam made from it, as the worker's is: :func:`make`)."""
+    return make(exam_from_dict(d), d)
 
 
 def write_outputs(out: Path, work_dir: Path, results: Iterable[Stored]) -> Counter[str]:

@@ -146,11 +146,10 @@ class Done(NamedTuple):
 
 
 def _done(task: Task, result: WorkerResult) -> Done:
-    """The finished file of a worker's ``result``; pieces made under another path than the line is
-    stored under (an archive member's temporary copy) are dropped, and made again from the line."""
+    """The finished file of a worker's ``result``. Pieces made under another path than the line is
+    stored under (an archive member's temporary copy) are not kept by the ledger (:meth:`Ledger._store`):
+    that line's are made again from it when the outputs are written."""
     line, made = (result.line, result.made) if isinstance(result, Worked) else (result, None)
-    if made is not None and (task.temporary or made.path != task.display):
-        made = None
     return Done(task, finish_line(line, task), made)
 
 

@@ -25,20 +25,19 @@ Text layers, plain-text reports and DICOM headers are exact and never get here.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bmdkit.flags import FlagCode
 from bmdkit.model import Flag
 from bmdkit.report import exam_facts
+from bmdkit.report.datelabels import Rereader
 from bmdkit.report.lines import line_text
 from bmdkit.report.tokens import Box, Token
 
 #: blank margin added right of a date's words, in text heights: a word's box is its share of the
 #: engine's segment by character count, and a digit at the end of it may lie just past it
 RIGHT_MARGIN_HEIGHTS = 0.4
-
-Rereader = Callable[[list[Box]], list[list[str]]]
 
 
 @dataclass(frozen=True)

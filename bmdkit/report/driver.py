@@ -187,8 +187,7 @@ def _text_lines(lines: list[list[Token]], rereader: PageRereader | None,
     ``dated`` for the exam date's second reading (datecheck)."""
     restored = restore_date_labels(lines, None if rereader is None else rereader.read_boxes)
     if rereader is not None:
-        order = tuple(e for e in ("rapidocr", "tesseract") if e in rereader.engines)  # read_boxes' order
-        dated[page_no] = datecheck.PageDates(restored, rereader.read_boxes, order)
+        dated[page_no] = datecheck.PageDates(restored, rereader.read_boxes, rereader.box_engines)
     return [line_text(line) for line in restored]
 
 

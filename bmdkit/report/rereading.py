@@ -75,17 +75,24 @@ class PageRereader:
             return ocr.rapid_page(self.image)
         return ocr.tesseract_page(self.image, self.options.ocr_languages, timeout=self.budget.left())
 
+    @property
+    def box_engines(self) -> tuple[str, ...]:
+        """The engines :meth:`read_boxes` reads with, in the order of each box's readings."""
+        return tuple(e for e in ("rapidocr", "tesseract") if e in self.engines)
+
     def read_boxes(self, boxes: list[Box]) -> list[list[str]]:
-        """Re-read row-label or header boxes on their own crops with every engine (nothing past the budget)."""
+        """Re-read row-label or header boxes on their own crops with every engine (nothing past the
+        budget): each box's readings in the order of :attr:`box_engines`."""
         out: list[list[str]] = [[] for _ in boxes]
         if self.budget.soft_passed():
             return out
         crops = [cellcrop.crop(self.image, b, own_line=True) for b in boxes]
-        if "rapidocr" in self.engines:
-            for k, (text, _) in enumerate(ocr.rapid_crops(crops)):
+        for engine in self.box_engines:
+            if engine == "rapidocr":
+                texts = [text for text, _ in ocr.rapid_crops(crops)]
+            else:
+                texts = [_CJK_GAP.sub("", text) for text, _ in ocr.tesseract_crops(
+                    crops, languages=self.options.ocr_languages, whitelist=None, joiner=" ")]
+            for k, text in enumerate(texts):
                 out[k].append(text)
-        if "tesseract" in self.engines:
-            for k, (text, _) in enumerate(ocr.tesseract_crops(crops, languages=self.options.ocr_languages,
-                                                              whitelist=None, joiner=" ")):
-                out[k].append(_CJK_GAP.sub("", text))
         return out
