@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bmdkit.batch.made import Made, make
+from bmdkit.batch.made import Made, csv_text, make
 from bmdkit.batchfolder import (
     AUDIT_CSV,
     EXAMS_JSONL,
@@ -39,7 +39,7 @@ from bmdkit.batchfolder import (
 )
 from bmdkit.batchfolder.cells import SafeDictWriter
 from bmdkit.export.jsonout import exam_from_dict
-from bmdkit.export.results_csv import COLUMNS, safe_exam_cells
+from bmdkit.export.results_csv import COLUMNS
 from bmdkit.flags import FlagCode, Severity
 from bmdkit.merged_file import write_exams_of
 from bmdkit.model import Exam
@@ -136,10 +136,9 @@ def write_results_csv(out: Path, exams: list[Exam]) -> Path:
     ``results.jsonl`` on its own (``bmdkit apply-decisions``) keeps the two in step.
     """
     with atomic_write(out / RESULTS_CSV, "w", encoding="utf-8", newline="") as fh:
-        w = SafeDictWriter(fh, fieldnames=list(COLUMNS), lineterminator="\n")
-        w.writeheader()
+        SafeDictWriter(fh, fieldnames=list(COLUMNS), lineterminator="\n").writeheader()
         for e in exams:
-            w.writer.writerows(safe_exam_cells(e))
+            fh.write(csv_text(e))
     return out / RESULTS_CSV
 
 

@@ -147,7 +147,7 @@ def find_exam_date(lines: list[str]) -> DateFinding:
     if not labelled:
         only = _only_date(other, lines)
         return only if only.date is not None else dataclasses.replace(only, unread=tuple(unread))
-    return dataclasses.replace(_settled(labelled[0][0], lines), line=labelled[0][1])
+    return dataclasses.replace(settle(labelled[0][0], lines), line=labelled[0][1])
 
 
 def _only_date(other: list[_Seen], lines: list[str]) -> DateFinding:
@@ -162,7 +162,7 @@ def _only_date(other: list[_Seen], lines: list[str]) -> DateFinding:
         return DateFinding(common.pop(), raw=raw, line=k)
     if len({tuple(f[1]) for f, _ in other}) != 1:
         return DateFinding(None)
-    return dataclasses.replace(_settled(other[0][0], lines), line=other[0][1])
+    return dataclasses.replace(settle(other[0][0], lines), line=other[0][1])
 
 
 def date_flags(found: DateFinding, where: str) -> list[Flag]:
@@ -178,15 +178,10 @@ def date_flags(found: DateFinding, where: str) -> list[Flag]:
     return []
 
 
-def settle(found: tuple[str, list[dt.date], str], lines: list[str]) -> DateFinding:
-    """The date a printed date (one of :func:`dates_in`) reads as on a page of ``lines``: its
-    day/month order settled by the page's other dates as the exam date's is (else ambiguous)."""
-    return _settled(found, lines)
-
-
-def _settled(pick: tuple[str, list[dt.date], str], lines: list[str]) -> DateFinding:
-    """The date ``pick`` reads as, its day/month order settled by the page's other dates where
-    it reads both ways (else flagged ambiguous with both readings)."""
+def settle(pick: tuple[str, list[dt.date], str], lines: list[str]) -> DateFinding:
+    """The date a printed date (``pick``, one of :func:`dates_in`) reads as on a page of ``lines``: its
+    day/month order settled by the page's other dates where it reads both ways (else flagged ambiguous
+    with both readings); the exam date's and its crop's re-reading (datecheck) alike."""
     raw, cands, _style = pick
     if len(cands) == 1:
         return DateFinding(cands[0], raw=raw)
